@@ -1,0 +1,33 @@
+# make run   - set up .venv if needed and train the default GAN (the tutorial MLP on MNIST)
+# make test  - set up .venv and the offline test data if needed, then run the whole suite
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+FASHION := /usr/share/datasets/fashion-mnist
+
+.PHONY: run test lint bench fashion-data
+
+$(STAMP): pyproject.toml requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/ganforge train
+
+test: $(STAMP) fashion-data
+	$(PY) -m pytest -q
+
+fashion-data:
+	@if [ ! -d $(FASHION) ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing the Debian package dataset-fashion-mnist (Fashion-MNIST for the tests)"; \
+		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+			|| echo "could not install dataset-fashion-mnist; its tests will be skipped"; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/throughput.py

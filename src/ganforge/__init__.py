@@ -1,0 +1,12 @@
+"""ganforge: generative adversarial networks, from Goodfellow et al. (2014) onwards."""
+
+from ganforge.api import TrainedGAN, load, resume, sample, train
+from ganforge.config import Config, DataConfig, ModelConfig, OptimConfig, TrainConfig
+from ganforge.errors import GanforgeError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config", "DataConfig", "GanforgeError", "ModelConfig", "OptimConfig", "TrainConfig", "TrainedGAN",
+    "load", "resume", "sample", "train",
+]

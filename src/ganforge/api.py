@@ -1,0 +1,112 @@
+"""The Python API: train a config, resume a run, load a trained run and sample from it.
+
+    import ganforge
+    cfg = ganforge.Config()
+    cfg.data.name, cfg.train.steps = "ring", 2000
+    run = ganforge.train(cfg)                     # -> runs/ring-mlp-non-saturating
+    gan = ganforge.load(run)
+    x = gan.sample(16, seed=0)                    # (16, 2) on the CPU
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+import torch
+
+from ganforge.config import Config, resolve
+from ganforge.engine import pick_device
+from ganforge.errors import GanforgeError
+from ganforge.gans import GAN
+from ganforge.run import RunDir, default_run_path
+from ganforge.train import build_generator_only, build_session, fit, module_count, render, restore_checkpoint
+
+log = logging.getLogger("ganforge")
+
+
+def train(cfg: Config | None = None, progress: bool = False) -> Path:
+    """Train a new run of ``cfg`` (defaults: the tutorial MLP GAN on MNIST) and return its folder."""
+    cfg = resolve(cfg or Config())
+    cfg.out = str(cfg.out or default_run_path(cfg))
+    RunDir(cfg.out).check_free()  # fail before loading anything
+    session = build_session(cfg)  # loads data and builds networks before the run folder exists
+    run = RunDir.create(cfg.out, cfg)
+    log.info(
+        "training %s/%s on %s (%s, %d images) on %s: G %s, D %s parameters -> %s",
+        cfg.model.name, cfg.train.loss, cfg.data.name, session.data.source,
+        len(session.data) if session.data.kind == "image" else 0, session.device,
+        f"{module_count(session.gan.G):,}", f"{module_count(session.gan.D):,}", run.path,
+    )
+    fit(session, run, progress=progress)
+    return run.path
+
+
+def resume(path: str | os.PathLike, steps: int | None = None, device: str | None = None,
+           progress: bool = False) -> Path:
+    """Continue a run from its latest checkpoint, up to ``steps`` in total (default: the config's)."""
+    run = RunDir.open(path)
+    cfg = run.read_config()
+    checkpoint = run.latest_checkpoint()
+    if steps is not None:
+        cfg.train.steps = steps
+    if device is not None:
+        cfg.train.device = device
+    cfg = resolve(cfg)
+    session = build_session(cfg)
+    restore_checkpoint(session, checkpoint)
+    if session.step >= cfg.train.steps:
+        raise GanforgeError(
+            f"run {run.path} is already at step {session.step} of {cfg.train.steps}",
+            f"pass --steps with a total above {session.step} to train further",
+        )
+    run.write_config(cfg)
+    run.truncate_metrics(session.step)  # drop records a crash left after the checkpoint
+    log.info("resuming %s from step %d to %d", run.path, session.step, cfg.train.steps)
+    fit(session, run, progress=progress)
+    return run.path
+
+
+@dataclass
+class TrainedGAN:
+    """A trained generator (and discriminator) rebuilt from a run folder's config and checkpoint."""
+
+    config: Config
+    gan: GAN
+    step: int
+    data_shape: tuple[int, ...]
+    path: Path
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.gan.G.parameters()).device
+
+    def latents(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n latents from the prior, reproducible by ``seed``."""
+        return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
+
+    def generate(self, z: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """G(z) on the CPU, in batches: (N, C, H, W) in [-1, 1] for images, (N, 2) for points."""
+        z = z.to(self.device)
+        return torch.cat([render(self.gan, chunk) for chunk in z.split(batch_size)])
+
+    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n samples of G, reproducible by ``seed``."""
+        return self.generate(self.latents(n, seed))
+
+
+def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.PathLike | None = None) -> TrainedGAN:
+    """Load a run folder's latest checkpoint (or ``checkpoint``) for sampling. Nothing is unpickled."""
+    run = RunDir.open(path)
+    cfg = run.read_config()
+    torch_device = pick_device(resolve(Config.from_dict({"train": {"device": device}})).train.device)
+    source = Path(checkpoint) if checkpoint else run.latest_checkpoint()
+    gan, meta = build_generator_only(cfg, source, torch_device)
+    return TrainedGAN(cfg, gan, int(meta["step"]), tuple(meta["data_shape"]), run.path)
+
+
+def sample(path: str | os.PathLike, n: int, seed: int = 0, device: str = "auto") -> torch.Tensor:
+    """n samples from a trained run (see ``TrainedGAN.sample``)."""
+    return load(path, device=device).sample(n, seed)
+

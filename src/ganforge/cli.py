@@ -1,0 +1,222 @@
+"""The ganforge command line. User errors become one line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ganforge.config import Config, apply_overrides
+from ganforge.errors import GanforgeError
+
+log = logging.getLogger("ganforge")
+
+# flag -> dotted config key; the same names for every command that takes them
+TRAIN_FLAGS: dict[str, str] = {
+    "model": "model.name",
+    "loss": "train.loss",
+    "dataset": "data.name",
+    "data_dir": "data.data_dir",
+    "image_size": "data.image_size",
+    "steps": "train.steps",
+    "batch_size": "train.batch_size",
+    "optimizer": "optim.name",
+    "lr_g": "optim.lr_g",
+    "lr_d": "optim.lr_d",
+    "betas": "optim.betas",
+    "d_steps": "train.d_steps",
+    "prior": "model.prior",
+    "z_dim": "model.z_dim",
+    "seed": "train.seed",
+    "device": "train.device",
+    "out": "out",
+    "sample_every": "train.sample_every",
+    "checkpoint_every": "train.checkpoint_every",
+}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="ganforge")
+def cli() -> None:
+    """ganforge: train, sample and inspect generative adversarial networks."""
+
+
+@cli.command()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config; flags override it.")
+@click.option("--model", help="Network: mlp (the tutorial MLP, default) or dcgan.")
+@click.option("--loss", help="Generator loss / GAN variant: non-saturating (default) or minimax.")
+@click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring or grid.")
+@click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
+@click.option("--image-size", type=int, help="Resize images to this side (e.g. 32 or 64 for dcgan).")
+@click.option("--steps", type=int, help="Generator updates to train for (default 20000).")
+@click.option("--batch-size", type=int, help="Minibatch size m (default 128).")
+@click.option("--optimizer", help="adam (default) or sgd (with momentum, as in the 2014 paper).")
+@click.option("--lr-g", type=float, help="G's learning rate (default: the model's paper value).")
+@click.option("--lr-d", type=float, help="D's learning rate (default: the model's paper value).")
+@click.option("--betas", help="Adam's betas as 'b1,b2' (default: the model's paper value).")
+@click.option("--d-steps", type=int, help="k: D updates per G update (Algorithm 1; default 1).")
+@click.option("--prior", help="Latent prior: normal (default) or uniform in [-1, 1].")
+@click.option("--z-dim", type=int, help="Latent size (default 100).")
+@click.option("--seed", type=int, help="Random seed (default 0).")
+@click.option("--device", help="auto (default), cpu, cuda or cuda:N.")
+@click.option("--out", help="The run folder (default runs/<dataset>-<model>-<loss>).")
+@click.option("--sample-every", type=int, help="Save a sample grid every N steps (default 1000).")
+@click.option("--checkpoint-every", type=int, help="Keep a numbered checkpoint every N steps (default 5000).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Set any config key, e.g. --set model.g_hidden=256,256 (repeatable).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(config_file: str | None, settings: tuple[str, ...], quiet: bool, **flags: Any) -> None:
+    """Train a GAN. With no options: the tutorial MLP GAN on MNIST."""
+    from ganforge.api import train as train_run
+
+    cfg = Config.load(config_file) if config_file else Config()
+    cfg = apply_overrides(cfg, _overrides(flags, settings), source="the command line")
+    path = train_run(cfg, progress=not quiet)
+    click.echo(f"done: {path}/final.png, {path}/losses.png, {path}/progress.gif")
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--steps", type=int, help="Train up to this many steps in total (default: the run's config).")
+@click.option("--device", help="auto, cpu, cuda or cuda:N (default: the run's).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def resume(run: str, steps: int | None, device: str | None, quiet: bool) -> None:
+    """Continue RUN from its latest checkpoint."""
+    from ganforge.api import resume as resume_run
+
+    path = resume_run(run, steps=steps, device=device, progress=not quiet)
+    click.echo(f"done: {path}/final.png, {path}/losses.png, {path}/progress.gif")
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--n", "count", type=int, default=64, show_default=True, help="How many samples.")
+@click.option("--out", required=True, help="A .png grid, or .npy (float32 in [-1, 1]: N x C x H x W, N x 2 for points).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Latent seed.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def sample(run: str, count: int, out: str, seed: int, device: str, overwrite: bool) -> None:
+    """Draw N samples from a trained RUN."""
+    import numpy as np
+
+    from ganforge.api import load
+    from ganforge.atomic import atomic_path
+    from ganforge.viz.grid import save_samples
+
+    target = _output_file(out, (".png", ".npy"), overwrite)
+    _positive("--n", count)
+    trained = load(run, device=device)
+    samples = trained.sample(count, seed=seed)
+    if target.suffix == ".npy":
+        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, samples.numpy().astype(np.float32))
+    else:
+        save_samples(samples, target)
+    click.echo(f"{count} samples from step {trained.step} -> {target}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--out", required=True, help="A .gif animation or a .png strip.")
+@click.option("--walks", type=int, default=8, show_default=True, help="Independent walks shown side by side.")
+@click.option("--keyframes", type=int, default=4, show_default=True, help="Random latents each walk visits.")
+@click.option("--steps", type=int, default=16, show_default=True, help="Frames between two keyframes.")
+@click.option("--mode", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True,
+              help="Spherical (suits a normal prior) or linear interpolation.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def interpolate(run: str, out: str, walks: int, keyframes: int, steps: int, mode: str, seed: int, device: str,
+                overwrite: bool) -> None:
+    """Walk through RUN's latent space between random points."""
+    import torch
+
+    from ganforge.api import load
+    from ganforge.viz.interpolate import latent_walk, save_interpolation
+
+    target = _output_file(out, (".gif", ".png"), overwrite)
+    for flag, value in (("--walks", walks), ("--steps", steps)):
+        _positive(flag, value)
+    if keyframes < 2:
+        raise GanforgeError(f"--keyframes {keyframes} is too few to walk between", "give --keyframes 2 or more")
+    trained = load(run, device=device)
+    if len(trained.data_shape) != 3:
+        raise GanforgeError(f"{run} generates 2-D points, not images", "interpolate a run trained on images")
+    z = trained.latents(walks * keyframes, seed).view(walks, keyframes, -1)
+    path = torch.stack([latent_walk(z[i], steps, mode) for i in range(walks)], dim=1)  # (T, walks, z_dim)
+    frames = trained.generate(path.flatten(0, 1)).view(path.shape[0], walks, *trained.data_shape)
+    save_interpolation(frames, target)
+    click.echo(f"{walks} {mode} walks of {path.shape[0]} frames from step {trained.step} -> {target}")
+
+
+@cli.command()
+@click.option("--data-dir", help="Also look in this folder.")
+def datasets(data_dir: str | None) -> None:
+    """List the datasets, where each would load from, and whether it is available now."""
+    from ganforge.data import describe_datasets
+
+    rows = describe_datasets(data_dir)
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        status = "available" if row["available"] else "not available"
+        click.echo(f"{row['name']:<{width}}  {row['kind']:<6}  {status:<13}  {row['source']}")
+        click.echo(f"{'':<{width}}  {row['description']}")
+
+
+def _overrides(flags: dict[str, Any], settings: tuple[str, ...]) -> dict[str, Any]:
+    overrides = {TRAIN_FLAGS[name]: value for name, value in flags.items() if value is not None}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key:
+            raise GanforgeError(f"--set {setting!r} is not KEY=VALUE", "e.g. --set train.log_every=50")
+        overrides[key.strip()] = _yaml_value(value)
+    return overrides
+
+
+def _yaml_value(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _positive(flag: str, value: int) -> None:
+    if value <= 0:
+        raise GanforgeError(f"{flag} {value} must be a positive integer", f"give {flag} a value of 1 or more")
+
+
+def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:
+    target = Path(out)
+    if target.suffix.lower() not in suffixes:
+        raise GanforgeError(f"--out {out} has an unsupported suffix", f"use one of: {', '.join(suffixes)}")
+    if target.exists() and not overwrite:
+        raise GanforgeError(f"--out {out} already exists", "choose another name or pass --overwrite")
+    return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command, turning user errors into one line and exit code 2."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("ganforge: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
+    except GanforgeError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        command = error.ctx.command_path if getattr(error, "ctx", None) else "ganforge"
+        message = error.format_message().replace("\n", " ")
+        click.echo(f"error: {message} (see '{command} --help')", err=True)
+        sys.exit(2)
+    finally:
+        log.removeHandler(handler)

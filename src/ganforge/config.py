@@ -1,0 +1,297 @@
+"""The run configuration: dataclasses, YAML in and out, validation and command-line overrides.
+
+One ``Config`` describes a run completely. It is validated here, before any work starts, so a
+mistyped value fails in a second with one line naming it, not an hour into training. The resolved
+config (every default filled in) is what a run folder stores in ``config.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge.errors import GanforgeError
+
+PRIORS = ("normal", "uniform")
+OPTIMIZERS = ("adam", "sgd")
+DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+
+
+@dataclass
+class DataConfig:
+    """What to train on. ``modes``, ``radius``, ``spacing`` and ``std`` shape the 2-D mixtures."""
+
+    name: str = "mnist"
+    data_dir: str | None = None  # a folder of dataset files; else $GANFORGE_DATA, system copies, download
+    image_size: int | None = None  # resize images to this side (e.g. 32 or 64 for DCGAN); None keeps them
+    download: bool = True  # try a torchvision download when no local copy is found
+    modes: int | None = None  # ring: number of Gaussians (8); grid: Gaussians per side (5)
+    radius: float = 1.0  # ring radius
+    spacing: float = 2.0  # grid spacing
+    std: float | None = None  # mixture std; None: 0.01 for ring, 0.05 for grid (PacGAN's code)
+
+
+@dataclass
+class ModelConfig:
+    """The networks: G maps z (``z_dim``, drawn from ``prior``) to data; D maps data to one logit."""
+
+    name: str = "mlp"
+    z_dim: int = 100
+    prior: str = "normal"  # normal: N(0, I); uniform: U[-1, 1]^z_dim
+    g_hidden: list[int] = field(default_factory=lambda: [128])  # mlp: hidden widths of G
+    d_hidden: list[int] = field(default_factory=lambda: [128])  # mlp: hidden widths of D
+    leak: float = 0.01  # mlp: LeakyReLU slope (the tutorial's alpha)
+    width: int = 64  # dcgan: feature maps of the widest layer at the finest resolution
+
+
+@dataclass
+class OptimConfig:
+    """Optimisers for G and D. ``None`` takes the model's paper default (see ``MODEL_OPTIM_DEFAULTS``)."""
+
+    name: str = "adam"
+    lr_g: float | None = None
+    lr_d: float | None = None
+    betas: list[float] | None = None  # adam only
+    momentum: float | None = None  # sgd only
+
+
+@dataclass
+class TrainConfig:
+    """The game and its cadence: Algorithm 1 runs ``d_steps`` D updates per G update, ``steps`` times."""
+
+    loss: str = "non-saturating"
+    steps: int = 20000
+    batch_size: int = 128
+    d_steps: int = 1  # k in Algorithm 1 of Goodfellow et al. (2014)
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 100
+    sample_every: int = 1000
+    checkpoint_every: int = 5000
+    grid_size: int = 64  # samples in each progress grid (drawn from one fixed latent batch)
+
+
+@dataclass
+class Config:
+    """A complete, validated description of one training run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out: str | None = None  # the run folder; None picks runs/<dataset>-<model>[-N]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "config") -> Config:
+        """Build a config from nested dicts, rejecting unknown keys with a suggestion."""
+        return apply_overrides(cls(), flatten(values), source=source)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Config:
+        """Read a YAML config file (as written by ``to_yaml`` or by hand; missing keys keep defaults)."""
+        path = Path(path)
+        if not path.is_file():
+            raise GanforgeError(f"config file {path} does not exist", "check the path given to --config")
+        try:
+            values = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise GanforgeError(f"config file {path} is not valid YAML{where}", "fix the syntax") from None
+        if not isinstance(values, dict):
+            raise GanforgeError(f"config file {path} must hold a mapping of sections", "see docs/config.md")
+        return cls.from_dict(values, source=str(path))
+
+
+# Paper defaults per model, used where the optimiser settings are left as None.
+MODEL_OPTIM_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
+    # The Keras tutorial compiles both models with Adam() at Keras' defaults.
+    "mlp": {"adam": {"lr": 1e-3, "betas": [0.9, 0.999]}, "sgd": {"lr": 0.1, "momentum": 0.5}},
+    # Radford et al. (2016), section 4: Adam, learning rate 0.0002, beta1 = 0.5.
+    "dcgan": {"adam": {"lr": 2e-4, "betas": [0.5, 0.999]}, "sgd": {"lr": 0.02, "momentum": 0.5}},
+}
+# Goodfellow et al. (2014) trained with SGD and momentum 0.5 (their released code raised it to 0.7).
+
+
+def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"train": {"steps": 5}}`` -> ``{"train.steps": 5}``; leaves that are not section dicts stay whole."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and not prefix and key in SECTIONS:
+            flat.update(flatten(value, prefix=f"{dotted}."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "train": TrainConfig}
+
+
+def known_keys() -> list[str]:
+    keys = [f"{section}.{f.name}" for section, kind in SECTIONS.items() for f in dataclasses.fields(kind)]
+    return [*keys, "out"]
+
+
+def apply_overrides(cfg: Config, overrides: dict[str, Any], source: str = "override") -> Config:
+    """Return a copy of ``cfg`` with dotted keys (``train.steps``) set; unknown keys are an error."""
+    cfg = _copy(cfg)
+    keys = known_keys()
+    for dotted, value in overrides.items():
+        if dotted not in keys:
+            close = difflib.get_close_matches(dotted, keys, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(keys)}"
+            raise GanforgeError(f"unknown setting '{dotted}' in {source}", hint)
+        if dotted == "out":
+            cfg.out = None if value is None else str(value)
+            continue
+        section, name = dotted.split(".", 1)
+        setattr(getattr(cfg, section), name, _coerce(dotted, value, source))
+    return cfg
+
+
+def _copy(cfg: Config) -> Config:
+    return Config(**{name: dataclasses.replace(getattr(cfg, name)) for name in SECTIONS}, out=cfg.out)
+
+
+def _field_type(dotted: str) -> str:
+    section, name = dotted.split(".", 1)
+    (match,) = [f for f in dataclasses.fields(SECTIONS[section]) if f.name == name]
+    return str(match.type)
+
+
+def _coerce(dotted: str, value: Any, source: str) -> Any:
+    """Check a value against its field's declared type, converting the harmless cases (int -> float)."""
+    kind = _field_type(dotted)
+    optional = "None" in kind
+    if value is None:
+        if optional:
+            return None
+        raise GanforgeError(f"{dotted} cannot be empty (in {source})", "give it a value or leave it out")
+    expected = kind.split("|")[0].strip()
+    try:
+        if expected == "bool":
+            if isinstance(value, bool):
+                return value
+            raise TypeError
+        if expected == "int":
+            if isinstance(value, bool) or not float(value).is_integer():
+                raise TypeError
+            return int(value)
+        if expected == "float":
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        if expected == "str":
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise TypeError
+            return str(value)
+        if expected.startswith("list"):
+            items = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+            cast = int if "int" in expected else float
+            return [_number(cast, item) for item in items]
+    except (TypeError, ValueError):
+        pass
+    raise GanforgeError(f"{dotted}={value!r} (in {source}) is not a valid {expected}", f"give {dotted} a {expected}")
+
+
+def _number(cast: type, item: Any) -> int | float:
+    if isinstance(item, bool):
+        raise TypeError
+    number = float(item)
+    if cast is int and not number.is_integer():
+        raise TypeError
+    return cast(number)
+
+
+def resolve(cfg: Config) -> Config:
+    """Validate ``cfg`` and fill in model-dependent defaults; raise ``GanforgeError`` on the first bad value."""
+    from ganforge.data import DATASETS
+    from ganforge.gans import GANS
+    from ganforge.models import MODELS
+
+    cfg = _copy(cfg)
+    _choice("dataset", "--dataset", cfg.data.name, DATASETS)
+    _choice("model", "--model", cfg.model.name, MODELS)
+    _choice("loss", "--loss", cfg.train.loss, GANS)
+    _choice("prior", "--prior", cfg.model.prior, PRIORS)
+    _choice("optimizer", "optim.name", cfg.optim.name, OPTIMIZERS)
+
+    for flag, value in [
+        ("--steps", cfg.train.steps), ("--batch-size", cfg.train.batch_size), ("--d-steps", cfg.train.d_steps),
+        ("--z-dim", cfg.model.z_dim), ("--sample-every", cfg.train.sample_every),
+        ("--checkpoint-every", cfg.train.checkpoint_every), ("train.log_every", cfg.train.log_every),
+        ("train.grid_size", cfg.train.grid_size), ("model.width", cfg.model.width),
+    ]:
+        _positive(flag, value)
+    for flag, widths in [("model.g_hidden", cfg.model.g_hidden), ("model.d_hidden", cfg.model.d_hidden)]:
+        if not widths or any(width <= 0 for width in widths):
+            raise GanforgeError(f"{flag}={widths} must be a non-empty list of positive widths", "e.g. [128]")
+    if cfg.data.image_size is not None and cfg.data.image_size <= 0:
+        raise GanforgeError(f"data.image_size={cfg.data.image_size} must be positive", "e.g. 32 or 64")
+    if cfg.train.seed < 0:
+        raise GanforgeError(f"--seed {cfg.train.seed} must be zero or positive", "use e.g. --seed 0")
+    _device(cfg.train.device)
+
+    defaults = MODEL_OPTIM_DEFAULTS[cfg.model.name][cfg.optim.name]
+    cfg.optim.lr_g = defaults["lr"] if cfg.optim.lr_g is None else cfg.optim.lr_g
+    cfg.optim.lr_d = defaults["lr"] if cfg.optim.lr_d is None else cfg.optim.lr_d
+    for flag, lr in [("--lr-g", cfg.optim.lr_g), ("--lr-d", cfg.optim.lr_d)]:
+        if lr <= 0:
+            raise GanforgeError(f"{flag} {lr} must be positive", "typical values are 1e-4 to 1e-3 for Adam")
+    if cfg.optim.name == "adam":
+        cfg.optim.betas = list(defaults["betas"]) if cfg.optim.betas is None else cfg.optim.betas
+        if len(cfg.optim.betas) != 2 or not all(0 <= beta < 1 for beta in cfg.optim.betas):
+            raise GanforgeError(f"--betas {cfg.optim.betas} must be two numbers in [0, 1)", "e.g. --betas 0.5,0.999")
+        cfg.optim.momentum = None
+    else:
+        cfg.optim.momentum = defaults["momentum"] if cfg.optim.momentum is None else cfg.optim.momentum
+        if not 0 <= cfg.optim.momentum < 1:
+            raise GanforgeError(f"optim.momentum={cfg.optim.momentum} must be in [0, 1)", "e.g. 0.5")
+        cfg.optim.betas = None
+    return cfg
+
+
+def _choice(what: str, flag: str, value: str, choices: Any) -> None:
+    if value not in choices:
+        names = sorted(choices)
+        close = difflib.get_close_matches(value, names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"choose one of: {', '.join(names)}"
+        raise GanforgeError(f"unknown {what} '{value}' ({flag})", hint)
+
+
+def _positive(flag: str, value: int) -> None:
+    if value <= 0:
+        raise GanforgeError(f"{flag} {value} must be a positive integer", f"give {flag} a value of 1 or more")
+
+
+def _device(name: str) -> None:
+    import torch
+
+    if name == "auto" or name == "cpu":
+        return
+    if name == "cuda" or name.startswith("cuda:"):
+        index = name.partition(":")[2]
+        if index and not index.isdigit():
+            raise GanforgeError(f"--device {name} is not a device", DEVICES_HELP)
+        if not torch.cuda.is_available():
+            raise GanforgeError(f"--device {name}: no CUDA GPU is visible here", "use --device cpu or auto")
+        if index and int(index) >= torch.cuda.device_count():
+            raise GanforgeError(f"--device {name}: only {torch.cuda.device_count()} GPUs here", DEVICES_HELP)
+        return
+    if name == "mps":
+        if not torch.backends.mps.is_available():
+            raise GanforgeError("--device mps: Apple's MPS backend is not available here", "use --device cpu")
+        return
+    raise GanforgeError(f"--device {name} is not a device", DEVICES_HELP)

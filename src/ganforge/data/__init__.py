@@ -1,0 +1,100 @@
+"""Datasets: the registry, and ``load_dataset`` turning a ``DataConfig`` into batches on a device.
+
+Image datasets come back as an ``ImageData`` (every image in one uint8 tensor on the device), the 2-D
+mixtures as a ``PointData`` (sampled fresh per batch). Both answer ``batch(n, generator)`` and ``real(n)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ganforge.data import cifar, idx, sources, toy
+from ganforge.data.images import ImageData
+from ganforge.data.toy import PointData
+from ganforge.errors import GanforgeError
+
+if TYPE_CHECKING:
+    from ganforge.config import DataConfig
+
+__all__ = ["DATASETS", "DatasetInfo", "ImageData", "PointData", "describe_datasets", "load_dataset"]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset's registry entry: its name, ``kind`` ("image" or "points") and a one-line description."""
+
+    name: str
+    kind: str
+    description: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in [
+        DatasetInfo("mnist", "image", "handwritten digits, 60,000 x 1 x 28 x 28, 10 classes (LeCun et al., 1998)"),
+        DatasetInfo("fashion-mnist", "image", "clothing photos, 60,000 x 1 x 28 x 28, 10 classes (Xiao et al., 2017)"),
+        DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)"),
+        DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)"),
+        DatasetInfo("grid", "points", "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)"),
+    ]
+}
+
+
+def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageData | PointData:
+    """Load the dataset ``cfg`` names onto ``device``, resizing images once if ``cfg.image_size`` asks."""
+    if cfg.name not in DATASETS:
+        raise GanforgeError(f"unknown dataset '{cfg.name}'", f"choose one of: {', '.join(DATASETS)}")
+    if cfg.name == "ring":
+        return toy.make_ring(cfg.modes, cfg.radius, cfg.std).to(device)
+    if cfg.name == "grid":
+        return toy.make_grid(cfg.modes, cfg.spacing, cfg.std).to(device)
+    if cfg.image_size is not None and cfg.image_size <= 0:
+        raise GanforgeError(f"data.image_size={cfg.image_size} must be positive", "e.g. 32 or 64")
+    data = _IMAGE_LOADERS[cfg.name](_folder(cfg.data_dir), cfg.download).to(device)
+    if cfg.image_size is not None:
+        data = data.resized(cfg.image_size)  # on the device, once; batches then only index
+    return data
+
+
+def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
+    """One dict per dataset (name, kind, description, source, available) for ``ganforge datasets``.
+
+    ``source`` is where it would load from now; ``available`` says whether it loads without the network.
+    Nothing is downloaded or read beyond checking which files exist.
+    """
+    folder = _folder(data_dir)
+    rows = []
+    for info in DATASETS.values():
+        try:
+            source, available = _SOURCES[info.name](folder)
+        except GanforgeError as error:  # e.g. half a pair of IDX files: show the problem, keep listing
+            source, available = f"broken: {error.message}", False
+        rows.append(
+            {"name": info.name, "kind": info.kind, "description": info.description,
+             "source": source, "available": available}
+        )
+    return rows
+
+
+def _folder(data_dir: str | None) -> Path | None:
+    return None if data_dir is None else Path(data_dir).expanduser()
+
+
+_IMAGE_LOADERS: dict[str, Callable[[Path | None, bool], ImageData]] = {
+    "mnist": lambda folder, download: idx.load_idx_dataset(idx.MNIST, folder, download),
+    "fashion-mnist": lambda folder, download: idx.load_idx_dataset(idx.FASHION_MNIST, folder, download),
+    "cifar10": cifar.load_cifar10,
+}
+
+_SOURCES: dict[str, Callable[[Path | None], tuple[str, bool]]] = {
+    "mnist": lambda folder: idx.describe_source(idx.MNIST, folder),
+    "fashion-mnist": lambda folder: idx.describe_source(idx.FASHION_MNIST, folder),
+    "cifar10": cifar.describe_source,
+    "ring": lambda folder: (sources.SOURCE_GENERATED, True),
+    "grid": lambda folder: (sources.SOURCE_GENERATED, True),
+}

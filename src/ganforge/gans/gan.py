@@ -1,0 +1,53 @@
+"""The original GAN of Goodfellow et al. (2014): D and G play
+
+    min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+
+D ascends the value function (as a binary cross-entropy on real versus fake). G either descends it
+(``minimax``, the saturating form: its gradient vanishes while D confidently rejects G's samples) or,
+as the paper recommends in practice, maximises log D(G(z)) (``non-saturating``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ganforge import losses, stats
+from ganforge.gans.base import GAN
+
+
+class OriginalGAN(GAN):
+    """The 2014 game; ``saturating`` picks the minimax generator loss over the non-saturating one."""
+
+    saturating = False
+
+    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():  # D's step needs no gradient through G
+            fake = self.generate(z, labels)
+        real_logits = self.D(real)
+        fake_logits = self.D(fake)
+        # (1) D maximises log D(x) + log(1 - D(G(z))), i.e. minimises the two cross-entropies
+        loss_D_real = losses.d_loss_real(real_logits)
+        loss_D_fake = losses.d_loss_fake(fake_logits)
+        stats.report("loss/D/real", loss_D_real)
+        stats.report("loss/D/fake", loss_D_fake)
+        stats.report("D(x)", torch.sigmoid(real_logits))
+        stats.report("D(G(z))", torch.sigmoid(fake_logits))
+        loss_D = loss_D_real + loss_D_fake
+        stats.report("loss/D", loss_D)
+        return loss_D
+
+    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        fake_logits = self.D(self.generate(z, labels))
+        # (2) G minimises log(1 - D(G(z))) (minimax) or -log D(G(z)) (non-saturating)
+        if self.saturating:
+            loss_G = losses.g_loss_minimax(fake_logits)
+        else:
+            loss_G = losses.g_loss_non_saturating(fake_logits)
+        stats.report("loss/G", loss_G)
+        return loss_G
+
+
+class MinimaxGAN(OriginalGAN):
+    """G minimises log(1 - D(G(z))) exactly as in the value function."""
+
+    saturating = True

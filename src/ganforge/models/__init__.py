@@ -1,0 +1,27 @@
+"""The networks: generators map latents to data, discriminators map data to one logit each.
+
+Networks never choose a loss: D returns raw logits of shape (N,), and the sigmoid that turns a logit
+into the probability D(x) lives in the loss (``ganforge.losses``), where it can be computed stably.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from ganforge.config import ModelConfig
+from ganforge.models import dcgan, mlp
+
+Builder = Callable[[ModelConfig, tuple[int, ...]], tuple[nn.Module, nn.Module]]
+
+# name -> builder(model config, data shape) -> (G, D)
+MODELS: dict[str, Builder] = {
+    "mlp": mlp.build,
+    "dcgan": dcgan.build,
+}
+
+
+def build_models(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Build (G, D) for data of ``data_shape``: (C, H, W) for images, (2,) for points."""
+    return MODELS[cfg.name](cfg, tuple(data_shape))

@@ -1,0 +1,100 @@
+"""DCGAN (Radford, Metz and Chintala, 2016) for 28x28, 32x32 and 64x64 images with 1 or 3 channels.
+
+The paper's guidelines (section 3): strided (transposed) convolutions instead of pooling, batch norm in
+both networks (except G's output and D's input layers), no hidden fully connected layers, ReLU in G
+with tanh at the output, LeakyReLU(0.2) in D, and weights drawn from N(0, 0.02).
+G's first layer is a transposed convolution from the 1x1 latent to a 4x4 map (7x7 for 28 px): the
+paper's "projection and reshape" written as a convolution.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganforge.config import ModelConfig
+from ganforge.errors import GanforgeError
+
+# image side -> side of the first (smallest) feature map
+BASE_SIDE = {28: 7, 32: 4, 64: 4}
+
+
+def _upsamplings(side: int) -> int:
+    return {28: 2, 32: 3, 64: 4}[side]
+
+
+def _init(module: nn.Module) -> None:
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """z (N, z_dim) -> images (N, C, side, side) in [-1, 1]."""
+
+    def __init__(self, z_dim: int, channels: int, side: int, width: int) -> None:
+        super().__init__()
+        n_up = _upsamplings(side)
+        features = width * 2 ** (n_up - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(z_dim, features, BASE_SIDE[side], 1, 0, bias=False),
+            nn.BatchNorm2d(features),
+            nn.ReLU(True),
+        ]
+        for _ in range(n_up - 1):  # each doubles the side and halves the feature maps
+            layers += [
+                nn.ConvTranspose2d(features, features // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(features // 2),
+                nn.ReLU(True),
+            ]
+            features //= 2
+        layers += [nn.ConvTranspose2d(features, channels, 4, 2, 1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z[:, :, None, None])  # (N, z_dim, 1, 1) -> (N, C, side, side)
+
+
+class DCGANDiscriminator(nn.Module):
+    """images (N, C, side, side) -> logits (N,)."""
+
+    def __init__(self, channels: int, side: int, width: int) -> None:
+        super().__init__()
+        n_down = _upsamplings(side)
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        features = width
+        for _ in range(n_down - 1):  # each halves the side and doubles the feature maps
+            layers += [
+                nn.Conv2d(features, features * 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(features * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
+            features *= 2
+        layers.append(nn.Conv2d(features, 1, BASE_SIDE[side], 1, 0))  # the last map -> one logit
+        self.net = nn.Sequential(*layers)
+        self.apply(_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten()
+
+
+def build(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Build the DCGAN pair; the data must be square 28, 32 or 64 px images with 1 or 3 channels."""
+    if len(data_shape) != 3:
+        raise GanforgeError(
+            "model 'dcgan' needs images, but the dataset gives 2-D points", "use --model mlp for ring or grid"
+        )
+    channels, height, width = data_shape
+    if height != width or height not in BASE_SIDE or channels not in (1, 3):
+        raise GanforgeError(
+            f"model 'dcgan' takes 1- or 3-channel square images of 28, 32 or 64 px, not {channels}x{height}x{width}",
+            "set data.image_size to 32 or 64, or use --model mlp",
+        )
+    G = DCGANGenerator(cfg.z_dim, channels, height, cfg.width)
+    D = DCGANDiscriminator(channels, height, cfg.width)
+    return G, D

@@ -1,0 +1,70 @@
+"""The multilayer-perceptron GAN: by default exactly the Keras tutorial's network (GANs in Action, ch. 3).
+
+G: z (100) -> Dense 128 -> LeakyReLU(0.01) -> Dense 784 -> tanh -> 1x28x28.
+D: flatten -> Dense 128 -> LeakyReLU(0.01) -> Dense 1 (a logit; the tutorial's sigmoid lives in the loss).
+For 2-D points the output layer of G is linear, since the mixtures reach beyond [-1, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ganforge.config import ModelConfig
+
+
+def _stack(widths: list[int], leak: float) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for width_in, width_out in zip(widths[:-1], widths[1:]):
+        layers += [nn.Linear(width_in, width_out), nn.LeakyReLU(leak)]
+    return layers
+
+
+def _keras_init(module: nn.Module) -> None:
+    # Keras' Dense defaults: Glorot-uniform weights, zero biases.
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+class MLPGenerator(nn.Module):
+    """z (N, z_dim) -> samples (N, *data_shape)."""
+
+    def __init__(self, z_dim: int, data_shape: tuple[int, ...], hidden: list[int], leak: float) -> None:
+        super().__init__()
+        self.data_shape = data_shape
+        images = len(data_shape) == 3
+        self.net = nn.Sequential(
+            *_stack([z_dim, *hidden], leak),
+            nn.Linear(hidden[-1], math.prod(data_shape)),
+            nn.Tanh() if images else nn.Identity(),  # images live in [-1, 1]
+        )
+        self.apply(_keras_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, *self.data_shape)  # (N, C, H, W) or (N, 2)
+
+
+class MLPDiscriminator(nn.Module):
+    """samples (N, *data_shape) -> logits (N,)."""
+
+    def __init__(self, data_shape: tuple[int, ...], hidden: list[int], leak: float) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            *_stack([math.prod(data_shape), *hidden], leak),
+            nn.Linear(hidden[-1], 1),
+        )
+        self.apply(_keras_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def build(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Build the tutorial MLP pair for images (C, H, W) or points (2,)."""
+    G = MLPGenerator(cfg.z_dim, data_shape, cfg.g_hidden, cfg.leak)
+    D = MLPDiscriminator(data_shape, cfg.d_hidden, cfg.leak)
+    return G, D

@@ -1,0 +1,39 @@
+"""Training statistics reported from anywhere, read back only at logging intervals.
+
+``report`` adds a detached value to a running sum on its own device: no host synchronisation. The
+loop calls ``collect`` once per logging interval, which moves every mean to the host in one transfer.
+"""
+
+from __future__ import annotations
+
+import torch
+
+_sums: dict[str, torch.Tensor] = {}
+_counts: dict[str, int] = {}
+
+
+def report(name: str, value: torch.Tensor) -> None:
+    """Add ``value`` (a tensor; its mean is taken) to the running statistic ``name``."""
+    value = value.detach().float().mean()
+    if name in _sums:
+        _sums[name] += value
+        _counts[name] += 1
+    else:
+        _sums[name] = value.clone()
+        _counts[name] = 1
+
+
+def collect() -> dict[str, float]:
+    """Return the mean of every statistic since the last call, and start afresh. Syncs once."""
+    if not _sums:
+        return {}
+    names = list(_sums)
+    means = torch.stack([_sums[name] / _counts[name] for name in names]).tolist()  # the one host sync
+    reset()
+    return dict(zip(names, means))
+
+
+def reset() -> None:
+    """Drop every running statistic (at the start of a run)."""
+    _sums.clear()
+    _counts.clear()

@@ -1,0 +1,121 @@
+"""Training curves drawn from a run's metrics.jsonl."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ganforge.atomic import atomic_path
+from ganforge.errors import GanforgeError
+
+D_OUTPUT_KEYS = ("D(x)", "D(G(z))")  # mean discriminator probabilities on real and generated batches
+
+
+def read_metrics(metrics_path: str | os.PathLike) -> list[dict]:
+    """Read a metrics.jsonl file into one dict per logging interval, ordered by step.
+
+    A truncated last line (the run crashed mid-write) is skipped quietly; an unreadable line
+    elsewhere is skipped with a warning. When a resumed run logged a step twice, the later record wins.
+    """
+    metrics_path = Path(metrics_path)
+    if not metrics_path.is_file():
+        raise GanforgeError(f"no metrics file at {metrics_path}", "pass the metrics.jsonl of a run folder")
+    lines = [line for line in metrics_path.read_text().splitlines() if line.strip()]
+    records: dict[float, dict] = {}
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        if not isinstance(record, dict):
+            if number < len(lines):
+                warnings.warn(f"{metrics_path}: skipped unreadable line {number}", stacklevel=2)
+            continue
+        records[record.setdefault("step", number)] = record
+    if not records:
+        raise GanforgeError(
+            f"{metrics_path} holds no metrics",
+            "train for at least one logging interval before plotting",
+        )
+    return [records[step] for step in sorted(records)]
+
+
+def plot_losses(metrics_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
+    """Plot the losses and the discriminator's outputs against step from metrics.jsonl; return ``out_path``.
+
+    The top panel holds every key starting with ``loss/``; the bottom panel holds D(x) and D(G(z))
+    with a dashed line at 1/2, where both sit at the equilibrium of Goodfellow et al. (2014), Sec. 4.1
+    (D*(x) = p_data / (p_data + p_g) = 1/2 once p_g = p_data).
+    The bottom panel is left out when the run recorded neither.
+    """
+    records = read_metrics(metrics_path)
+    loss_keys = _keys_starting_with(records, "loss/")
+    d_keys = [key for key in D_OUTPUT_KEYS if any(key in record for record in records)]
+    if not loss_keys and not d_keys:
+        raise GanforgeError(
+            f"{metrics_path} has no 'loss/...' or 'D(x)' values to plot",
+            "check that the file is a ganforge metrics.jsonl",
+        )
+
+    panels = int(bool(loss_keys)) + int(bool(d_keys))
+    figure = Figure(figsize=(9, 3.2 * panels + 0.4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
+    if loss_keys:
+        _draw_series(axes[0], records, loss_keys)
+        axes[0].set_title("Losses")
+        axes[0].set_ylabel("loss")
+    if d_keys:
+        _draw_series(axes[-1], records, d_keys)
+        axes[-1].axhline(0.5, color="0.3", linestyle="--", linewidth=1, label="equilibrium (1/2)")
+        axes[-1].set_title("Discriminator outputs")
+        axes[-1].set_ylabel("mean D output")
+        if _within_unit_interval(records, d_keys):
+            axes[-1].set_ylim(-0.02, 1.02)
+    for panel in axes:
+        panel.grid(True, color="0.9", linewidth=0.5)
+        panel.legend(
+            loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small"
+        )  # beside, not over, the data
+    axes[-1].set_xlabel("step")
+    figure.suptitle(f"Training curves: {Path(metrics_path).parent.name or Path(metrics_path).name}")
+    figure.tight_layout()
+    with atomic_path(out_path) as tmp:
+        figure.savefig(tmp, format="png")
+    return Path(out_path)
+
+
+def _keys_starting_with(records: list[dict], prefix: str) -> list[str]:
+    """Keys with ``prefix`` in order of first appearance, so colours stay put as new keys arrive."""
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update((key, None) for key in record if key.startswith(prefix))
+    return list(keys)
+
+
+def _draw_series(axes: Axes, records: list[dict], keys: list[str]) -> None:
+    """Draw one line per key against step; records without a numeric value for a key are skipped."""
+    for key in keys:
+        points = [(r["step"], r[key]) for r in records if _is_number(r.get(key))]
+        if not points:
+            continue
+        steps = [step for step, _ in points]
+        values = [value for _, value in points]
+        marker = "o" if len(points) < 30 else None  # a single point is invisible without a marker
+        axes.plot(steps, values, label=key, linewidth=1.2, marker=marker, markersize=3)
+
+
+def _within_unit_interval(records: list[dict], keys: list[str]) -> bool:
+    values = [r[k] for r in records for k in keys if _is_number(r.get(k))]
+    return all(0.0 <= value <= 1.0 for value in values if math.isfinite(value))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+from ganforge.config import ModelConfig
+from ganforge.errors import GanforgeError
+from ganforge.models import build_models
+from ganforge.train import module_count
+
+
+def test_default_mlp_is_the_tutorial_network():
+    G, D = build_models(ModelConfig(), (1, 28, 28))
+    # G: Dense(100 -> 128) + Dense(128 -> 784); D: Dense(784 -> 128) + Dense(128 -> 1)
+    assert module_count(G) == (100 * 128 + 128) + (128 * 784 + 784)
+    assert module_count(D) == (784 * 128 + 128) + (128 + 1)
+    activations = [m for m in G.modules() if isinstance(m, torch.nn.LeakyReLU)]
+    assert [a.negative_slope for a in activations] == [0.01]
+    images = G(torch.randn(5, 100))
+    assert images.shape == (5, 1, 28, 28)
+    assert images.abs().max() <= 1  # tanh output
+    assert D(images).shape == (5,)
+
+
+def test_mlp_for_points_has_an_unbounded_output():
+    G, D = build_models(ModelConfig(z_dim=2, g_hidden=[64, 64]), (2,))
+    points = G(torch.randn(7, 2) * 100)
+    assert points.shape == (7, 2)
+    assert not any(isinstance(m, torch.nn.Tanh) for m in G.modules())
+    assert D(points).shape == (7,)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 64, 64), (3, 64, 64)])
+def test_dcgan_generates_and_scores_each_supported_size(shape):
+    G, D = build_models(ModelConfig(name="dcgan", width=8), shape)
+    images = G(torch.randn(4, 100))
+    assert images.shape == (4, *shape)
+    assert D(images).shape == (4,)
+    # Radford et al.: no pooling and no hidden fully connected layers
+    assert not any(isinstance(m, (torch.nn.Linear, torch.nn.MaxPool2d, torch.nn.AvgPool2d)) for m in D.modules())
+    convs = [m for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert abs(convs[1].weight.std().item() - 0.02) < 0.005  # N(0, 0.02) init
+
+
+@pytest.mark.parametrize("shape", [(2,), (1, 48, 48), (4, 32, 32)])
+def test_dcgan_rejects_shapes_it_cannot_build(shape):
+    with pytest.raises(GanforgeError, match="dcgan"):
+        build_models(ModelConfig(name="dcgan"), shape)

@@ -1,0 +1,88 @@
+"""Training curves from metrics.jsonl."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from ganforge.errors import GanforgeError
+from ganforge.viz.plots import plot_losses, read_metrics
+
+
+def write_metrics(path, records, tail=""):
+    path.write_text("".join(json.dumps(record) + "\n" for record in records) + tail)
+    return path
+
+
+def records(steps):
+    return [
+        {
+            "step": step,
+            "time": step / 10,
+            "loss/D": 1.4 - step / 1000,
+            "loss/D/real": 0.7,
+            "loss/D/fake": 0.7,
+            "loss/G": 0.7 + step / 1000,
+            "D(x)": 0.5 + step / 2000,
+            "D(G(z))": 0.5 - step / 2000,
+            "it/s": 40.0,
+        }
+        for step in steps
+    ]
+
+
+def test_plot_losses_writes_a_png(tmp_path):
+    metrics = write_metrics(tmp_path / "metrics.jsonl", records(range(0, 500, 10)))
+    out = plot_losses(metrics, tmp_path / "losses.png")
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
+def test_a_truncated_last_line_is_skipped(tmp_path):
+    metrics = write_metrics(tmp_path / "metrics.jsonl", records([10, 20]), tail='{"step": 30, "loss/D": 1.')
+    assert [record["step"] for record in read_metrics(metrics)] == [10, 20]
+    assert plot_losses(metrics, tmp_path / "losses.png").is_file()
+
+
+def test_a_single_line_and_unseen_loss_keys_are_plotted(tmp_path):
+    metrics = write_metrics(tmp_path / "metrics.jsonl", [{"step": 1, "loss/D": 1.0, "loss/D/gp": 0.3}])
+    assert plot_losses(metrics, tmp_path / "losses.png").is_file()
+
+
+def test_a_step_logged_twice_after_a_resume_keeps_the_later_record(tmp_path):
+    logged = records([10, 20, 30]) + [{"step": 20, "loss/D": 9.0}]
+    metrics = write_metrics(tmp_path / "metrics.jsonl", logged)
+    kept = read_metrics(metrics)
+    assert [record["step"] for record in kept] == [10, 20, 30]
+    assert kept[1] == {"step": 20, "loss/D": 9.0}
+
+
+def test_a_damaged_line_in_the_middle_is_skipped_with_a_warning(tmp_path):
+    metrics = write_metrics(
+        tmp_path / "metrics.jsonl", records([10]), tail='{"step": 2\n' + json.dumps(records([30])[0]) + "\n"
+    )
+    with pytest.warns(UserWarning, match="line 2"):
+        assert [record["step"] for record in read_metrics(metrics)] == [10, 30]
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", '{"step": 1, "loss'])
+def test_an_empty_metrics_file_is_an_error(tmp_path, content):
+    metrics = tmp_path / "metrics.jsonl"
+    metrics.write_text(content)
+    with pytest.raises(GanforgeError, match="no metrics"):
+        plot_losses(metrics, tmp_path / "losses.png")
+    assert not (tmp_path / "losses.png").exists()
+
+
+def test_a_missing_metrics_file_is_an_error(tmp_path):
+    with pytest.raises(GanforgeError, match="no metrics file"):
+        plot_losses(tmp_path / "metrics.jsonl", tmp_path / "losses.png")
+
+
+def test_metrics_without_losses_or_d_outputs_are_an_error(tmp_path):
+    metrics = write_metrics(tmp_path / "metrics.jsonl", [{"step": 1, "it/s": 3.0}])
+    with pytest.raises(GanforgeError, match="no 'loss/...'"):
+        plot_losses(metrics, tmp_path / "losses.png")
