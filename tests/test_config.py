@@ -60,3 +60,10 @@ def test_unknown_and_mistyped_keys_are_rejected(tmp_path):
     bad.write_text("train: {steps: [1, 2\n")
     with pytest.raises(GanforgeError, match="not valid YAML"):
         Config.load(bad)
+
+
+def test_training_length_follows_the_model_unless_given():
+    assert resolve(Config()).train.steps == 20000
+    dcgan = resolve(apply_overrides(Config(), {"model.name": "dcgan"}))
+    assert (dcgan.train.steps, dcgan.train.sample_every) == (2000, 100)
+    assert resolve(apply_overrides(Config(), {"model.name": "dcgan", "train.steps": 7})).train.steps == 7

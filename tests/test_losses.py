@@ -11,11 +11,13 @@ def test_losses_match_hand_computed_values():
     assert math.isclose(losses.d_loss_real(logits).item(), -torch.log(d).mean().item(), rel_tol=1e-6)
     assert math.isclose(losses.d_loss_fake(logits).item(), -torch.log(1 - d).mean().item(), rel_tol=1e-6)
     # minimax: G minimises E[log(1 - D)] = (log 0.5 + log 0.119203) / 2
-    assert math.isclose(losses.g_loss_minimax(logits).item(), (math.log(0.5) + math.log(1 - 0.880797)) / 2,
-                        rel_tol=1e-5)
+    assert math.isclose(
+        losses.g_loss_minimax(logits).item(), (math.log(0.5) + math.log(1 - 0.880797)) / 2, rel_tol=1e-5
+    )
     # non-saturating: G minimises -E[log D] = -(log 0.5 + log 0.880797) / 2
-    assert math.isclose(losses.g_loss_non_saturating(logits).item(), -(math.log(0.5) + math.log(0.880797)) / 2,
-                        rel_tol=1e-5)
+    assert math.isclose(
+        losses.g_loss_non_saturating(logits).item(), -(math.log(0.5) + math.log(0.880797)) / 2, rel_tol=1e-5
+    )
 
 
 def test_losses_stay_finite_when_D_saturates():

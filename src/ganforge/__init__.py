@@ -7,6 +7,15 @@ from ganforge.errors import GanforgeError
 __version__ = "0.1.0"
 
 __all__ = [
-    "Config", "DataConfig", "GanforgeError", "ModelConfig", "OptimConfig", "TrainConfig", "TrainedGAN",
-    "load", "resume", "sample", "train",
+    "Config",
+    "DataConfig",
+    "GanforgeError",
+    "ModelConfig",
+    "OptimConfig",
+    "TrainConfig",
+    "TrainedGAN",
+    "load",
+    "resume",
+    "sample",
+    "train",
 ]

@@ -1,11 +1,11 @@
 """The Python API: train a config, resume a run, load a trained run and sample from it.
 
-    import ganforge
-    cfg = ganforge.Config()
-    cfg.data.name, cfg.train.steps = "ring", 2000
-    run = ganforge.train(cfg)                     # -> runs/ring-mlp-non-saturating
-    gan = ganforge.load(run)
-    x = gan.sample(16, seed=0)                    # (16, 2) on the CPU
+import ganforge
+cfg = ganforge.Config()
+cfg.data.name, cfg.train.steps = "ring", 2000
+run = ganforge.train(cfg)                     # -> runs/ring-mlp-non-saturating
+gan = ganforge.load(run)
+x = gan.sample(16, seed=0)                    # (16, 2) on the CPU
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
 import torch
 
 from ganforge.config import Config, resolve
@@ -33,18 +34,20 @@ def train(cfg: Config | None = None, progress: bool = False) -> Path:
     RunDir(cfg.out).check_free()  # fail before loading anything
     session = build_session(cfg)  # loads data and builds networks before the run folder exists
     run = RunDir.create(cfg.out, cfg)
+    data = session.data
+    size = f"{len(data):,} images" if data.kind == "image" else f"{data.num_classes} modes"
     log.info(
-        "training %s/%s on %s (%s, %d images) on %s: G %s, D %s parameters -> %s",
-        cfg.model.name, cfg.train.loss, cfg.data.name, session.data.source,
-        len(session.data) if session.data.kind == "image" else 0, session.device,
+        "training %s/%s on %s (%s, %s) on %s: G %s, D %s parameters -> %s",
+        cfg.model.name, cfg.train.loss, cfg.data.name, data.source, size, session.device,
         f"{module_count(session.gan.G):,}", f"{module_count(session.gan.D):,}", run.path,
-    )
+    )  # fmt: skip
     fit(session, run, progress=progress)
     return run.path
 
 
-def resume(path: str | os.PathLike, steps: int | None = None, device: str | None = None,
-           progress: bool = False) -> Path:
+def resume(
+    path: str | os.PathLike, steps: int | None = None, device: str | None = None, progress: bool = False
+) -> Path:
     """Continue a run from its latest checkpoint, up to ``steps`` in total (default: the config's)."""
     run = RunDir.open(path)
     cfg = run.read_config()
@@ -109,4 +112,3 @@ def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.Pat
 def sample(path: str | os.PathLike, n: int, seed: int = 0, device: str = "auto") -> torch.Tensor:
     """n samples from a trained run (see ``TrainedGAN.sample``)."""
     return load(path, device=device).sample(n, seed)
-

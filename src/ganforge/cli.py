@@ -65,8 +65,13 @@ def cli() -> None:
 @click.option("--out", help="The run folder (default runs/<dataset>-<model>-<loss>).")
 @click.option("--sample-every", type=int, help="Save a sample grid every N steps (default 1000).")
 @click.option("--checkpoint-every", type=int, help="Keep a numbered checkpoint every N steps (default 5000).")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help="Set any config key, e.g. --set model.g_hidden=256,256 (repeatable).")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set any config key, e.g. --set model.g_hidden=256,256 (repeatable).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(config_file: str | None, settings: tuple[str, ...], quiet: bool, **flags: Any) -> None:
     """Train a GAN. With no options: the tutorial MLP GAN on MNIST."""
@@ -94,7 +99,7 @@ def resume(run: str, steps: int | None, device: str | None, quiet: bool) -> None
 @cli.command()
 @click.argument("run", type=click.Path())
 @click.option("--n", "count", type=int, default=64, show_default=True, help="How many samples.")
-@click.option("--out", required=True, help="A .png grid, or .npy (float32 in [-1, 1]: N x C x H x W, N x 2 for points).")
+@click.option("--out", required=True, help="A .png grid, or .npy (float32 in [-1, 1]; N x C x H x W or N x 2).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Latent seed.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
@@ -124,13 +129,19 @@ def sample(run: str, count: int, out: str, seed: int, device: str, overwrite: bo
 @click.option("--walks", type=int, default=8, show_default=True, help="Independent walks shown side by side.")
 @click.option("--keyframes", type=int, default=4, show_default=True, help="Random latents each walk visits.")
 @click.option("--steps", type=int, default=16, show_default=True, help="Frames between two keyframes.")
-@click.option("--mode", type=click.Choice(["slerp", "lerp"]), default="slerp", show_default=True,
-              help="Spherical (suits a normal prior) or linear interpolation.")
+@click.option(
+    "--mode",
+    type=click.Choice(["slerp", "lerp"]),
+    default="slerp",
+    show_default=True,
+    help="Spherical (suits a normal prior) or linear interpolation.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
-def interpolate(run: str, out: str, walks: int, keyframes: int, steps: int, mode: str, seed: int, device: str,
-                overwrite: bool) -> None:
+def interpolate(
+    run: str, out: str, walks: int, keyframes: int, steps: int, mode: str, seed: int, device: str, overwrite: bool
+) -> None:
     """Walk through RUN's latent space between random points."""
     import torch
 

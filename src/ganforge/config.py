@@ -51,7 +51,7 @@ class ModelConfig:
 
 @dataclass
 class OptimConfig:
-    """Optimisers for G and D. ``None`` takes the model's paper default (see ``MODEL_OPTIM_DEFAULTS``)."""
+    """Optimisers for G and D. ``None`` takes the model's paper default (see ``MODEL_DEFAULTS``)."""
 
     name: str = "adam"
     lr_g: float | None = None
@@ -65,14 +65,14 @@ class TrainConfig:
     """The game and its cadence: Algorithm 1 runs ``d_steps`` D updates per G update, ``steps`` times."""
 
     loss: str = "non-saturating"
-    steps: int = 20000
+    steps: int | None = None  # None: the model's default (MODEL_DEFAULTS)
     batch_size: int = 128
     d_steps: int = 1  # k in Algorithm 1 of Goodfellow et al. (2014)
     seed: int = 0
     device: str = "auto"
     log_every: int = 100
-    sample_every: int = 1000
-    checkpoint_every: int = 5000
+    sample_every: int | None = None  # None: the model's default
+    checkpoint_every: int | None = None  # None: the model's default
     grid_size: int = 64  # samples in each progress grid (drawn from one fixed latent batch)
 
 
@@ -114,14 +114,24 @@ class Config:
         return cls.from_dict(values, source=str(path))
 
 
-# Paper defaults per model, used where the optimiser settings are left as None.
-MODEL_OPTIM_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
-    # The Keras tutorial compiles both models with Adam() at Keras' defaults.
-    "mlp": {"adam": {"lr": 1e-3, "betas": [0.9, 0.999]}, "sgd": {"lr": 0.1, "momentum": 0.5}},
-    # Radford et al. (2016), section 4: Adam, learning rate 0.0002, beta1 = 0.5.
-    "dcgan": {"adam": {"lr": 2e-4, "betas": [0.5, 0.999]}, "sgd": {"lr": 0.02, "momentum": 0.5}},
+# Defaults per model, used where a setting is left as None: the papers' optimiser settings, and a
+# training length that gives a recognisable result in a few minutes on two CPU cores.
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {
+        # The Keras tutorial compiles both models with Adam() at Keras' defaults, and trains 20,000
+        # iterations at batch 128, sampling every 1,000.
+        "adam": {"lr": 1e-3, "betas": [0.9, 0.999]},
+        # Goodfellow et al. (2014) used SGD with momentum 0.5 (their released code raised it to 0.7).
+        "sgd": {"lr": 0.1, "momentum": 0.5},
+        "train": {"steps": 20000, "sample_every": 1000, "checkpoint_every": 5000},
+    },
+    "dcgan": {
+        # Radford et al. (2016), section 4: Adam, learning rate 0.0002, beta1 = 0.5, batch 128.
+        "adam": {"lr": 2e-4, "betas": [0.5, 0.999]},
+        "sgd": {"lr": 0.02, "momentum": 0.5},
+        "train": {"steps": 2000, "sample_every": 100, "checkpoint_every": 500},
+    },
 }
-# Goodfellow et al. (2014) trained with SGD and momentum 0.5 (their released code raised it to 0.7).
 
 
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -226,41 +236,54 @@ def resolve(cfg: Config) -> Config:
     _choice("model", "--model", cfg.model.name, MODELS)
     _choice("loss", "--loss", cfg.train.loss, GANS)
     _choice("prior", "--prior", cfg.model.prior, PRIORS)
-    _choice("optimizer", "optim.name", cfg.optim.name, OPTIMIZERS)
+    _choice("optimizer", "--optimizer", cfg.optim.name, OPTIMIZERS)
+    _device(cfg.train.device)
+    for name, value in MODEL_DEFAULTS[cfg.model.name]["train"].items():
+        if getattr(cfg.train, name) is None:
+            setattr(cfg.train, name, value)
+    _check_sizes(cfg)
+    _resolve_optimizer(cfg.optim, MODEL_DEFAULTS[cfg.model.name][cfg.optim.name])
+    return cfg
 
+
+def _check_sizes(cfg: Config) -> None:
     for flag, value in [
-        ("--steps", cfg.train.steps), ("--batch-size", cfg.train.batch_size), ("--d-steps", cfg.train.d_steps),
-        ("--z-dim", cfg.model.z_dim), ("--sample-every", cfg.train.sample_every),
-        ("--checkpoint-every", cfg.train.checkpoint_every), ("train.log_every", cfg.train.log_every),
-        ("train.grid_size", cfg.train.grid_size), ("model.width", cfg.model.width),
+        ("--steps", cfg.train.steps),
+        ("--batch-size", cfg.train.batch_size),
+        ("--d-steps", cfg.train.d_steps),
+        ("--z-dim", cfg.model.z_dim),
+        ("--sample-every", cfg.train.sample_every),
+        ("--checkpoint-every", cfg.train.checkpoint_every),
+        ("train.log_every", cfg.train.log_every),
+        ("train.grid_size", cfg.train.grid_size),
+        ("model.width", cfg.model.width),
     ]:
         _positive(flag, value)
     for flag, widths in [("model.g_hidden", cfg.model.g_hidden), ("model.d_hidden", cfg.model.d_hidden)]:
         if not widths or any(width <= 0 for width in widths):
             raise GanforgeError(f"{flag}={widths} must be a non-empty list of positive widths", "e.g. [128]")
     if cfg.data.image_size is not None and cfg.data.image_size <= 0:
-        raise GanforgeError(f"data.image_size={cfg.data.image_size} must be positive", "e.g. 32 or 64")
+        raise GanforgeError(f"--image-size {cfg.data.image_size} must be positive", "e.g. 32 or 64")
     if cfg.train.seed < 0:
         raise GanforgeError(f"--seed {cfg.train.seed} must be zero or positive", "use e.g. --seed 0")
-    _device(cfg.train.device)
 
-    defaults = MODEL_OPTIM_DEFAULTS[cfg.model.name][cfg.optim.name]
-    cfg.optim.lr_g = defaults["lr"] if cfg.optim.lr_g is None else cfg.optim.lr_g
-    cfg.optim.lr_d = defaults["lr"] if cfg.optim.lr_d is None else cfg.optim.lr_d
-    for flag, lr in [("--lr-g", cfg.optim.lr_g), ("--lr-d", cfg.optim.lr_d)]:
+
+def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:
+    optim.lr_g = defaults["lr"] if optim.lr_g is None else optim.lr_g
+    optim.lr_d = defaults["lr"] if optim.lr_d is None else optim.lr_d
+    for flag, lr in [("--lr-g", optim.lr_g), ("--lr-d", optim.lr_d)]:
         if lr <= 0:
             raise GanforgeError(f"{flag} {lr} must be positive", "typical values are 1e-4 to 1e-3 for Adam")
-    if cfg.optim.name == "adam":
-        cfg.optim.betas = list(defaults["betas"]) if cfg.optim.betas is None else cfg.optim.betas
-        if len(cfg.optim.betas) != 2 or not all(0 <= beta < 1 for beta in cfg.optim.betas):
-            raise GanforgeError(f"--betas {cfg.optim.betas} must be two numbers in [0, 1)", "e.g. --betas 0.5,0.999")
-        cfg.optim.momentum = None
+    if optim.name == "adam":
+        optim.betas = list(defaults["betas"]) if optim.betas is None else optim.betas
+        if len(optim.betas) != 2 or not all(0 <= beta < 1 for beta in optim.betas):
+            raise GanforgeError(f"--betas {optim.betas} must be two numbers in [0, 1)", "e.g. --betas 0.5,0.999")
+        optim.momentum = None
     else:
-        cfg.optim.momentum = defaults["momentum"] if cfg.optim.momentum is None else cfg.optim.momentum
-        if not 0 <= cfg.optim.momentum < 1:
-            raise GanforgeError(f"optim.momentum={cfg.optim.momentum} must be in [0, 1)", "e.g. 0.5")
-        cfg.optim.betas = None
-    return cfg
+        optim.momentum = defaults["momentum"] if optim.momentum is None else optim.momentum
+        if not 0 <= optim.momentum < 1:
+            raise GanforgeError(f"optim.momentum={optim.momentum} must be in [0, 1)", "e.g. 0.5")
+        optim.betas = None
 
 
 def _choice(what: str, flag: str, value: str, choices: Any) -> None:

@@ -30,7 +30,7 @@ def collect() -> dict[str, float]:
     names = list(_sums)
     means = torch.stack([_sums[name] / _counts[name] for name in names]).tolist()  # the one host sync
     reset()
-    return dict(zip(names, means))
+    return dict(zip(names, means, strict=True))
 
 
 def reset() -> None:

@@ -31,7 +31,7 @@ from ganforge.config import Config, OptimConfig
 from ganforge.data import ImageData, PointData, load_dataset
 from ganforge.engine import pick_device
 from ganforge.errors import GanforgeError
-from ganforge.gans import GANS, GAN
+from ganforge.gans import GAN, GANS
 from ganforge.models import build_models
 from ganforge.run import RunDir, load_checkpoint_file
 from ganforge.viz.animate import make_gif

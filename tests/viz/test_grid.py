@@ -75,9 +75,7 @@ def test_points_plot_is_a_png(tmp_path):
     points = torch.randn(500, 2)
     real = torch.randn(500, 2)
     centers = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
-    path = save_points_plot(
-        points, tmp_path / "points.png", real=real, centers=centers, title="step 1000", limits=3.0
-    )
+    path = save_points_plot(points, tmp_path / "points.png", real=real, centers=centers, title="step 1000", limits=3.0)
     with Image.open(path) as image:
         assert image.format == "PNG"
         assert min(image.size) >= 300

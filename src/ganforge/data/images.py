@@ -41,7 +41,7 @@ class ImageData:
         return int(self.images.shape[0])
 
     def batch(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-        """Draw ``n`` images uniformly with replacement: ``(n, C, H, W)`` float32 in [-1, 1] and ``(n,)`` labels.
+        """Draw ``n`` images with replacement: ``(n, C, H, W)`` float32 in [-1, 1] and ``(n,)`` labels.
 
         ``generator`` must live on the data's device; the same generator state gives the same batch.
         """

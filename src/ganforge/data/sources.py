@@ -44,7 +44,7 @@ def cache_root() -> Path:
 
 
 def download_root(data_dir: Path | None) -> Path:
-    """The folder a torchvision download writes into: the given folder, else ``GANFORGE_DATA``, else the cache."""
+    """Where a torchvision download writes: the given folder, else ``GANFORGE_DATA``, else the cache."""
     return data_dir or env_root() or cache_root()
 
 

@@ -77,7 +77,7 @@ def ring_centers(modes: int = RING_MODES, radius: float = 1.0) -> Tensor:
 
 
 def grid_centers(side: int = GRID_SIDE, spacing: float = 2.0) -> Tensor:
-    """``(side**2, 2)`` means on a square lattice centred on 0: spacing * (i - (side - 1) / 2) on each axis."""
+    """``(side**2, 2)`` means on a square lattice centred on 0: spacing * (i - (side - 1) / 2) per axis."""
     _check_positive("data.modes", side)
     _check_positive("data.spacing", spacing)
     side = int(side)

@@ -41,5 +41,5 @@ class GAN(abc.ABC):
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The loss G minimises on a noise minibatch."""
 
-    def after_d_step(self) -> None:
+    def after_d_step(self) -> None:  # noqa: B027 - a hook: most variants have nothing to do here
         """Called after each D update (weight clipping in WGAN, for example)."""

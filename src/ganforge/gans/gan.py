@@ -39,10 +39,7 @@ class OriginalGAN(GAN):
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         fake_logits = self.D(self.generate(z, labels))
         # (2) G minimises log(1 - D(G(z))) (minimax) or -log D(G(z)) (non-saturating)
-        if self.saturating:
-            loss_G = losses.g_loss_minimax(fake_logits)
-        else:
-            loss_G = losses.g_loss_non_saturating(fake_logits)
+        loss_G = losses.g_loss_minimax(fake_logits) if self.saturating else losses.g_loss_non_saturating(fake_logits)
         stats.report("loss/G", loss_G)
         return loss_G
 

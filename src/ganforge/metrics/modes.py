@@ -26,8 +26,9 @@ def mode_coverage(
 ) -> ModeCoverage:
     """Assign each sample (N, 2) to its nearest centre (K, 2) and count the modes it covers.
 
-    ``min_count`` defaults to 1% of the share a perfectly balanced generator would give each mode,
-    but at least 1, so a handful of stray samples do not count as learning a mode.
+    ``min_count`` defaults to 5% of the share a perfectly balanced generator would give each mode
+    (12 of 2,000 samples over 8 modes), but at least 1, so a few stray samples do not count as
+    learning a mode.
     """
     samples, centers = samples.float().cpu(), centers.float().cpu()
     distances = torch.cdist(samples, centers)  # (N, K)
@@ -35,7 +36,7 @@ def mode_coverage(
     good = nearest_distance <= threshold * std
     counts = torch.bincount(nearest[good], minlength=len(centers))
     if min_count is None:
-        min_count = max(1, int(0.01 * len(samples) / len(centers)))
+        min_count = max(1, int(0.05 * len(samples) / len(centers)))
     return ModeCoverage(
         modes_covered=int((counts >= min_count).sum()),
         modes_total=len(centers),

@@ -17,7 +17,7 @@ from ganforge.config import ModelConfig
 
 def _stack(widths: list[int], leak: float) -> list[nn.Module]:
     layers: list[nn.Module] = []
-    for width_in, width_out in zip(widths[:-1], widths[1:]):
+    for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [nn.Linear(width_in, width_out), nn.LeakyReLU(leak)]
     return layers
 

@@ -99,9 +99,7 @@ def save_points_plot(
         layer = _check_points(layer, label)
         axes.scatter(layer[:, 0], layer[:, 1], **style)
         # The dots are tiny and faint on purpose; the legend shows them at a readable size.
-        legend_handles.append(
-            Line2D([], [], linestyle="", marker=style["marker"], color=style["color"], label=label)
-        )
+        legend_handles.append(Line2D([], [], linestyle="", marker=style["marker"], color=style["color"], label=label))
     axes.set_aspect("equal")
     if limits is not None:
         axes.set_xlim(-limits, limits)

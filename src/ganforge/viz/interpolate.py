@@ -56,9 +56,7 @@ def latent_walk(keyframes: Tensor, steps: int, mode: str = "slerp") -> Tensor:
     if mode not in WALK_MODES:
         raise GanforgeError(f"unknown interpolation mode {mode!r}", f"use one of {', '.join(WALK_MODES)}")
     if keyframes.dim() != 2 or keyframes.shape[0] == 0:
-        raise GanforgeError(
-            f"keyframes have shape {tuple(keyframes.shape)}", "pass latents shaped (K, D) with K >= 1"
-        )
+        raise GanforgeError(f"keyframes have shape {tuple(keyframes.shape)}", "pass latents shaped (K, D) with K >= 1")
     if steps < 1:
         raise GanforgeError(f"steps={steps} is not a positive number of steps per leg", "use steps >= 1")
     interpolate = slerp if mode == "slerp" else lerp

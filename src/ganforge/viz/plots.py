@@ -81,9 +81,7 @@ def plot_losses(metrics_path: str | os.PathLike, out_path: str | os.PathLike) ->
             axes[-1].set_ylim(-0.02, 1.02)
     for panel in axes:
         panel.grid(True, color="0.9", linewidth=0.5)
-        panel.legend(
-            loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small"
-        )  # beside, not over, the data
+        panel.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside, not over, the data
     axes[-1].set_xlabel("step")
     figure.suptitle(f"Training curves: {Path(metrics_path).parent.name or Path(metrics_path).name}")
     figure.tight_layout()
