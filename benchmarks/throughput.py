@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import platform
 import statistics
 import tempfile
@@ -88,6 +89,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
+    logging.getLogger("ganforge").setLevel(logging.ERROR)  # the data-source notice once per run is noise here
 
     cfg = resolve(apply_overrides(Config(), {"train.device": args.device, "train.batch_size": args.batch_size}))
     device = torch.device(args.device)

@@ -18,6 +18,7 @@ import yaml
 from ganforge.errors import GanforgeError
 
 PRIORS = ("normal", "uniform")
+SPLITS = ("train", "test")
 OPTIMIZERS = ("adam", "sgd")
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
@@ -27,6 +28,7 @@ class DataConfig:
     """What to train on. ``modes``, ``radius``, ``spacing`` and ``std`` shape the 2-D mixtures."""
 
     name: str = "mnist"
+    split: str = "train"  # train | test (image datasets; evaluation compares against both)
     data_dir: str | None = None  # a folder of dataset files; else $GANFORGE_DATA, system copies, download
     image_size: int | None = None  # resize images to this side (e.g. 32 or 64 for DCGAN); None keeps them
     download: bool = True  # try a torchvision download when no local copy is found
@@ -233,6 +235,7 @@ def resolve(cfg: Config) -> Config:
 
     cfg = _copy(cfg)
     _choice("dataset", "--dataset", cfg.data.name, DATASETS)
+    _choice("split", "data.split", cfg.data.split, SPLITS)
     _choice("model", "--model", cfg.model.name, MODELS)
     _choice("loss", "--loss", cfg.train.loss, GANS)
     _choice("prior", "--prior", cfg.model.prior, PRIORS)
