@@ -11,18 +11,21 @@ x = gan.sample(16, seed=0)                    # (16, 2) on the CPU
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from ganforge.checkpoint import rebuild_gan, restore_session
 from ganforge.config import Config, resolve
 from ganforge.engine import pick_device
 from ganforge.errors import GanforgeError
 from ganforge.gans import GAN
-from ganforge.run import RunDir, default_run_path
-from ganforge.train import build_generator_only, build_session, fit, module_count, render, restore_checkpoint
+from ganforge.resources import check_fits, out_of_memory_as_error
+from ganforge.run import RunDir, default_run_path, load_checkpoint_file
+from ganforge.train import build_session, fit, module_count, render
 
 log = logging.getLogger("ganforge")
 
@@ -51,21 +54,21 @@ def resume(
     """Continue a run from its latest checkpoint, up to ``steps`` in total (default: the config's)."""
     run = RunDir.open(path)
     cfg = run.read_config()
-    checkpoint = run.latest_checkpoint()
+    checkpoint, tensors, meta = run.load_latest()
     if steps is not None:
         cfg.train.steps = steps
     if device is not None:
         cfg.train.device = device
     cfg = resolve(cfg)
     session = build_session(cfg)
-    restore_checkpoint(session, checkpoint)
+    restore_session(session, tensors, meta, checkpoint)
     if session.step >= cfg.train.steps:
         raise GanforgeError(
             f"run {run.path} is already at step {session.step} of {cfg.train.steps}",
             f"pass --steps with a total above {session.step} to train further",
         )
     run.write_config(cfg)
-    run.truncate_metrics(session.step)  # drop records a crash left after the checkpoint
+    run.write_metrics(session.history)  # the history as of the checkpoint: later lines came from lost steps
     log.info("resuming %s from step %d to %d", run.path, session.step, cfg.train.steps)
     fit(session, run, progress=progress)
     return run.path
@@ -90,13 +93,20 @@ class TrainedGAN:
         return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
 
     def generate(self, z: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-        """G(z) on the CPU, in batches: (N, C, H, W) in [-1, 1] for images, (N, 2) for points."""
-        z = z.to(self.device)
-        return torch.cat([render(self.gan, chunk) for chunk in z.split(batch_size)])
+        """G(z) on the CPU, in batches of ``batch_size``: (N, C, H, W) in [-1, 1] for images, (N, 2) for points.
 
-    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
-        """n samples of G, reproducible by ``seed``."""
-        return self.generate(self.latents(n, seed))
+        The result must fit in host memory, and each batch on the device; either failing is a clear error.
+        """
+        n = len(z)
+        check_fits(n * math.prod(self.data_shape) * 4, torch.device("cpu"), f"{n:,} samples",
+                   "ask for fewer samples, or draw them in several calls with different seeds")  # fmt: skip
+        z = z.to(self.device)
+        with out_of_memory_as_error(f"generating batches of {batch_size} on {self.device}", "lower --batch-size"):
+            return torch.cat([render(self.gan, chunk) for chunk in z.split(batch_size)])
+
+    def sample(self, n: int, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
+        """n samples of G, reproducible by ``seed`` (whatever the batch size)."""
+        return self.generate(self.latents(n, seed), batch_size)
 
 
 def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.PathLike | None = None) -> TrainedGAN:
@@ -104,8 +114,12 @@ def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.Pat
     run = RunDir.open(path)
     cfg = run.read_config()
     torch_device = pick_device(resolve(Config.from_dict({"train": {"device": device}})).train.device)
-    source = Path(checkpoint) if checkpoint else run.latest_checkpoint()
-    gan, meta = build_generator_only(cfg, source, torch_device)
+    if checkpoint is None:
+        source, tensors, meta = run.load_latest()
+    else:
+        source = Path(checkpoint)
+        tensors, meta = load_checkpoint_file(source)
+    gan = rebuild_gan(cfg, tensors, meta, torch_device, source)
     return TrainedGAN(cfg, gan, int(meta["step"]), tuple(meta["data_shape"]), run.path)
 
 

@@ -35,6 +35,8 @@ TRAIN_FLAGS: dict[str, str] = {
     "out": "out",
     "sample_every": "train.sample_every",
     "checkpoint_every": "train.checkpoint_every",
+    "on_divergence": "train.on_divergence",
+    "deterministic": "train.deterministic",
 }
 
 
@@ -65,6 +67,8 @@ def cli() -> None:
 @click.option("--out", help="The run folder (default runs/<dataset>-<model>-<loss>).")
 @click.option("--sample-every", type=int, help="Save a sample grid every N steps (default 1000).")
 @click.option("--checkpoint-every", type=int, help="Keep a numbered checkpoint every N steps (default 5000).")
+@click.option("--on-divergence", help="stop (default) or rollback: reload the last good checkpoint, lower the LRs.")
+@click.option("--deterministic", is_flag=True, default=None, help="GPU: deterministic kernels only (slower).")
 @click.option(
     "--set",
     "settings",
@@ -101,9 +105,10 @@ def resume(run: str, steps: int | None, device: str | None, quiet: bool) -> None
 @click.option("--n", "count", type=int, default=64, show_default=True, help="How many samples.")
 @click.option("--out", required=True, help="A .png grid, or .npy (float32 in [-1, 1]; N x C x H x W or N x 2).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Latent seed.")
+@click.option("--batch-size", type=int, default=500, show_default=True, help="Samples generated at once.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
-def sample(run: str, count: int, out: str, seed: int, device: str, overwrite: bool) -> None:
+def sample(run: str, count: int, out: str, seed: int, batch_size: int, device: str, overwrite: bool) -> None:
     """Draw N samples from a trained RUN."""
     import numpy as np
 
@@ -113,8 +118,9 @@ def sample(run: str, count: int, out: str, seed: int, device: str, overwrite: bo
 
     target = _output_file(out, (".png", ".npy"), overwrite)
     _positive("--n", count)
+    _positive("--batch-size", batch_size)
     trained = load(run, device=device)
-    samples = trained.sample(count, seed=seed)
+    samples = trained.sample(count, seed=seed, batch_size=batch_size)
     if target.suffix == ".npy":
         with atomic_path(target) as tmp, open(tmp, "wb") as handle:
             np.save(handle, samples.numpy().astype(np.float32))
@@ -210,6 +216,11 @@ def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:
     return target
 
 
+def _one_line(text: str) -> str:
+    """Escape line breaks and other control characters (from a user's value) so an error stays one line."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text.replace("\n", " "))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turning user errors into one line and exit code 2."""
     handler = logging.StreamHandler(sys.stderr)
@@ -219,15 +230,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
     except GanforgeError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        click.echo(f"error: {_one_line(str(error))}", err=True)
+        sys.exit(getattr(error, "exit_code", 2))
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as error:
         command = error.ctx.command_path if getattr(error, "ctx", None) else "ganforge"
-        message = error.format_message().replace("\n", " ")
-        click.echo(f"error: {message} (see '{command} --help')", err=True)
+        click.echo(f"error: {_one_line(error.format_message())} (see '{command} --help')", err=True)
         sys.exit(2)
     finally:
         log.removeHandler(handler)

@@ -18,6 +18,7 @@ import yaml
 from ganforge.errors import GanforgeError
 
 PRIORS = ("normal", "uniform")
+ON_DIVERGENCE = ("stop", "rollback")
 SPLITS = ("train", "test")
 OPTIMIZERS = ("adam", "sgd")
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
@@ -76,6 +77,10 @@ class TrainConfig:
     sample_every: int | None = None  # None: the model's default
     checkpoint_every: int | None = None  # None: the model's default
     grid_size: int = 64  # samples in each progress grid (drawn from one fixed latent batch)
+    on_divergence: str = "stop"  # stop | rollback: what a NaN or Inf in a loss, gradient or weight does
+    rollback_lr_factor: float = 0.5  # rollback: learning rates are multiplied by this after each rollback
+    max_rollbacks: int = 3  # rollback: give up after this many
+    deterministic: bool = False  # GPU: ask PyTorch for deterministic kernels (the CPU path is already)
 
 
 @dataclass
@@ -106,11 +111,13 @@ class Config:
         if not path.is_file():
             raise GanforgeError(f"config file {path} does not exist", "check the path given to --config")
         try:
-            values = yaml.safe_load(path.read_text()) or {}
+            values = yaml.safe_load(path.read_text())
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
             raise GanforgeError(f"config file {path} is not valid YAML{where}", "fix the syntax") from None
+        if values is None:  # an empty file: every default
+            values = {}
         if not isinstance(values, dict):
             raise GanforgeError(f"config file {path} must hold a mapping of sections", "see docs/config.md")
         return cls.from_dict(values, source=str(path))
@@ -234,12 +241,14 @@ def resolve(cfg: Config) -> Config:
     from ganforge.models import MODELS
 
     cfg = _copy(cfg)
-    _choice("dataset", "--dataset", cfg.data.name, DATASETS)
+    if not cfg.data.name.startswith("folder:"):  # folder:PATH is checked when it loads
+        _choice("dataset", "--dataset", cfg.data.name, DATASETS)
     _choice("split", "data.split", cfg.data.split, SPLITS)
     _choice("model", "--model", cfg.model.name, MODELS)
     _choice("loss", "--loss", cfg.train.loss, GANS)
     _choice("prior", "--prior", cfg.model.prior, PRIORS)
     _choice("optimizer", "--optimizer", cfg.optim.name, OPTIMIZERS)
+    _choice("divergence policy", "--on-divergence", cfg.train.on_divergence, ON_DIVERGENCE)
     _device(cfg.train.device)
     for name, value in MODEL_DEFAULTS[cfg.model.name]["train"].items():
         if getattr(cfg.train, name) is None:
@@ -267,6 +276,12 @@ def _check_sizes(cfg: Config) -> None:
             raise GanforgeError(f"{flag}={widths} must be a non-empty list of positive widths", "e.g. [128]")
     if cfg.data.image_size is not None and cfg.data.image_size <= 0:
         raise GanforgeError(f"--image-size {cfg.data.image_size} must be positive", "e.g. 32 or 64")
+    if not 0 < cfg.train.rollback_lr_factor < 1:
+        raise GanforgeError(
+            f"train.rollback_lr_factor={cfg.train.rollback_lr_factor} must be between 0 and 1", "e.g. 0.5"
+        )
+    if cfg.train.max_rollbacks < 0:
+        raise GanforgeError(f"train.max_rollbacks={cfg.train.max_rollbacks} must be 0 or more", "e.g. 3")
     if cfg.train.seed < 0:
         raise GanforgeError(f"--seed {cfg.train.seed} must be zero or positive", "use e.g. --seed 0")
 

@@ -13,22 +13,25 @@ else as JSON metadata. Loading one never unpickles anything. Every file is writt
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
-import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import Config
 from ganforge.errors import GanforgeError
 
+log = logging.getLogger("ganforge")
+
 CHECKPOINT_FORMAT = "ganforge-checkpoint-1"
-_STEP_FILE = re.compile(r"step_(\d+)\.safetensors$")
 
 
 class RunDir:
@@ -102,10 +105,9 @@ class RunDir:
                 continue  # a line cut short by a crash
         return records
 
-    def truncate_metrics(self, step: int) -> None:
-        """Keep only records up to ``step``: a resumed run rewrites what came after its checkpoint."""
-        kept = [record for record in self.read_metrics() if record.get("step", 0) <= step]
-        write_text_atomic(self.metrics_path, "".join(json.dumps(record) + "\n" for record in kept))
+    def write_metrics(self, records: list[dict[str, Any]]) -> None:
+        """Replace metrics.jsonl with ``records`` (a resumed run restores the history its checkpoint holds)."""
+        write_text_atomic(self.metrics_path, "".join(json.dumps(record) + "\n" for record in records))
 
     # -- samples -----------------------------------------------------------------------------------
 
@@ -118,59 +120,125 @@ class RunDir:
     # -- checkpoints -------------------------------------------------------------------------------
 
     def save_checkpoint(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any], keep: bool) -> Path:
-        """Write checkpoints/latest.safetensors, and also step_XXXXXX.safetensors when ``keep``."""
+        """Write checkpoints/latest.safetensors (the one it replaces becomes previous.safetensors), and
+        also step_XXXXXX.safetensors when ``keep``. Each write is atomic: a crash leaves the old files."""
         latest = self.checkpoints_dir / "latest.safetensors"
-        save_checkpoint_file(latest, tensors, meta)
-        if keep:
-            save_checkpoint_file(self.checkpoints_dir / f"step_{meta['step']:06d}.safetensors", tensors, meta)
+        partial = self.checkpoints_dir / f".step_{meta['step']:06d}.partial"
+        try:
+            with atomic_path(latest) as tmp:
+                write_checkpoint(tmp, tensors, meta)
+                if latest.exists():  # the new file is complete: only now let the old one step back
+                    os.replace(latest, self.checkpoints_dir / "previous.safetensors")
+            if keep:  # a copy under its final name only once complete
+                shutil.copyfile(latest, partial)
+                os.replace(partial, self.checkpoints_dir / f"step_{meta['step']:06d}.safetensors")
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise GanforgeError(
+                f"cannot write a checkpoint in {self.checkpoints_dir} at step {meta['step']} ({error.strerror})",
+                "free disk space and continue with 'ganforge resume' (the previous checkpoint is intact)",
+            ) from None
         return latest
 
-    def latest_checkpoint(self) -> Path:
-        """The newest checkpoint: latest.safetensors, else the highest-numbered step file."""
+    def checkpoints(self) -> list[Path]:
+        """Every checkpoint, newest first: latest.safetensors, then the rest by the step they hold."""
         latest = self.checkpoints_dir / "latest.safetensors"
-        if latest.is_file():
-            return latest
-        numbered = sorted(self.checkpoints_dir.glob("step_*.safetensors"), key=_step_of_file)
-        if numbered:
-            return numbered[-1]
+        others = [self.checkpoints_dir / "previous.safetensors", *self.checkpoints_dir.glob("step_*.safetensors")]
+        others = sorted((path for path in others if path.is_file()), key=_header_step, reverse=True)
+        return ([latest] if latest.is_file() else []) + others
+
+    def latest_checkpoint(self) -> Path:
+        """The newest checkpoint file (not yet verified; see ``load_latest``)."""
+        return self._existing_checkpoints()[0]
+
+    def _existing_checkpoints(self) -> list[Path]:
+        found = self.checkpoints()
+        if not found:
+            raise GanforgeError(
+                f"run folder {self.path} has no checkpoint",
+                "train it first, or give a run folder that has checkpoints/",
+            )
+        return found
+
+    def load_latest(self) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
+        """Load the newest checkpoint that verifies; a corrupt one is skipped with a warning naming both."""
+        skipped: list[str] = []
+        for path in self._existing_checkpoints():
+            try:
+                tensors, meta = load_checkpoint_file(path)
+            except CorruptCheckpoint as error:
+                skipped.append(f"{path.name} ({error.reason})")
+                continue
+            if skipped:
+                log.warning("checkpoint %s is unusable; using %s (step %d) instead", skipped[0], path, meta["step"])
+            return path, tensors, meta
         raise GanforgeError(
-            f"run folder {self.path} has no checkpoint", "train it first, or give a run folder that has checkpoints/"
+            f"no usable checkpoint in {self.checkpoints_dir}: {'; '.join(skipped)}",
+            "the run cannot be continued; train a new run",
         )
 
 
-def _step_of_file(path: Path) -> int:
-    match = _STEP_FILE.search(path.name)
-    return int(match.group(1)) if match else -1
+def _header_step(path: Path) -> int:
+    """The step a checkpoint holds, read from its header alone; -1 when unreadable (tried last)."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return int(json.loads((handle.metadata() or {})["meta"])["step"])
+    except (SafetensorError, OSError, ValueError, KeyError, TypeError):
+        return -1
+
+
+class CorruptCheckpoint(GanforgeError):
+    """A checkpoint file that cannot be read or fails its checksum."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"checkpoint {path} is unusable ({reason})", "delete it to fall back to an earlier one")
+
+
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().contiguous().cpu()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def write_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Write tensors plus JSON metadata and a checksum to one safetensors file (not atomic by itself)."""
+    tensors = {name: tensor.detach().contiguous().cpu() for name, tensor in tensors.items()}
+    metadata = {"format": CHECKPOINT_FORMAT, "meta": json.dumps(meta), "sha256": tensors_digest(tensors)}
+    save_file(tensors, str(path), metadata=metadata)
 
 
 def save_checkpoint_file(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Write tensors plus JSON metadata to one safetensors file, atomically."""
-    tensors = {name: tensor.detach().contiguous().cpu() for name, tensor in tensors.items()}
-    metadata = {"format": CHECKPOINT_FORMAT, "meta": json.dumps(meta)}
+    """Write a checkpoint file atomically."""
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+        write_checkpoint(tmp, tensors, meta)
 
 
 def load_checkpoint_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read a checkpoint written by ``save_checkpoint_file``: (tensors on the CPU, metadata)."""
-    from safetensors import safe_open
-
+    """Read and verify a checkpoint: (tensors on the CPU, metadata). Nothing is unpickled."""
     try:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
-        raise GanforgeError(
-            f"checkpoint {path} cannot be read ({error})", "delete it to fall back to an earlier checkpoint"
-        ) from None
+        raise CorruptCheckpoint(path, f"cannot be read: {error}") from None
     if metadata.get("format") != CHECKPOINT_FORMAT:
-        raise GanforgeError(f"{path} is not a ganforge checkpoint", "give a checkpoint from a ganforge run folder")
+        raise CorruptCheckpoint(path, "not a ganforge checkpoint")
+    if metadata.get("sha256") != tensors_digest(tensors):
+        raise CorruptCheckpoint(path, "checksum mismatch")
     return tensors, json.loads(metadata["meta"])
 
 
 def default_run_path(cfg: Config, root: str | os.PathLike = "runs") -> Path:
     """runs/<dataset>-<model>-<loss>, with -2, -3, ... appended if that folder is taken."""
-    base = Path(root) / f"{cfg.data.name}-{cfg.model.name}-{cfg.train.loss}"
+    dataset = cfg.data.name
+    if dataset.startswith("folder:"):
+        dataset = "folder-" + (Path(dataset[len("folder:") :]).expanduser().resolve().name or "root")
+    base = Path(root) / f"{dataset}-{cfg.model.name}-{cfg.train.loss}"
     path, n = base, 1
     while path.exists():
         n += 1

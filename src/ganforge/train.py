@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import math
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -27,13 +28,14 @@ from torch import nn
 from tqdm import tqdm
 
 from ganforge import stats
+from ganforge.checkpoint import restore_session, session_state
 from ganforge.config import Config, OptimConfig
 from ganforge.data import ImageData, PointData, load_dataset
-from ganforge.engine import pick_device
+from ganforge.engine import pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.gans import GAN, GANS
 from ganforge.models import build_models
-from ganforge.run import RunDir, load_checkpoint_file
+from ganforge.run import RunDir
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_losses
@@ -58,7 +60,9 @@ class Session:
     latent_rng: torch.Generator  # draws z for training steps
     fixed_z: torch.Tensor  # the latents every progress frame shows, so frames compare over training
     step: int = 0
-    seconds: float = 0.0  # training time before this session (carried across resumes)
+    seconds: float = 0.0  # training time so far (carried across resumes)
+    rollbacks: int = 0  # divergence rollbacks so far (each lowered the learning rates)
+    history: list[dict[str, Any]] = field(default_factory=list)  # every metrics record, kept in checkpoints
 
 
 def make_optimizer(cfg: OptimConfig, params: Any, lr: float) -> torch.optim.Optimizer:
@@ -71,7 +75,14 @@ def make_optimizer(cfg: OptimConfig, params: Any, lr: float) -> torch.optim.Opti
 def build_session(cfg: Config) -> Session:
     """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved)."""
     device = pick_device(cfg.train.device)
+    set_deterministic(cfg.train.deterministic, device)
     data = load_dataset(cfg.data, device)
+    if data.kind == "image" and len(data) < cfg.train.batch_size:
+        log.warning(
+            "%s has %d images, fewer than the batch size %d: every batch repeats images (they are drawn "
+            "with replacement), and D will soon memorise them",
+            cfg.data.name, len(data), cfg.train.batch_size,
+        )  # fmt: skip
     with torch.random.fork_rng(devices=[]):  # seeded weights, without touching the caller's global RNG
         torch.manual_seed(cfg.train.seed)
         G, D = build_models(cfg.model, data.shape)
@@ -95,63 +106,88 @@ def build_session(cfg: Config) -> Session:
 # -- the loop ----------------------------------------------------------------------------------------
 
 
+def train_step(s: Session) -> None:
+    """One iteration of Algorithm 1: ``d_steps`` updates of D, then one update of G."""
+    cfg, gan = s.cfg.train, s.gan
+    # (1) k updates of D, each on a fresh real minibatch and a fresh noise minibatch
+    for _ in range(cfg.d_steps):
+        real, labels = s.data.batch(cfg.batch_size, s.data_rng)
+        z = gan.sample_latent(cfg.batch_size, s.latent_rng)
+        loss_D = gan.d_loss(real, z, labels)
+        s.opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        s.opt_D.step()
+        gan.after_d_step()
+
+    # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
+    z = gan.sample_latent(cfg.batch_size, s.latent_rng)
+    gan.D.requires_grad_(False)
+    loss_G = gan.g_loss(z, labels)
+    s.opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    s.opt_G.step()
+    gan.D.requires_grad_(True)
+    s.step += 1
+
+
 def fit(session: Session, run: RunDir, progress: bool = True) -> None:
-    """Train from ``session.step`` to ``cfg.train.steps``, logging, sampling and checkpointing into ``run``."""
+    """Train from ``session.step`` to ``cfg.train.steps``, logging, sampling and checkpointing into ``run``.
+
+    Host and device meet once per logging interval: statistics are read back, and losses, gradients
+    and weights are checked for NaN or Inf (stop, or roll back to the last good checkpoint).
+    """
     s, cfg = session, session.cfg.train
-    G, D, gan = session.gan.G, session.gan.D, session.gan
     stats.reset()
     bar = tqdm(total=cfg.steps, initial=s.step, disable=not progress, unit="step", dynamic_ncols=True)
-    started, last_time, last_step = time.perf_counter(), time.perf_counter(), s.step
-    with _deferred_interrupt() as interrupted:
-        while s.step < cfg.steps and not interrupted():
-            G.train()
-            D.train()
-            # (1) k updates of D, each on a fresh real minibatch and a fresh noise minibatch
-            for _ in range(cfg.d_steps):
-                real, labels = s.data.batch(cfg.batch_size, s.data_rng)
-                z = gan.sample_latent(cfg.batch_size, s.latent_rng)
-                loss_D = gan.d_loss(real, z, labels)
-                s.opt_D.zero_grad(set_to_none=True)
-                loss_D.backward()
-                s.opt_D.step()
-                gan.after_d_step()
-
-            # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
-            z = gan.sample_latent(cfg.batch_size, s.latent_rng)
-            D.requires_grad_(False)
-            loss_G = gan.g_loss(z, labels)
-            s.opt_G.zero_grad(set_to_none=True)
-            loss_G.backward()
-            s.opt_G.step()
-            D.requires_grad_(True)
-            s.step += 1
-
+    clock = _Clock(s)
+    with _graceful_stop() as stop_requested:
+        while s.step < cfg.steps and not stop_requested():
+            s.gan.G.train()
+            s.gan.D.train()
+            train_step(s)
             done = s.step == cfg.steps
             if s.step % cfg.log_every == 0 or done:
-                now = time.perf_counter()
-                record = {"step": s.step, "time": round(s.seconds + now - started, 3), **stats.collect()}
-                record["it/s"] = round((s.step - last_step) / max(now - last_time, 1e-9), 2)
-                _check_finite(record, run)
+                record = clock.record(s.step, stats.collect())
+                problem = find_divergence(s, record)
+                if problem:
+                    _handle_divergence(s, run, problem, clock)
+                    bar.n = s.step
+                    continue
+                s.history.append(record)
                 run.append_metrics(record)
                 bar.update(s.step - bar.n)
                 bar.set_postfix(_postfix(record), refresh=False)
-                last_time, last_step = now, s.step
             if s.step % cfg.sample_every == 0 or done:
                 save_samples_frame(s, run.sample_path(s.step), title=f"step {s.step}")
             if s.step % cfg.sample_every == 0 or s.step % cfg.checkpoint_every == 0 or done:
-                s.seconds += time.perf_counter() - started
-                started = time.perf_counter()
-                save_checkpoint(s, run, keep=s.step % cfg.checkpoint_every == 0)
-        stopped_early = s.step < cfg.steps
+                save_checkpoint(s, run, clock, keep=s.step % cfg.checkpoint_every == 0)
+        signal_name = stop_requested()
     bar.close()
-    if stopped_early:
-        s.seconds += time.perf_counter() - started
-        save_checkpoint(s, run, keep=False)
-        raise GanforgeError(
-            f"training interrupted at step {s.step} of {cfg.steps}; checkpoint saved",
-            f"continue with 'ganforge resume {run.path}'",
-        )
+    if s.step < cfg.steps:
+        save_checkpoint(s, run, clock, keep=False)
+        raise TrainingStopped(signal_name, s.step, cfg.steps, run.path)
     finish(s, run)
+
+
+class _Clock:
+    """Training time across resumes, and the rate over the last logging interval."""
+
+    def __init__(self, s: Session) -> None:
+        self.reset(s)
+
+    def reset(self, s: Session) -> None:
+        self.base, self.started = s.seconds, time.perf_counter()
+        self.last_time, self.last_step = self.started, s.step
+
+    def elapsed(self) -> float:
+        return self.base + time.perf_counter() - self.started
+
+    def record(self, step: int, values: dict[str, float]) -> dict[str, Any]:
+        now = time.perf_counter()
+        record = {"step": step, "time": round(self.elapsed(), 3), **values}
+        record["it/s"] = round((step - self.last_step) / max(now - self.last_time, 1e-9), 2)
+        self.last_time, self.last_step = now, step
+        return record
 
 
 def _postfix(record: dict[str, Any]) -> dict[str, str]:
@@ -159,40 +195,92 @@ def _postfix(record: dict[str, Any]) -> dict[str, str]:
     return {key: f"{record[key]:.3f}" for key in keys if key in record}
 
 
-def _check_finite(record: dict[str, Any], run: RunDir) -> None:
+# -- divergence --------------------------------------------------------------------------------------
+
+
+def find_divergence(s: Session, record: dict[str, Any]) -> str | None:
+    """Name the first NaN or Inf among the logged statistics, G's and D's gradients and weights, or None."""
     bad = [key for key, value in record.items() if isinstance(value, float) and not math.isfinite(value)]
     if bad:
-        run.append_metrics(record)
+        return f"{', '.join(bad)} became NaN or Inf"
+    tensors = {}
+    for net_name, net in (("G", s.gan.G), ("D", s.gan.D)):
+        for name, parameter in net.named_parameters():
+            tensors[f"{net_name} weight {name}"] = parameter
+            if parameter.grad is not None:
+                tensors[f"{net_name} gradient of {name}"] = parameter.grad
+    finite = torch.stack([torch.isfinite(t).all() for t in tensors.values()]).tolist()  # one host sync
+    bad = [name for name, ok in zip(tensors, finite, strict=True) if not ok]
+    return f"{bad[0]} holds NaN or Inf" if bad else None
+
+
+def _handle_divergence(s: Session, run: RunDir, problem: str, clock: _Clock) -> None:
+    """Stop with a clear message, or (``on_divergence: rollback``) go back to the last good checkpoint."""
+    cfg = s.cfg.train
+    step = s.step
+    if cfg.on_divergence != "rollback" or s.rollbacks >= cfg.max_rollbacks:
+        tried = f" after {s.rollbacks} rollbacks" if s.rollbacks else ""
         raise GanforgeError(
-            f"training diverged at step {record['step']}: {', '.join(bad)} became {record[bad[0]]}",
-            "lower the learning rates (--lr-g, --lr-d) and train a new run",
+            f"training diverged at step {step}{tried}: {problem}; the last good checkpoint is kept",
+            "lower the learning rates (--lr-g, --lr-d), or train with --set train.on_divergence=rollback",
+        )
+    rollbacks = s.rollbacks + 1  # counted across rollbacks, which restore older state
+    path, tensors, meta = run.load_latest()
+    restore_session(s, tensors, meta, path)
+    s.rollbacks = rollbacks
+    factor = cfg.rollback_lr_factor**rollbacks
+    for optimizer, lr in ((s.opt_G, s.cfg.optim.lr_g), (s.opt_D, s.cfg.optim.lr_d)):
+        for group in optimizer.param_groups:
+            group["lr"] = lr * factor
+    run.write_metrics(s.history)
+    stats.reset()
+    clock.reset(s)
+    log.warning(
+        "training diverged at step %d (%s); rolled back to step %d with the learning rates times %g "
+        "(now G %.3g, D %.3g; rollback %d of %d)",
+        step, problem, s.step, factor, s.opt_G.param_groups[0]["lr"], s.opt_D.param_groups[0]["lr"],
+        s.rollbacks, cfg.max_rollbacks,
+    )  # fmt: skip
+
+
+# -- stopping ----------------------------------------------------------------------------------------
+
+
+class TrainingStopped(GanforgeError):
+    """Training stopped early at a signal's request, after writing a checkpoint."""
+
+    def __init__(self, signal_name: str, step: int, steps: int, path: Any) -> None:
+        self.exit_code = 128 + int(getattr(signal, signal_name, signal.SIGINT))
+        super().__init__(
+            f"{signal_name} received: stopped at step {step} of {steps} and saved a checkpoint",
+            f"continue with 'ganforge resume {path}'",
         )
 
 
 @contextmanager
-def _deferred_interrupt() -> Iterator[Any]:
-    """Turn the first Ctrl-C into a flag the loop checks between steps, so it stops at a clean step boundary
-    and saves a checkpoint; a second Ctrl-C interrupts at once."""
-    import threading
-
+def _graceful_stop() -> Iterator[Any]:
+    """Turn the first SIGINT (Ctrl-C) or SIGTERM into a flag the loop checks between steps, so it stops at
+    a step boundary and saves a checkpoint; a second signal stops at once. Yields a function that returns
+    the signal's name once one arrived, else an empty string."""
     if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
+        yield lambda: ""
         return
-    flag = {"set": False}
-    previous = signal.getsignal(signal.SIGINT)
+    received: list[str] = []
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum: int, frame: Any) -> None:
-        if flag["set"]:
-            signal.signal(signal.SIGINT, previous)
+        if received:
             raise KeyboardInterrupt
-        flag["set"] = True
-        log.warning("stopping after this step and saving a checkpoint (Ctrl-C again to stop at once)")
+        received.append(signal.Signals(signum).name)
+        log.warning("%s: stopping after this step and saving a checkpoint (again to stop at once)", received[0])
 
-    signal.signal(signal.SIGINT, handler)
+    for sig in previous:
+        signal.signal(sig, handler)
     try:
-        yield lambda: flag["set"]
+        yield lambda: received[0] if received else ""
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 # -- pictures ----------------------------------------------------------------------------------------
@@ -232,75 +320,17 @@ def finish(s: Session, run: RunDir) -> None:
 # -- checkpoints -------------------------------------------------------------------------------------
 
 
-def save_checkpoint(s: Session, run: RunDir, keep: bool) -> None:
-    """Everything needed to continue bit for bit: weights, optimiser state, random streams, the step."""
-    tensors: dict[str, torch.Tensor] = {}
-    meta: dict[str, Any] = {
-        "step": s.step,
-        "seconds": round(s.seconds, 3),
-        "data_shape": list(s.data.shape),
-        "num_classes": s.data.num_classes,
-    }
-    for name, module in (("G", s.gan.G), ("D", s.gan.D)):
-        tensors.update({f"{name}.{key}": value for key, value in module.state_dict().items()})
-    for name, optimizer in (("opt_G", s.opt_G), ("opt_D", s.opt_D)):
-        optimizer_tensors, meta[name] = _optimizer_to_tensors(name, optimizer)
-        tensors.update(optimizer_tensors)
-    tensors["rng.data"] = s.data_rng.get_state()
-    tensors["rng.latent"] = s.latent_rng.get_state()
+def save_checkpoint(s: Session, run: RunDir, clock: _Clock, keep: bool) -> None:
+    """Write the session to the run's checkpoints, never a diverged one over a good one."""
+    s.seconds = clock.elapsed()
+    problem = find_divergence(s, {})
+    if problem:  # a NaN arriving between logging intervals: never let it replace the last good checkpoint
+        raise GanforgeError(
+            f"training diverged at step {s.step}: {problem}; the last good checkpoint is kept",
+            "lower the learning rates (--lr-g, --lr-d), or train with --set train.on_divergence=rollback",
+        )
+    tensors, meta = session_state(s)
     run.save_checkpoint(tensors, meta, keep=keep)
-
-
-def restore_checkpoint(s: Session, path: Any) -> None:
-    """Load a checkpoint written by ``save_checkpoint`` into a freshly built session."""
-    tensors, meta = load_checkpoint_file(path)
-    for name, module in (("G", s.gan.G), ("D", s.gan.D)):
-        module.load_state_dict(_with_prefix(tensors, f"{name}."))
-    for name, optimizer in (("opt_G", s.opt_G), ("opt_D", s.opt_D)):
-        _optimizer_from_tensors(optimizer, name, tensors, meta[name])
-    s.data_rng.set_state(tensors["rng.data"])
-    s.latent_rng.set_state(tensors["rng.latent"])
-    s.step = int(meta["step"])
-    s.seconds = float(meta.get("seconds", 0.0))
-
-
-def _with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {name[len(prefix) :]: value for name, value in tensors.items() if name.startswith(prefix)}
-
-
-def _optimizer_to_tensors(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
-    """Split an optimiser's state into tensors (for safetensors) and plain values (for JSON)."""
-    state = optimizer.state_dict()
-    tensors, plain = {}, {}
-    for index, entries in state["state"].items():
-        for key, value in entries.items():
-            if torch.is_tensor(value):
-                tensors[f"{name}.{index}.{key}"] = value
-            else:
-                plain[f"{index}.{key}"] = value
-    return tensors, {"param_groups": state["param_groups"], "plain": plain}
-
-
-def _optimizer_from_tensors(optimizer: torch.optim.Optimizer, name: str, tensors: dict, meta: dict) -> None:
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in _with_prefix(tensors, f"{name}.").items():
-        index, entry = key.split(".", 1)
-        state.setdefault(int(index), {})[entry] = value
-    for key, value in meta["plain"].items():
-        index, entry = key.split(".", 1)
-        state.setdefault(int(index), {})[entry] = value
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-
-
-def build_generator_only(cfg: Config, checkpoint: Any, device: torch.device) -> tuple[GAN, dict[str, Any]]:
-    """Rebuild a trained GAN from its config and a checkpoint, without loading the dataset."""
-    tensors, meta = load_checkpoint_file(checkpoint)
-    with torch.random.fork_rng(devices=[]):
-        G, D = build_models(cfg.model, tuple(meta["data_shape"]))
-    G.load_state_dict(_with_prefix(tensors, "G."))
-    D.load_state_dict(_with_prefix(tensors, "D."))
-    gan = GANS[cfg.train.loss](G.to(device).eval(), D.to(device).eval(), cfg.model.z_dim, cfg.model.prior)
-    return gan, meta
 
 
 def module_count(module: nn.Module) -> int:

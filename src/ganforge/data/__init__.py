@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ganforge.data import cifar, idx, sources, toy
+from ganforge.data import cifar, folder, idx, sources, toy
 from ganforge.data.images import ImageData
 from ganforge.data.toy import PointData
 from ganforge.errors import GanforgeError
@@ -21,7 +21,9 @@ from ganforge.errors import GanforgeError
 if TYPE_CHECKING:
     from ganforge.config import DataConfig
 
-__all__ = ["DATASETS", "DatasetInfo", "ImageData", "PointData", "describe_datasets", "load_dataset"]
+__all__ = ["DATASETS", "SPLITS", "DatasetInfo", "ImageData", "PointData", "describe_datasets", "load_dataset"]
+
+SPLITS = ("train", "test")  # image datasets only; the 2-D mixtures are drawn fresh and have no split
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,23 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageData | PointData:
-    """Load the dataset ``cfg`` names onto ``device``, resizing images once if ``cfg.image_size`` asks."""
+    """Load the ``cfg.split`` of the dataset ``cfg`` names onto ``device``, resizing images once if asked.
+
+    For the 2-D mixtures the split makes no difference: every draw is fresh from the same distribution.
+    """
+    if cfg.name.startswith(folder.PREFIX):  # any folder of images: decoded once at the size asked
+        return folder.load_folder(cfg.name, cfg.image_size).to(device)
     if cfg.name not in DATASETS:
         raise GanforgeError(f"unknown dataset '{cfg.name}'", f"choose one of: {', '.join(DATASETS)}")
+    if cfg.split not in SPLITS:
+        raise GanforgeError(f"data.split='{cfg.split}' is not a split", f"choose one of: {', '.join(SPLITS)}")
     if cfg.name == "ring":
         return toy.make_ring(cfg.modes, cfg.radius, cfg.std).to(device)
     if cfg.name == "grid":
         return toy.make_grid(cfg.modes, cfg.spacing, cfg.std).to(device)
     if cfg.image_size is not None and cfg.image_size <= 0:
         raise GanforgeError(f"data.image_size={cfg.image_size} must be positive", "e.g. 32 or 64")
-    data = _IMAGE_LOADERS[cfg.name](_folder(cfg.data_dir), cfg.download).to(device)
+    data = _IMAGE_LOADERS[cfg.name](_folder(cfg.data_dir), cfg.download, cfg.split).to(device)
     if cfg.image_size is not None:
         data = data.resized(cfg.image_size)  # on the device, once; batches then only index
     return data
@@ -94,9 +103,9 @@ def _folder(data_dir: str | None) -> Path | None:
     return None if data_dir is None else Path(data_dir).expanduser()
 
 
-_IMAGE_LOADERS: dict[str, Callable[[Path | None, bool], ImageData]] = {
-    "mnist": lambda folder, download: idx.load_idx_dataset(idx.MNIST, folder, download),
-    "fashion-mnist": lambda folder, download: idx.load_idx_dataset(idx.FASHION_MNIST, folder, download),
+_IMAGE_LOADERS: dict[str, Callable[[Path | None, bool, str], ImageData]] = {
+    "mnist": lambda folder, download, split: idx.load_idx_dataset(idx.MNIST, folder, download, split),
+    "fashion-mnist": lambda folder, download, split: idx.load_idx_dataset(idx.FASHION_MNIST, folder, download, split),
     "cifar10": cifar.load_cifar10,
 }
 

