@@ -35,6 +35,7 @@ from ganforge.engine import pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.gans import GAN, GANS
 from ganforge.models import build_models
+from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
@@ -140,7 +141,9 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     stats.reset()
     bar = tqdm(total=cfg.steps, initial=s.step, disable=not progress, unit="step", dynamic_ncols=True)
     clock = _Clock(s)
-    with _graceful_stop() as stop_requested:
+    out_of_memory = out_of_memory_as_error(f"a training step at batch size {cfg.batch_size} on {s.device}",
+                                           "lower --batch-size")  # fmt: skip
+    with _graceful_stop() as stop_requested, out_of_memory:
         while s.step < cfg.steps and not stop_requested():
             s.gan.G.train()
             s.gan.D.train()
