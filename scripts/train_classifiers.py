@@ -31,8 +31,9 @@ from torch import Tensor
 
 from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import DataConfig
-from ganforge.data import load_dataset
-from ganforge.metrics.classifier import ARCHITECTURE, FEATURE_DIM, build_classifier
+from ganforge.data import ImageData, load_dataset
+from ganforge.metrics.classifier import ARCHITECTURE, FEATURE_DIM, NUM_CLASSES, build_classifier
+from ganforge.metrics.extractors import ClassifierExtractor
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "src" / "ganforge" / "metrics" / "weights"
 
@@ -53,6 +54,8 @@ RECIPES = {
 }
 BATCH_SIZE = 128
 MAX_LR = 3e-3
+RESAMPLE_SIZES = (32, 64)  # DCGAN's sizes: generated images come at these and the extractor resizes them to 28
+RESAMPLE_SHARE = 0.5  # the fraction of batches that make that round trip
 
 
 def augment(images: Tensor, generator: torch.Generator) -> Tensor:
@@ -68,35 +71,44 @@ def augment(images: Tensor, generator: torch.Generator) -> Tensor:
     return F.grid_sample(images + 1, grid, align_corners=False, padding_mode="zeros") - 1
 
 
+def resample(images: Tensor, generator: torch.Generator) -> Tensor:
+    """Round trip through 32 or 64 pixels and back, the blur that 32 or 64 px samples reach the network with.
+
+    Upsampling is plain bilinear (as ``ImageData.resized``), shrinking antialiased (as the extractor).
+    """
+    size = RESAMPLE_SIZES[int(torch.randint(len(RESAMPLE_SIZES), (1,), generator=generator))]
+    larger = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+    return F.interpolate(larger, size=images.shape[-2:], mode="bilinear", align_corners=False, antialias=True)
+
+
 @torch.no_grad()
 def accuracy(network: torch.nn.Module, images: Tensor, labels: Tensor, batch_size: int = 1000) -> float:
-    """The fraction of ``images`` whose most likely class is their label (network in eval mode)."""
+    """The fraction of ``images`` (N, 1, 28, 28) whose most likely class is their label (network in eval mode)."""
     network.eval()
-    correct = 0
-    for start in range(0, len(images), batch_size):
-        _, logits = network(images[start : start + batch_size])
-        correct += int((logits.argmax(1) == labels[start : start + batch_size]).sum())
-    return correct / len(images)
+    logits = torch.cat([network(chunk)[1] for chunk in images.split(batch_size)])
+    return accuracy_of(logits, labels)
 
 
-def train(recipe: Recipe, seed: int) -> tuple[dict[str, Tensor], dict]:
-    """Train one classifier; return its float16 state dict and the facts ``classifiers.json`` records."""
-    torch.manual_seed(seed)
+def accuracy_of(scores: Tensor, labels: Tensor) -> float:
+    """The fraction of rows of ``scores`` (logits or probabilities) whose largest entry is at the label."""
+    return float((scores.argmax(1) == labels).float().mean())
+
+
+def fit(network: torch.nn.Module, recipe: Recipe, train_data: ImageData, test_data: ImageData, seed: int) -> None:
+    """Minimise the cross-entropy with Adam on a one-cycle schedule, printing the test accuracy per epoch."""
     generator = torch.Generator().manual_seed(seed)
-    train_data = load_dataset(DataConfig(recipe.dataset, split="train"))
-    test_data = load_dataset(DataConfig(recipe.dataset, split="test"))
     images, labels = train_data.real(), train_data.labels  # (N, 1, 28, 28) in [-1, 1]
-    network = build_classifier()
     optimizer = torch.optim.Adam(network.parameters(), lr=MAX_LR)
     steps_per_epoch = math.ceil(len(images) / BATCH_SIZE)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, MAX_LR, total_steps=recipe.epochs * steps_per_epoch)
-    started = time.time()
     for epoch in range(recipe.epochs):
         network.train()
         order = torch.randperm(len(images), generator=generator)
         for start in range(0, len(images), BATCH_SIZE):
             batch = order[start : start + BATCH_SIZE]
             inputs = augment(images[batch], generator) if recipe.augment else images[batch]
+            if torch.rand(1, generator=generator) < RESAMPLE_SHARE:
+                inputs = resample(inputs, generator)
             _, logits = network(inputs)
             loss = F.cross_entropy(logits, labels[batch])
             optimizer.zero_grad(set_to_none=True)
@@ -105,7 +117,10 @@ def train(recipe: Recipe, seed: int) -> tuple[dict[str, Tensor], dict]:
             schedule.step()
         score = accuracy(network, test_data.real(), test_data.labels)
         print(f"{recipe.extractor} epoch {epoch + 1}/{recipe.epochs}: test accuracy {score:.4f}", flush=True)
-    full_precision = accuracy(network, test_data.real(), test_data.labels)
+
+
+def round_to_float16(network: torch.nn.Module) -> dict[str, Tensor]:
+    """The float16 state dict that ships; ``network`` is given the rounded weights too, to score what ships."""
     state = {
         key: (value.half() if value.is_floating_point() else value).contiguous()
         for key, value in network.state_dict().items()
@@ -113,7 +128,23 @@ def train(recipe: Recipe, seed: int) -> tuple[dict[str, Tensor], dict]:
     network.load_state_dict(
         {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
     )
+    return state
+
+
+def train(recipe: Recipe, seed: int) -> tuple[dict[str, Tensor], dict]:
+    """Train one classifier; return its float16 state dict and the facts ``classifiers.json`` records."""
+    started = time.time()
+    train_data = load_dataset(DataConfig(recipe.dataset, split="train"))
+    test_data = load_dataset(DataConfig(recipe.dataset, split="test"))
+    torch.manual_seed(seed)  # the initial weights and dropout masks; data order and augmentation use their own
+    network = build_classifier()
+    fit(network, recipe, train_data, test_data, seed)
+    full_precision = accuracy(network, test_data.real(), test_data.labels)
+    state = round_to_float16(network)
     shipped = accuracy(network, test_data.real(), test_data.labels)
+    # The test images at 32 px, read through the extractor's own resizing, as a 32 px DCGAN sample would be.
+    reader = ClassifierExtractor(recipe.extractor, network, FEATURE_DIM, NUM_CLASSES, "", batch_size=1000)
+    at_32 = accuracy_of(reader.probabilities(test_data.resized(32).real()), test_data.labels)
     facts = {
         "dataset": recipe.dataset,
         "train_source": train_data.source,
@@ -121,8 +152,10 @@ def train(recipe: Recipe, seed: int) -> tuple[dict[str, Tensor], dict]:
         "test_images": len(test_data),
         "test_accuracy": round(shipped, 4),
         "test_accuracy_float32": round(full_precision, 4),
+        "test_accuracy_32px": round(at_32, 4),
         "epochs": recipe.epochs,
         "augment": recipe.augment,
+        "resample_share": RESAMPLE_SHARE,
         "seed": seed,
         "train_seconds": round(time.time() - started, 1),
     }
@@ -132,7 +165,7 @@ def train(recipe: Recipe, seed: int) -> tuple[dict[str, Tensor], dict]:
 def save(recipe: Recipe, state: dict[str, Tensor], facts: dict, folder: Path) -> dict:
     """Write ``<name>.safetensors`` and return its ``classifiers.json`` entry."""
     path = folder / f"{recipe.extractor}.safetensors"
-    metadata = {"architecture": ARCHITECTURE, "extractor": recipe.extractor, "dataset": recipe.dataset}
+    metadata = {"architecture": ARCHITECTURE}  # one key: safetensors orders several at random, changing the hash
     with atomic_path(path) as tmp:
         save_file(state, str(tmp), metadata=metadata)
     return {

@@ -37,6 +37,7 @@ TRAIN_FLAGS: dict[str, str] = {
     "checkpoint_every": "train.checkpoint_every",
     "on_divergence": "train.on_divergence",
     "deterministic": "train.deterministic",
+    "eval_every": "train.eval_every",
 }
 
 
@@ -69,6 +70,7 @@ def cli() -> None:
 @click.option("--checkpoint-every", type=int, help="Keep a numbered checkpoint every N steps (default 5000).")
 @click.option("--on-divergence", help="stop (default) or rollback: reload the last good checkpoint, lower the LRs.")
 @click.option("--deterministic", is_flag=True, default=None, help="GPU: deterministic kernels only (slower).")
+@click.option("--eval-every", type=int, help="Measure the generator every N steps (see --set train.eval_metrics).")
 @click.option(
     "--set",
     "settings",
@@ -167,6 +169,84 @@ def interpolate(
     frames = trained.generate(path.flatten(0, 1)).view(path.shape[0], walks, *trained.data_shape)
     save_interpolation(frames, target)
     click.echo(f"{walks} {mode} walks of {path.shape[0]} frames from step {trained.step} -> {target}")
+
+
+@cli.command(name="eval")
+@click.argument("run", required=False, type=click.Path())
+@click.option("--metrics", help="Comma-separated: fid, kid, is, precision-recall, density-coverage, classes, "
+              "modes, stacked-modes (default: all that fit the data).")  # fmt: skip
+@click.option("--n", "count", type=int, default=10_000, show_default=True, help="Samples (and real images).")
+@click.option("--extractor", help="Feature space: mnist-cnn, fashion-cnn, inception (default: the dataset's).")
+@click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True,
+              help="Real data to compare with.")  # fmt: skip
+@click.option("--real", "real_npy", type=click.Path(), help="Compare two .npy sample sets instead of a RUN.")
+@click.option("--fake", "fake_npy", type=click.Path(), help="With --real: the generated .npy samples.")
+@click.option("--batch-size", type=int, default=500, show_default=True, help="Images per extractor batch.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+def evaluate(
+    run: str | None,
+    metrics: str | None,
+    count: int,
+    extractor: str | None,
+    split: str,
+    real_npy: str | None,
+    fake_npy: str | None,
+    batch_size: int,
+    device: str,
+    as_json: bool,
+) -> None:
+    """Measure RUN's generator (writes RUN/eval.json), or compare --real A.npy with --fake B.npy."""
+    import json
+
+    from ganforge import evaluate as evaluation
+
+    _positive("--n", count)
+    _positive("--batch-size", batch_size)
+    if run is not None and (real_npy or fake_npy):
+        raise GanforgeError("give a RUN or --real/--fake, not both", "see 'ganforge eval --help'")
+    if run is None:
+        if not (real_npy and fake_npy):
+            raise GanforgeError("nothing to evaluate", "give a RUN folder, or --real A.npy --fake B.npy")
+        from ganforge.engine import pick_device
+
+        result = evaluation.evaluate_arrays(real_npy, fake_npy, metrics, extractor, pick_device(device), batch_size)
+    else:
+        result = evaluation.evaluate_run(run, metrics, count, extractor, split, device, batch_size)
+    if as_json:
+        click.echo(json.dumps(result["metrics"]))
+        return
+    where = f"{run} at step {result['step']}" if run else f"{fake_npy} against {real_npy}"
+    click.echo(f"{where}, in the {result['extractor']} feature space:")
+    width = max(len(name) for name in result["metrics"])
+    for name, value in result["metrics"].items():
+        click.echo(f"  {name:<{width}}  {value:.4g}")
+    if run:
+        click.echo(f"wrote {Path(run) / 'eval.json'}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--out", help="Where to write the HTML (default RUN/report.html).")
+def report(run: str, out: str | None) -> None:
+    """Write one self-contained HTML report of RUN: config, samples, animation, curves, metrics."""
+    from ganforge.report import write_report
+
+    click.echo(f"wrote {write_report(run, Path(out) if out else None)}")
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path())
+@click.option("--metric", help="What to plot against step (default: the first eval/ metric, else loss/G).")
+@click.option("--out", help="A .png plot of the metric against step for every run.")
+def compare(runs: tuple[str, ...], metric: str | None, out: str | None) -> None:
+    """Compare several runs: one table, and optionally one plot."""
+    from ganforge.compare import compare_runs
+
+    table, plot = compare_runs(list(runs), metric, Path(out) if out else None)
+    click.echo(table)
+    if plot:
+        click.echo(f"wrote {plot}")
 
 
 @cli.command()

@@ -81,6 +81,9 @@ class TrainConfig:
     rollback_lr_factor: float = 0.5  # rollback: learning rates are multiplied by this after each rollback
     max_rollbacks: int = 3  # rollback: give up after this many
     deterministic: bool = False  # GPU: ask PyTorch for deterministic kernels (the CPU path is already)
+    eval_every: int | None = None  # measure the generator every N steps into metrics.jsonl (eval/...); None: never
+    eval_metrics: str | None = None  # comma-separated metric names; None: "fid" for images, "modes" for points
+    eval_samples: int = 2000  # samples (and real ones) per measurement during training
 
 
 @dataclass

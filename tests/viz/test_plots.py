@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ganforge.errors import GanforgeError
-from ganforge.viz.plots import plot_losses, read_metrics
+from ganforge.viz.plots import eval_keys_of, losses_figure, plot_losses, read_metrics
 
 
 def write_metrics(path, records, tail=""):
@@ -86,3 +86,42 @@ def test_metrics_without_losses_or_d_outputs_are_an_error(tmp_path):
     metrics = write_metrics(tmp_path / "metrics.jsonl", [{"step": 1, "it/s": 3.0}])
     with pytest.raises(GanforgeError, match="no 'loss/...'"):
         plot_losses(metrics, tmp_path / "losses.png")
+
+
+def with_eval(logged, every=100):
+    """Add FID and precision to every ``every``-th record, as evaluation during training would."""
+    for record in logged:
+        if record["step"] % every == 0:
+            record["eval/fid"] = 100.0 / (1 + record["step"] / 100)
+            record["eval/precision"] = record["step"] / 1000
+    return logged
+
+
+def test_eval_metrics_get_a_third_panel_with_one_line_per_key():
+    figure = losses_figure(with_eval(records(range(0, 500, 10))), "run")
+    assert [panel.get_title() for panel in figure.axes] == ["Losses", "Discriminator outputs", "Evaluation metrics"]
+    eval_panel = figure.axes[2]
+    assert [line.get_label() for line in eval_panel.get_lines()] == ["eval/fid", "eval/precision"]
+    assert eval_panel.get_yscale() == "linear"
+    steps, _ = eval_panel.get_lines()[0].get_data()
+    assert list(steps) == [0, 100, 200, 300, 400]  # records without the key are skipped, not drawn as gaps
+
+
+def test_without_eval_metrics_the_figure_keeps_two_panels():
+    assert len(losses_figure(records(range(0, 500, 10)), "run").axes) == 2
+
+
+def test_the_eval_panel_makes_the_png_taller(tmp_path):
+    plain = plot_losses(write_metrics(tmp_path / "metrics.jsonl", records(range(0, 500, 10))), tmp_path / "a.png")
+    logged = with_eval(records(range(0, 500, 10)))
+    evaluated = plot_losses(write_metrics(tmp_path / "metrics.jsonl", logged), tmp_path / "b.png")
+    with Image.open(plain) as before, Image.open(evaluated) as after:
+        assert after.height > before.height
+        assert after.width == before.width
+
+
+def test_eval_keys_without_numbers_are_ignored():
+    logged = records([10, 20])
+    logged[1]["eval/fid"] = None
+    assert eval_keys_of(logged) == []
+    assert len(losses_figure(logged, "run").axes) == 2

@@ -57,7 +57,7 @@ def class_statistics(
         raise GanforgeError(f"num_classes={num_classes}", "use the number of classes the classifier predicts")
     fake = _labels(fake_predictions, "fake_predictions", num_classes)
     histogram = torch.bincount(fake.reshape(-1), minlength=num_classes).double() / fake.numel()
-    entropy = -float(torch.xlogy(histogram, histogram).sum())
+    entropy = -float(torch.xlogy(histogram, histogram).sum()) + 0.0  # + 0.0: a collapsed histogram gives 0, not -0
     if real_labels is None:
         kl = _kl(histogram, torch.full_like(histogram, 1.0 / num_classes))
     else:

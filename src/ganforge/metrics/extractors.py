@@ -107,7 +107,7 @@ class Extractor:
         """Features (N, D) and, for a classifier, probabilities (N, K), from one pass over ``images``."""
         _check_images(images, self.name)
         features, probabilities = [], []
-        with torch.inference_mode():
+        with torch.no_grad():  # not inference_mode: callers may edit the returned tensors in place
             for chunk in images.split(self.batch_size):
                 batch = self.adapt(chunk.to(self.device, torch.float32).clamp(-1, 1))
                 batch_features, logits = self.forward(batch)

@@ -50,44 +50,68 @@ def read_metrics(metrics_path: str | os.PathLike) -> list[dict]:
 def plot_losses(metrics_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     """Plot the losses and the discriminator's outputs against step from metrics.jsonl; return ``out_path``.
 
-    The top panel holds every key starting with ``loss/``; the bottom panel holds D(x) and D(G(z))
-    with a dashed line at 1/2, where both sit at the equilibrium of Goodfellow et al. (2014), Sec. 4.1
-    (D*(x) = p_data / (p_data + p_g) = 1/2 once p_g = p_data).
-    The bottom panel is left out when the run recorded neither.
+    The panels are described in ``losses_figure``; the title names the run folder.
     """
     records = read_metrics(metrics_path)
-    loss_keys = _keys_starting_with(records, "loss/")
-    d_keys = [key for key in D_OUTPUT_KEYS if any(key in record for record in records)]
-    if not loss_keys and not d_keys:
-        raise GanforgeError(
-            f"{metrics_path} has no 'loss/...' or 'D(x)' values to plot",
-            "check that the file is a ganforge metrics.jsonl",
-        )
-
-    panels = int(bool(loss_keys)) + int(bool(d_keys))
-    figure = Figure(figsize=(9, 3.2 * panels + 0.4), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
-    if loss_keys:
-        _draw_series(axes[0], records, loss_keys)
-        axes[0].set_title("Losses")
-        axes[0].set_ylabel("loss")
-    if d_keys:
-        _draw_series(axes[-1], records, d_keys)
-        axes[-1].axhline(0.5, color="0.3", linestyle="--", linewidth=1, label="equilibrium (1/2)")
-        axes[-1].set_title("Discriminator outputs")
-        axes[-1].set_ylabel("mean D output")
-        if _within_unit_interval(records, d_keys):
-            axes[-1].set_ylim(-0.02, 1.02)
-    for panel in axes:
-        panel.grid(True, color="0.9", linewidth=0.5)
-        panel.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside, not over, the data
-    axes[-1].set_xlabel("step")
-    figure.suptitle(f"Training curves: {Path(metrics_path).parent.name or Path(metrics_path).name}")
-    figure.tight_layout()
+    figure = losses_figure(records, Path(metrics_path).parent.name or Path(metrics_path).name, source=metrics_path)
     with atomic_path(out_path) as tmp:
         figure.savefig(tmp, format="png")
     return Path(out_path)
+
+
+def losses_figure(records: list[dict], run_name: str, source: str | os.PathLike = "the metrics") -> Figure:
+    """The training curves of ``records`` as a figure with one panel per group of keys, top to bottom:
+
+    - every key starting with ``loss/``;
+    - D(x) and D(G(z)) with a dashed line at 1/2, where both sit at the equilibrium of Goodfellow et al.
+      (2014), Sec. 4.1 (D*(x) = p_data / (p_data + p_g) = 1/2 once p_g = p_data);
+    - every key starting with ``eval/`` (FID, KID, precision, ... measured during training).
+
+    A panel is left out when the run recorded none of its keys.
+    """
+    loss_keys = _keys_starting_with(records, "loss/")
+    d_keys = [key for key in D_OUTPUT_KEYS if any(key in record for record in records)]
+    eval_keys = eval_keys_of(records)
+    if not loss_keys and not d_keys and not eval_keys:
+        raise GanforgeError(
+            f"{source} has no 'loss/...', 'D(x)' or 'eval/...' values to plot",
+            "check that the file is a ganforge metrics.jsonl",
+        )
+
+    panels = int(bool(loss_keys)) + int(bool(d_keys)) + int(bool(eval_keys))
+    figure = Figure(figsize=(9, 3.2 * panels + 0.4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = iter(figure.subplots(panels, 1, sharex=True, squeeze=False)[:, 0])
+    if loss_keys:
+        panel = next(axes)
+        _draw_series(panel, records, loss_keys)
+        panel.set_title("Losses")
+        panel.set_ylabel("loss")
+    if d_keys:
+        panel = next(axes)
+        _draw_series(panel, records, d_keys)
+        panel.axhline(0.5, color="0.3", linestyle="--", linewidth=1, label="equilibrium (1/2)")
+        panel.set_title("Discriminator outputs")
+        panel.set_ylabel("mean D output")
+        if _within_unit_interval(records, d_keys):
+            panel.set_ylim(-0.02, 1.02)
+    if eval_keys:
+        panel = next(axes)
+        _draw_series(panel, records, eval_keys)
+        panel.set_title("Evaluation metrics")
+        panel.set_ylabel("value")
+    for panel in figure.axes:
+        panel.grid(True, color="0.9", linewidth=0.5)
+        panel.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside, not over, the data
+    figure.axes[-1].set_xlabel("step")
+    figure.suptitle(f"Training curves: {run_name}")
+    figure.tight_layout()
+    return figure
+
+
+def eval_keys_of(records: list[dict]) -> list[str]:
+    """Keys starting with ``eval/`` that hold a number in at least one record, in order of first appearance."""
+    return [key for key in _keys_starting_with(records, "eval/") if any(_is_number(r.get(key)) for r in records)]
 
 
 def _keys_starting_with(records: list[dict], prefix: str) -> list[str]:

@@ -1,0 +1,243 @@
+"""Evaluation: named metrics of generated samples against real data, in a frozen feature space.
+
+    ganforge eval RUN [--metrics fid,kid] [--n 10000] [--extractor NAME]
+
+Real features are computed once per dataset, split, size and extractor (keyed by the extractor's
+weights hash) and cached under ``~/.cache/ganforge/reference``. Images are compared in the space of
+a feature extractor (``metrics/extractors.py``); 2-D points are compared as they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from ganforge.atomic import atomic_path, write_text_atomic
+from ganforge.config import DataConfig
+from ganforge.data import load_dataset, sources
+from ganforge.errors import GanforgeError
+from ganforge.metrics import classes, fid, inception_score, kid, modes, prdc
+from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
+
+log = logging.getLogger("ganforge")
+
+IMAGE_METRICS = ("fid", "kid", "is", "precision-recall", "density-coverage", "classes")
+POINT_METRICS = ("modes", "precision-recall", "density-coverage")
+STACKED_METRICS = ("stacked-modes",)
+METRICS = (*IMAGE_METRICS, "modes", *STACKED_METRICS)
+DEFAULT_N = 10_000
+
+
+@dataclass
+class SampleSet:
+    """Samples seen through an extractor: features (N, D), class probabilities (N, K) or None, raw samples."""
+
+    features: torch.Tensor
+    probabilities: torch.Tensor | None
+    samples: torch.Tensor | None = None  # kept for metrics that need the samples themselves (2-D, stacked)
+
+
+def parse_metrics(names: str | list[str] | None, kind: str, dataset: str) -> list[str]:
+    """Check metric names for a dataset kind; None gives that kind's defaults."""
+    if names is None:
+        if dataset == "stacked-mnist":
+            return ["stacked-modes", "fid", "kid"]
+        return list(POINT_METRICS if kind == "points" else IMAGE_METRICS)
+    if isinstance(names, str):
+        names = [name.strip() for name in names.split(",") if name.strip()]
+    for name in names:
+        if name not in METRICS:
+            raise GanforgeError(f"unknown metric '{name}'", f"choose from: {', '.join(METRICS)}")
+        if kind == "points" and name not in POINT_METRICS:
+            raise GanforgeError(f"metric '{name}' needs images, not 2-D points", f"use {', '.join(POINT_METRICS)}")
+        if kind == "image" and name == "modes":
+            raise GanforgeError("metric 'modes' counts the modes of the 2-D mixtures", "use it on ring or grid runs")
+        if name == "stacked-modes" and dataset != "stacked-mnist":
+            raise GanforgeError("metric 'stacked-modes' needs a stacked-mnist run", "use 'classes' for other data")
+    if not names:
+        raise GanforgeError("--metrics names no metric", f"choose from: {', '.join(METRICS)}")
+    return names
+
+
+def embed(samples: torch.Tensor, extractor: Extractor | None) -> SampleSet:
+    """Samples -> their features (the samples themselves for 2-D points)."""
+    if extractor is None:
+        return SampleSet(samples.float().cpu(), None, samples.float().cpu())
+    if extractor.name == "mnist-cnn" and samples.shape[1] == 3:  # stacked MNIST: one digit per channel
+        feats, probs = extractor.features_and_probabilities(samples)
+        digits = [extractor.probabilities(samples[:, c : c + 1]).argmax(1) for c in range(3)]
+        return SampleSet(feats, probs, torch.stack(digits, dim=1))
+    features, probabilities = extractor.features_and_probabilities(samples)
+    return SampleSet(features, probabilities)
+
+
+def compute(names: list[str], real: SampleSet, fake: SampleSet, data: Any = None) -> dict[str, float]:
+    """The metrics ``names`` of ``fake`` against ``real``, as one flat dict of floats."""
+    out: dict[str, float] = {}
+    for name in names:
+        if name == "fid":
+            out["fid"] = fid.fid(real.features, fake.features)
+        elif name == "kid":
+            subset = min(1000, len(real.features), len(fake.features))
+            out["kid"], out["kid_std"] = kid.kid(real.features, fake.features, subset_size=subset)
+        elif name == "is":
+            _need_probabilities(fake, name)
+            out["is"], out["is_std"] = inception_score.inception_score(fake.probabilities, splits=10)
+        elif name == "precision-recall":
+            out["precision"], out["recall"] = prdc.precision_recall(real.features, fake.features, k=3)
+        elif name == "density-coverage":
+            out["density"], out["coverage"] = prdc.density_coverage(real.features, fake.features, k=5)
+        elif name == "classes":
+            _need_probabilities(fake, name)
+            real_labels = real.probabilities.argmax(1) if real.probabilities is not None else None
+            stats = classes.class_statistics(fake.probabilities.argmax(1), fake.probabilities.shape[1], real_labels)
+            out["classes_covered"] = float(stats["classes_covered"])
+            out["class_entropy"], out["class_kl"] = stats["entropy"], stats["kl_to_real"]
+        elif name == "modes":
+            coverage = modes.mode_coverage(fake.samples, data.centers, data.std)
+            out["modes_captured"], out["modes_total"] = float(coverage.modes_covered), float(coverage.modes_total)
+            out["high_quality"] = coverage.high_quality
+        elif name == "stacked-modes":
+            stacked = classes.stacked_mnist_modes(fake.samples)
+            out["stacked_modes"], out["stacked_kl"] = float(stacked["modes_covered"]), stacked["kl_to_uniform"]
+    return out
+
+
+def _need_probabilities(samples: SampleSet, name: str) -> None:
+    if samples.probabilities is None:
+        raise GanforgeError(
+            f"metric '{name}' needs a classifier as extractor", "use mnist-cnn, fashion-cnn or inception"
+        )
+
+
+def reference(data_cfg: DataConfig, extractor: Extractor | None, n: int, device: torch.device) -> SampleSet:
+    """Features of the first ``n`` real samples of ``data_cfg`` (its split), cached on disk per extractor."""
+    key = f"{data_cfg.name}-{data_cfg.split}-{data_cfg.image_size or 'native'}-{n}"
+    if extractor is not None:
+        key += f"-{extractor.name}-{extractor.weights_sha256[:16]}"
+        cache = sources.cache_root() / "reference" / f"{key.replace('/', '_').replace(':', '_')}.safetensors"
+        if cache.is_file():
+            tensors = load_file(str(cache))
+            return SampleSet(tensors["features"], tensors.get("probabilities"), tensors.get("samples"))
+    data = load_dataset(data_cfg, device)
+    real = data.real(n if data.kind == "points" else min(n, len(data))).cpu()
+    result = embed(real, extractor)
+    if extractor is not None:
+        tensors = {k: v.contiguous() for k, v in dataclasses.asdict(result).items() if v is not None}
+        with atomic_path(cache) as tmp:
+            save_file(tensors, str(tmp))
+    return result
+
+
+def evaluate_run(
+    run: str | Path, metrics: str | list[str] | None = None, n: int = DEFAULT_N, extractor: str | None = None,
+    split: str = "test", device: str = "auto", batch_size: int = 500, seed: int = 0,
+) -> dict[str, Any]:  # fmt: skip
+    """Evaluate a run's latest checkpoint: ``n`` samples against ``n`` real ones; writes RUN/eval.json."""
+    from ganforge.api import load
+
+    started = time.perf_counter()
+    trained = load(run, device=device)
+    cfg = trained.config
+    kind = "points" if len(trained.data_shape) == 1 else "image"
+    names = parse_metrics(metrics, kind, cfg.data.name)
+    net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
+    real_cfg = dataclasses.replace(cfg.data, split=split)
+    real = reference(real_cfg, net, n, trained.device)
+    fake = embed(trained.sample(n, seed=seed, batch_size=batch_size), net)
+    data = load_dataset(real_cfg) if "modes" in names else None
+    result = {
+        "step": trained.step,
+        "n": n,
+        "extractor": net.name if net else "none (2-D points)",
+        "extractor_sha256": net.weights_sha256 if net else None,
+        "reference": {"dataset": cfg.data.name, "split": split, "n": len(real.features)},
+        "metrics": compute(names, real, fake, data),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def evaluate_arrays(
+    real_path: str | Path, fake_path: str | Path, metrics: str | list[str] | None = None,
+    extractor: str | None = None, device: str = "cpu", batch_size: int = 500,
+) -> dict[str, Any]:  # fmt: skip
+    """Compare two ``.npy`` sample sets in the layout ``ganforge sample`` writes."""
+    real_samples, fake_samples = _read_npy(real_path), _read_npy(fake_path)
+    if real_samples.shape[1:] != fake_samples.shape[1:]:
+        raise GanforgeError(
+            f"{real_path} holds samples of shape {tuple(real_samples.shape[1:])}, "
+            f"{fake_path} of {tuple(fake_samples.shape[1:])}",
+            "compare sample sets of the same shape",
+        )
+    kind = "points" if real_samples.ndim == 2 else "image"
+    names = parse_metrics(metrics or (["precision-recall", "density-coverage"] if kind == "points" else None),
+                         kind, "")  # fmt: skip
+    if extractor is None and kind == "image":
+        extractor = "fashion-cnn" if real_samples.shape[1] == 1 else "inception"
+        log.warning("no --extractor given: comparing in the %s feature space", extractor)
+    net = _extractor(kind, "", extractor, torch.device(device), batch_size)
+    real, fake = embed(real_samples, net), embed(fake_samples, net)
+    return {
+        "n_real": len(real_samples), "n_fake": len(fake_samples), "extractor": net.name if net else "none",
+        "metrics": compute(names, real, fake),
+    }  # fmt: skip
+
+
+def _extractor(kind: str, dataset: str, name: str | None, device: torch.device, batch_size: int) -> Extractor | None:
+    if kind == "points":
+        if name is not None:
+            raise GanforgeError(f"--extractor {name} is for images; 2-D points are compared as they are", "drop it")
+        return None
+    return get_extractor(name or default_extractor(dataset), device, batch_size)
+
+
+def _read_npy(path: str | Path) -> torch.Tensor:
+    path = Path(path)
+    if not path.is_file():
+        raise GanforgeError(f"{path} does not exist", "write one with 'ganforge sample RUN --out FILE.npy'")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise GanforgeError(f"{path} is not a readable .npy file ({error})", "write it with ganforge sample") from None
+    if (
+        array.ndim not in (2, 4)
+        or (array.ndim == 2 and array.shape[1] != 2)
+        or not np.issubdtype(array.dtype, np.floating)
+    ):
+        raise GanforgeError(
+            f"{path} holds a {array.dtype} array of shape {array.shape}",
+            "give float samples shaped N x C x H x W in [-1, 1] (or N x 2 points), as 'ganforge sample' writes",
+        )
+    return torch.from_numpy(array.astype(np.float32))
+
+
+class TrainingEvaluator:
+    """Metrics during training: fixed latents, real features computed once, a few named metrics."""
+
+    def __init__(self, cfg: Any, kind: str, device: torch.device, latents: torch.Tensor) -> None:
+        default = "modes" if kind == "points" else "fid"
+        self.names = parse_metrics(cfg.train.eval_metrics or default, kind, cfg.data.name)
+        self.extractor = _extractor(kind, cfg.data.name, None, device, 500)
+        real_cfg = dataclasses.replace(cfg.data, split="test")
+        self.real = reference(real_cfg, self.extractor, cfg.train.eval_samples, device)
+        self.data = load_dataset(real_cfg) if "modes" in self.names else None
+        self.latents = latents  # (eval_samples, z_dim): the same latents at every measurement
+
+    def __call__(self, generate: Any) -> dict[str, float]:
+        """Measure ``generate(z)`` (which returns samples on the CPU) on the fixed latents."""
+        samples = torch.cat([generate(z) for z in self.latents.split(500)])
+        values = compute(self.names, self.real, embed(samples, self.extractor), self.data)
+        return {f"eval/{name}": value for name, value in values.items()}
