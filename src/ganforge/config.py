@@ -19,7 +19,6 @@ from ganforge.errors import GanforgeError
 
 PRIORS = ("normal", "uniform")
 ON_DIVERGENCE = ("stop", "rollback")
-SPLITS = ("train", "test")
 OPTIMIZERS = ("adam", "sgd")
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
@@ -239,7 +238,7 @@ def _number(cast: type, item: Any) -> int | float:
 
 def resolve(cfg: Config) -> Config:
     """Validate ``cfg`` and fill in model-dependent defaults; raise ``GanforgeError`` on the first bad value."""
-    from ganforge.data import DATASETS
+    from ganforge.data import DATASETS, SPLITS
     from ganforge.gans import GANS
     from ganforge.models import MODELS
 

@@ -73,10 +73,13 @@ def embed(samples: torch.Tensor, extractor: Extractor | None) -> SampleSet:
     """Samples -> their features (the samples themselves for 2-D points)."""
     if extractor is None:
         return SampleSet(samples.float().cpu(), None, samples.float().cpu())
-    if extractor.name == "mnist-cnn" and samples.shape[1] == 3:  # stacked MNIST: one digit per channel
-        feats, probs = extractor.features_and_probabilities(samples)
-        digits = [extractor.probabilities(samples[:, c : c + 1]).argmax(1) for c in range(3)]
-        return SampleSet(feats, probs, torch.stack(digits, dim=1))
+    if extractor.name == "mnist-cnn" and samples.shape[1] == 3:
+        # Stacked MNIST: each channel is a digit. Features are the three digits' features side by side
+        # (3 x 128), and the digits themselves, as classified, name the mode.
+        per_channel = [extractor.features_and_probabilities(samples[:, c : c + 1]) for c in range(3)]
+        features = torch.cat([channel_features for channel_features, _ in per_channel], dim=1)
+        digits = torch.stack([probabilities.argmax(1) for _, probabilities in per_channel], dim=1)
+        return SampleSet(features, None, digits)
     features, probabilities = extractor.features_and_probabilities(samples)
     return SampleSet(features, probabilities)
 

@@ -52,10 +52,11 @@ def write_cifar(folder: Path, per_batch: int = 4, protocol: int = 2, test: bool 
 # --- the registry -----------------------------------------------------------------------------------
 
 
-def test_the_registry_holds_the_five_datasets_with_their_kinds() -> None:
+def test_the_registry_holds_every_dataset_with_its_kind() -> None:
     assert {name: info.kind for name, info in DATASETS.items()} == {
         "mnist": "image",
         "fashion-mnist": "image",
+        "stacked-mnist": "image",
         "cifar10": "image",
         "ring": "points",
         "grid": "points",

