@@ -35,3 +35,76 @@ def test_minimax_gradient_vanishes_where_non_saturating_does_not():
     (non_saturating_grad,) = torch.autograd.grad(losses.g_loss_non_saturating(logits), logits)
     assert abs(minimax_grad.item()) < 1e-4
     assert abs(non_saturating_grad.item()) > 0.99
+
+
+# -- Wasserstein, hinge and least-squares forms on hand-sized scores ---------------------------------
+
+REAL = torch.tensor([0.5, 2.0])  # D(x) for two real samples
+FAKE = torch.tensor([-1.0, 0.5])  # D(G(z)) for two generated samples
+
+
+def test_wasserstein_losses_match_hand_computed_values():
+    # critic: E[D(G(z))] - E[D(x)] = (-1 + 0.5) / 2 - (0.5 + 2) / 2 = -0.25 - 1.25
+    assert math.isclose(losses.wasserstein_d(REAL, FAKE).item(), -1.5)
+    # generator: -E[D(G(z))] = 0.25
+    assert math.isclose(losses.wasserstein_g(FAKE).item(), 0.25)
+
+
+def test_hinge_losses_match_hand_computed_values():
+    # real: (relu(1 - 0.5) + relu(1 - 2)) / 2 = (0.5 + 0) / 2
+    assert math.isclose(losses.hinge_d_real(REAL).item(), 0.25)
+    # fake: (relu(1 - 1) + relu(1 + 0.5)) / 2 = (0 + 1.5) / 2
+    assert math.isclose(losses.hinge_d_fake(FAKE).item(), 0.75)
+
+
+def test_least_squares_losses_match_hand_computed_values():
+    # real: 1/2 ((0.5 - 1)^2 + (2 - 1)^2) / 2 = 1/2 (0.25 + 1) / 2
+    assert math.isclose(losses.least_squares_d_real(REAL).item(), 0.3125)
+    # fake: 1/2 ((-1)^2 + 0.5^2) / 2
+    assert math.isclose(losses.least_squares_d_fake(FAKE).item(), 0.3125)
+    # generator: 1/2 ((-1 - 1)^2 + (0.5 - 1)^2) / 2 = 1/2 (4 + 0.25) / 2
+    assert math.isclose(losses.least_squares_g(FAKE).item(), 1.0625)
+
+
+# -- penalties on D's input gradient -------------------------------------------------------------------
+
+
+def _linear_critic(weight: list[float]) -> torch.nn.Module:
+    layer = torch.nn.Linear(len(weight), 1)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([weight]))
+        layer.bias.fill_(0.3)
+    return torch.nn.Sequential(layer, torch.nn.Flatten(0))  # (N, d) -> (N,)
+
+
+def test_gradient_penalty_vanishes_for_a_1_lipschitz_linear_critic():
+    # D(x) = w.x + b with ||w|| = 1 has gradient norm exactly 1 everywhere: no penalty.
+    critic = _linear_critic([0.6, 0.8])
+    real, fake = torch.randn(64, 2), torch.randn(64, 2) + 3
+    assert losses.gradient_penalty(critic, real, fake).item() < 1e-10
+
+
+def test_gradient_penalty_is_positive_otherwise_and_reaches_D():
+    # ||w|| = 5: (5 - 1)^2 = 16 at every interpolate
+    critic = _linear_critic([3.0, 4.0])
+    real, fake = torch.randn(64, 2), torch.randn(64, 2)
+    penalty = losses.gradient_penalty(critic, real, fake)
+    assert math.isclose(penalty.item(), 16.0, rel_tol=1e-5)
+    penalty.backward()  # create_graph=True: D's optimiser sees the penalty's gradient
+    assert critic[0].weight.grad.abs().sum() > 0
+    mlp = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
+    assert losses.gradient_penalty(mlp, real, fake).item() > 0
+
+
+def test_gradient_penalty_is_reproducible_from_its_generator():
+    real, fake = torch.randn(8, 1, 4, 4), torch.randn(8, 1, 4, 4)
+    image_critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
+    first = losses.gradient_penalty(image_critic, real, fake, torch.Generator().manual_seed(0))
+    again = losses.gradient_penalty(image_critic, real, fake, torch.Generator().manual_seed(0))
+    assert first.item() == again.item()
+
+
+def test_r1_penalty_equals_the_squared_weight_norm_for_a_linear_critic():
+    # grad_x (w.x + b) = w, so E[||grad||^2] = ||w||^2 = 9 + 16
+    critic = _linear_critic([3.0, 4.0])
+    assert math.isclose(losses.r1_penalty(critic, torch.randn(32, 2)).item(), 25.0, rel_tol=1e-6)

@@ -44,3 +44,32 @@ def test_dcgan_generates_and_scores_each_supported_size(shape):
 def test_dcgan_rejects_shapes_it_cannot_build(shape):
     with pytest.raises(GanforgeError, match="dcgan"):
         build_models(ModelConfig(name="dcgan"), shape)
+
+
+def _largest_singular_values(D: torch.nn.Module) -> list[float]:
+    layers = [m for m in D.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    return [torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item() for m in layers]
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"), [("dcgan", (1, 28, 28)), ("dcgan", (3, 32, 32)), ("mlp", (2,)), ("mlp", (1, 28, 28))]
+)
+def test_spectral_norm_gives_D_layers_with_largest_singular_value_1(name, shape):
+    G, D = build_models(ModelConfig(name=name, width=8, d_norm="spectral"), shape)
+    D.train()
+    for _ in range(5):  # each training forward pass runs one power iteration
+        D(G(torch.randn(4, 100)))
+    sigmas = _largest_singular_values(D)
+    assert len(sigmas) >= 2
+    assert all(abs(sigma - 1) < 0.05 for sigma in sigmas), sigmas
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
+
+
+def test_d_norm_keeps_todays_networks_by_default_and_can_drop_batch_norm():
+    _, D = build_models(ModelConfig(name="dcgan", width=8), (1, 28, 28))
+    _, D_batch = build_models(ModelConfig(name="dcgan", width=8, d_norm="batch"), (1, 28, 28))
+    _, D_none = build_models(ModelConfig(name="dcgan", width=8, d_norm="none"), (1, 28, 28))
+    assert list(D.state_dict()) == list(D_batch.state_dict())  # the same parameter names as before d_norm existed
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D_none.modules())
+    assert max(_largest_singular_values(D_none)) < 0.9  # unnormalised: N(0, 0.02) weights, far from 1

@@ -14,7 +14,7 @@ from torch import nn
 
 from ganforge.config import Config
 from ganforge.errors import GanforgeError
-from ganforge.gans import GAN, GANS
+from ganforge.gans import GAN, make_gan
 from ganforge.models import build_models
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def rebuild_gan(
         G, D = build_models(cfg.model, tuple(meta["data_shape"]))
     load_weights(G, tensors, "G", source)
     load_weights(D, tensors, "D", source)
-    return GANS[cfg.train.loss](G.to(device).eval(), D.to(device).eval(), cfg.model.z_dim, cfg.model.prior)
+    return make_gan(cfg, G.to(device).eval(), D.to(device).eval())
 
 
 def _check_shape(meta: dict[str, Any], shape: tuple[int, ...], source: Any) -> None:

@@ -16,6 +16,7 @@ log = logging.getLogger("ganforge")
 
 # flag -> dotted config key; the same names for every command that takes them
 TRAIN_FLAGS: dict[str, str] = {
+    "preset": "preset",
     "model": "model.name",
     "loss": "train.loss",
     "dataset": "data.name",
@@ -38,6 +39,7 @@ TRAIN_FLAGS: dict[str, str] = {
     "on_divergence": "train.on_divergence",
     "deterministic": "train.deterministic",
     "eval_every": "train.eval_every",
+    "on_alarm": "train.on_alarm",
 }
 
 
@@ -49,16 +51,17 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config; flags override it.")
+@click.option("--preset", help="A paper's settings, under --config and flags (see 'ganforge presets').")
 @click.option("--model", help="Network: mlp (the tutorial MLP, default) or dcgan.")
-@click.option("--loss", help="Generator loss / GAN variant: non-saturating (default) or minimax.")
+@click.option("--loss", help="GAN variant: non-saturating (default), minimax, wgan, wgan-gp, hinge or lsgan.")
 @click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring or grid.")
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
 @click.option("--image-size", type=int, help="Resize images to this side (e.g. 32 or 64 for dcgan).")
 @click.option("--steps", type=int, help="Generator updates to train for (default 20000).")
 @click.option("--batch-size", type=int, help="Minibatch size m (default 128).")
-@click.option("--optimizer", help="adam (default) or sgd (with momentum, as in the 2014 paper).")
+@click.option("--optimizer", help="adam (default), sgd (with momentum, as in the 2014 paper) or rmsprop (WGAN).")
 @click.option("--lr-g", type=float, help="G's learning rate (default: the model's paper value).")
-@click.option("--lr-d", type=float, help="D's learning rate (default: the model's paper value).")
+@click.option("--lr-d", type=float, help="D's learning rate; may differ from G's (TTUR, Heusel 2017).")
 @click.option("--betas", help="Adam's betas as 'b1,b2' (default: the model's paper value).")
 @click.option("--d-steps", type=int, help="k: D updates per G update (Algorithm 1; default 1).")
 @click.option("--prior", help="Latent prior: normal (default) or uniform in [-1, 1].")
@@ -71,6 +74,7 @@ def cli() -> None:
 @click.option("--on-divergence", help="stop (default) or rollback: reload the last good checkpoint, lower the LRs.")
 @click.option("--deterministic", is_flag=True, default=None, help="GPU: deterministic kernels only (slower).")
 @click.option("--eval-every", type=int, help="Measure the generator every N steps (see --set train.eval_metrics).")
+@click.option("--on-alarm", help="warn (default) or stop: what a training-health alarm does.")
 @click.option(
     "--set",
     "settings",
@@ -247,6 +251,26 @@ def compare(runs: tuple[str, ...], metric: str | None, out: str | None) -> None:
     click.echo(table)
     if plot:
         click.echo(f"wrote {plot}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+def doctor(run: str) -> None:
+    """Diagnose RUN (finished or still training): its health signals and every alarm, in plain words."""
+    from ganforge.health import report_card
+    from ganforge.run import RunDir
+
+    folder = RunDir.open(run)
+    cfg = folder.read_config()
+    click.echo(report_card(folder.read_metrics(), cfg.train.loss, cfg.train.steps or 0))
+
+
+@cli.command(name="presets")
+def list_presets() -> None:
+    """List the presets (train --preset NAME): each paper and the settings it applies."""
+    from ganforge.presets import PRESETS, describe
+
+    click.echo("\n\n".join(describe(name) for name in PRESETS))
 
 
 @cli.command()

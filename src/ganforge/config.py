@@ -19,7 +19,10 @@ from ganforge.errors import GanforgeError
 
 PRIORS = ("normal", "uniform")
 ON_DIVERGENCE = ("stop", "rollback")
-OPTIMIZERS = ("adam", "sgd")
+ON_ALARM = ("warn", "stop")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+D_NORMS = {"mlp": ("none", "spectral"), "dcgan": ("batch", "spectral", "none")}  # per model; the first is its default
+LOSS_DEFAULTS = {"wgan": {"weight_clip": 0.01}, "wgan-gp": {"gp_lambda": 10.0}}  # the papers' c and lambda
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
 
@@ -31,6 +34,7 @@ class DataConfig:
     split: str = "train"  # train | test (image datasets; evaluation compares against both)
     data_dir: str | None = None  # a folder of dataset files; else $GANFORGE_DATA, system copies, download
     image_size: int | None = None  # resize images to this side (e.g. 32 or 64 for DCGAN); None keeps them
+    limit: int | None = None  # use only the first N images of the split (small-data experiments)
     download: bool = True  # try a torchvision download when no local copy is found
     modes: int | None = None  # ring: number of Gaussians (8); grid: Gaussians per side (5)
     radius: float = 1.0  # ring radius
@@ -49,6 +53,7 @@ class ModelConfig:
     d_hidden: list[int] = field(default_factory=lambda: [128])  # mlp: hidden widths of D
     leak: float = 0.01  # mlp: LeakyReLU slope (the tutorial's alpha)
     width: int = 64  # dcgan: feature maps of the widest layer at the finest resolution
+    d_norm: str | None = None  # D's normalisation: batch | spectral | none; None: batch for dcgan, none for mlp
 
 
 @dataclass
@@ -59,7 +64,7 @@ class OptimConfig:
     lr_g: float | None = None
     lr_d: float | None = None
     betas: list[float] | None = None  # adam only
-    momentum: float | None = None  # sgd only
+    momentum: float | None = None  # sgd and rmsprop
 
 
 @dataclass
@@ -70,6 +75,9 @@ class TrainConfig:
     steps: int | None = None  # None: the model's default (MODEL_DEFAULTS)
     batch_size: int = 128
     d_steps: int = 1  # k in Algorithm 1 of Goodfellow et al. (2014)
+    r1_gamma: float = 0.0  # > 0: add gamma/2 E[||grad D(x)||^2] on real data to D's loss, any loss (Mescheder 2018)
+    gp_lambda: float | None = None  # wgan-gp: weight of the gradient penalty; None: 10 (Gulrajani et al. 2017)
+    weight_clip: float | None = None  # wgan: clip D's weights to [-c, c]; None: 0.01 (Arjovsky et al. 2017)
     seed: int = 0
     device: str = "auto"
     log_every: int = 100
@@ -83,6 +91,8 @@ class TrainConfig:
     eval_every: int | None = None  # measure the generator every N steps into metrics.jsonl (eval/...); None: never
     eval_metrics: str | None = None  # comma-separated metric names; None: "fid" for images, "modes" for points
     eval_samples: int = 2000  # samples (and real ones) per measurement during training
+    health_every: int | None = None  # health signals every N steps (0: off); None: the model's default
+    on_alarm: str = "warn"  # warn | stop: what a health alarm does (docs/health.md)
 
 
 @dataclass
@@ -94,6 +104,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     out: str | None = None  # the run folder; None picks runs/<dataset>-<model>[-N]
+    preset: str | None = None  # a paper's settings (ganforge.presets) under every key not set explicitly
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -134,13 +145,16 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
         "adam": {"lr": 1e-3, "betas": [0.9, 0.999]},
         # Goodfellow et al. (2014) used SGD with momentum 0.5 (their released code raised it to 0.7).
         "sgd": {"lr": 0.1, "momentum": 0.5},
-        "train": {"steps": 20000, "sample_every": 1000, "checkpoint_every": 5000},
+        # Arjovsky et al. (2017), Algorithm 1: RMSProp at 5e-5 (momentum-free, which they found more stable).
+        "rmsprop": {"lr": 5e-5, "momentum": 0.0},
+        "train": {"steps": 20000, "sample_every": 1000, "checkpoint_every": 5000, "health_every": 500},
     },
     "dcgan": {
         # Radford et al. (2016), section 4: Adam, learning rate 0.0002, beta1 = 0.5, batch 128.
         "adam": {"lr": 2e-4, "betas": [0.5, 0.999]},
         "sgd": {"lr": 0.02, "momentum": 0.5},
-        "train": {"steps": 2000, "sample_every": 100, "checkpoint_every": 500},
+        "rmsprop": {"lr": 5e-5, "momentum": 0.0},
+        "train": {"steps": 2000, "sample_every": 100, "checkpoint_every": 500, "health_every": 100},
     },
 }
 
@@ -162,20 +176,21 @@ SECTIONS = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "tra
 
 def known_keys() -> list[str]:
     keys = [f"{section}.{f.name}" for section, kind in SECTIONS.items() for f in dataclasses.fields(kind)]
-    return [*keys, "out"]
+    return [*keys, "out", "preset"]
 
 
 def apply_overrides(cfg: Config, overrides: dict[str, Any], source: str = "override") -> Config:
     """Return a copy of ``cfg`` with dotted keys (``train.steps``) set; unknown keys are an error."""
     cfg = _copy(cfg)
+    cfg._explicit = {*explicit_keys(cfg), *overrides}  # keys a preset must not fill (see resolve)
     keys = known_keys()
     for dotted, value in overrides.items():
         if dotted not in keys:
             close = difflib.get_close_matches(dotted, keys, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(keys)}"
             raise GanforgeError(f"unknown setting '{dotted}' in {source}", hint)
-        if dotted == "out":
-            cfg.out = None if value is None else str(value)
+        if dotted in ("out", "preset"):
+            setattr(cfg, dotted, None if value is None else str(value))
             continue
         section, name = dotted.split(".", 1)
         setattr(getattr(cfg, section), name, _coerce(dotted, value, source))
@@ -183,7 +198,15 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], source: str = "overr
 
 
 def _copy(cfg: Config) -> Config:
-    return Config(**{name: dataclasses.replace(getattr(cfg, name)) for name in SECTIONS}, out=cfg.out)
+    sections = {name: dataclasses.replace(getattr(cfg, name)) for name in SECTIONS}
+    copy = Config(**sections, out=cfg.out, preset=cfg.preset)
+    copy._explicit = set(explicit_keys(cfg))
+    return copy
+
+
+def explicit_keys(cfg: Config) -> set[str]:
+    """The dotted keys set through ``apply_overrides`` (a config file, flags, ``--set``), even to a default value."""
+    return getattr(cfg, "_explicit", set())
 
 
 def _field_type(dotted: str) -> str:
@@ -243,6 +266,10 @@ def resolve(cfg: Config) -> Config:
     from ganforge.models import MODELS
 
     cfg = _copy(cfg)
+    if cfg.preset is not None:  # defaults < preset < config file < flags: see presets.apply
+        from ganforge.presets import apply as apply_preset
+
+        cfg = apply_preset(cfg, cfg.preset)
     if not cfg.data.name.startswith("folder:"):  # folder:PATH is checked when it loads
         _choice("dataset", "--dataset", cfg.data.name, DATASETS)
     _choice("split", "data.split", cfg.data.split, SPLITS)
@@ -251,11 +278,13 @@ def resolve(cfg: Config) -> Config:
     _choice("prior", "--prior", cfg.model.prior, PRIORS)
     _choice("optimizer", "--optimizer", cfg.optim.name, OPTIMIZERS)
     _choice("divergence policy", "--on-divergence", cfg.train.on_divergence, ON_DIVERGENCE)
+    _choice("alarm policy", "--on-alarm", cfg.train.on_alarm, ON_ALARM)
     _device(cfg.train.device)
     for name, value in MODEL_DEFAULTS[cfg.model.name]["train"].items():
         if getattr(cfg.train, name) is None:
             setattr(cfg.train, name, value)
     _check_sizes(cfg)
+    _check_game(cfg)
     _resolve_optimizer(cfg.optim, MODEL_DEFAULTS[cfg.model.name][cfg.optim.name])
     return cfg
 
@@ -282,10 +311,45 @@ def _check_sizes(cfg: Config) -> None:
         raise GanforgeError(
             f"train.rollback_lr_factor={cfg.train.rollback_lr_factor} must be between 0 and 1", "e.g. 0.5"
         )
+    if cfg.train.health_every < 0:
+        raise GanforgeError(f"train.health_every={cfg.train.health_every} must be 0 (off) or more", "e.g. 500")
     if cfg.train.max_rollbacks < 0:
         raise GanforgeError(f"train.max_rollbacks={cfg.train.max_rollbacks} must be 0 or more", "e.g. 3")
+    if cfg.data.limit is not None and cfg.data.limit <= 0:
+        raise GanforgeError(f"data.limit={cfg.data.limit} must be positive", "e.g. 1000, or leave it out")
     if cfg.train.seed < 0:
         raise GanforgeError(f"--seed {cfg.train.seed} must be zero or positive", "use e.g. --seed 0")
+
+
+def _check_game(cfg: Config) -> None:
+    """Fill D's normalisation and the loss's own settings; reject settings that belong to another loss."""
+    model, train = cfg.model, cfg.train
+    model.d_norm = D_NORMS[model.name][0] if model.d_norm is None else model.d_norm
+    _choice(f"D normalisation for model '{model.name}'", "model.d_norm", model.d_norm, D_NORMS[model.name])
+    if train.weight_clip is not None and train.loss != "wgan":
+        raise GanforgeError(
+            f"train.weight_clip={train.weight_clip} clips D's weights, which only --loss wgan does (not {train.loss})",
+            "WGAN-GP replaces clipping with its gradient penalty: leave train.weight_clip unset",
+        )
+    if train.gp_lambda is not None and train.loss != "wgan-gp":
+        raise GanforgeError(
+            f"train.gp_lambda={train.gp_lambda} is WGAN-GP's gradient penalty, but the loss is {train.loss}"
+            + (", which clips weights instead" if train.loss == "wgan" else ""),
+            "use --loss wgan-gp for the penalty, or train.r1_gamma for a penalty that fits any loss",
+        )
+    if train.loss == "wgan-gp" and model.d_norm == "batch":
+        raise GanforgeError(
+            "--loss wgan-gp penalises D's gradient per sample, which batch norm in D mixes across the batch",
+            "set --set model.d_norm=none (or spectral), or use --preset wgan-gp",
+        )
+    for name, value in LOSS_DEFAULTS.get(train.loss, {}).items():
+        if getattr(train, name) is None:
+            setattr(train, name, value)
+    for key, value in (("train.weight_clip", train.weight_clip), ("train.gp_lambda", train.gp_lambda)):
+        if value is not None and value <= 0:
+            raise GanforgeError(f"{key}={value} must be positive", "the papers use 0.01 (clip) and 10 (lambda)")
+    if train.r1_gamma < 0:
+        raise GanforgeError(f"train.r1_gamma={train.r1_gamma} must be 0 (off) or positive", "e.g. 10 or 0.1")
 
 
 def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:

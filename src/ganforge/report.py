@@ -138,8 +138,8 @@ def _losses(run_dir: RunDir, name: str, records: list[dict[str, Any]], command: 
 
 
 def _eval_curves(records: list[dict[str, Any]], command: str) -> str:
-    """One small plot per ``eval/`` key that training logged, against step."""
-    keys = eval_keys_of(records)
+    """One small plot per ``eval/`` and ``health/`` key that training logged, against step."""
+    keys = eval_keys_of(records) + eval_keys_of(records, "health/")
     if not keys:
         return _missing("this run logged no eval/ metrics during training", f"ganforge eval {command}")
     plots = "".join(_img(_png(_curve(records, key)), "image/png", key) for key in keys)

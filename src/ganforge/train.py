@@ -33,7 +33,8 @@ from ganforge.config import Config, OptimConfig
 from ganforge.data import ImageData, PointData, load_dataset
 from ganforge.engine import pick_device, set_deterministic
 from ganforge.errors import GanforgeError
-from ganforge.gans import GAN, GANS
+from ganforge.gans import GAN, make_gan
+from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
 from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
@@ -64,12 +65,15 @@ class Session:
     seconds: float = 0.0  # training time so far (carried across resumes)
     rollbacks: int = 0  # divergence rollbacks so far (each lowered the learning rates)
     history: list[dict[str, Any]] = field(default_factory=list)  # every metrics record, kept in checkpoints
+    alarms: set[str] = field(default_factory=set)  # health alarms already sounded
 
 
 def make_optimizer(cfg: OptimConfig, params: Any, lr: float) -> torch.optim.Optimizer:
-    """Adam, or SGD with momentum as in the 2014 paper."""
+    """Adam, RMSProp (as in WGAN), or SGD with momentum as in the 2014 paper."""
     if cfg.name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas))
+    if cfg.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum)
     return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
 
 
@@ -87,7 +91,7 @@ def build_session(cfg: Config) -> Session:
     with torch.random.fork_rng(devices=[]):  # seeded weights, without touching the caller's global RNG
         torch.manual_seed(cfg.train.seed)
         G, D = build_models(cfg.model, data.shape)
-    gan = GANS[cfg.train.loss](G.to(device), D.to(device), cfg.model.z_dim, cfg.model.prior)
+    gan = make_gan(cfg, G.to(device), D.to(device))
     seed = cfg.train.seed
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
     n_fixed = cfg.train.grid_size if data.kind == "image" else POINT_SAMPLES
@@ -114,7 +118,7 @@ def train_step(s: Session) -> None:
     for _ in range(cfg.d_steps):
         real, labels = s.data.batch(cfg.batch_size, s.data_rng)
         z = gan.sample_latent(cfg.batch_size, s.latent_rng)
-        loss_D = gan.d_loss(real, z, labels)
+        loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
         s.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         s.opt_D.step()
@@ -142,6 +146,8 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     bar = tqdm(total=cfg.steps, initial=s.step, disable=not progress, unit="step", dynamic_ncols=True)
     clock = _Clock(s)
     measure = _training_evaluator(s)
+    probe = HealthProbe(s) if cfg.health_every else None
+    s.alarms = {finding.alarm for finding in diagnose(s.history, cfg.loss, cfg.steps)}  # fired before a resume
     out_of_memory = out_of_memory_as_error(f"a training step at batch size {cfg.batch_size} on {s.device}",
                                            "lower --batch-size")  # fmt: skip
     with _graceful_stop() as stop_requested, out_of_memory:
@@ -151,10 +157,13 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
             train_step(s)
             done = s.step == cfg.steps
             eval_due = measure is not None and (s.step % cfg.eval_every == 0 or done)
-            if s.step % cfg.log_every == 0 or done or eval_due:
+            health_due = probe is not None and s.step % cfg.health_every == 0
+            if s.step % cfg.log_every == 0 or done or eval_due or health_due:
                 record = clock.record(s.step, stats.collect())
                 if eval_due:
                     record.update(measure(lambda z: render(s.gan, z)))
+                if health_due:
+                    record.update(probe.measure())
                 problem = find_divergence(s, record)
                 if problem:
                     _handle_divergence(s, run, problem, clock)
@@ -164,6 +173,8 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
                 run.append_metrics(record)
                 bar.update(s.step - bar.n)
                 bar.set_postfix(_postfix(record), refresh=False)
+                if health_due:
+                    _sound_alarms(s, run, clock, bar)
             if s.step % cfg.sample_every == 0 or done:
                 save_samples_frame(s, run.sample_path(s.step), title=f"step {s.step}")
             if s.step % cfg.sample_every == 0 or s.step % cfg.checkpoint_every == 0 or done:
@@ -183,6 +194,22 @@ def _training_evaluator(s: Session) -> Any:
 
     latents = s.gan.sample_latent(s.cfg.train.eval_samples, torch.Generator(s.device).manual_seed(s.cfg.train.seed + 4))
     return TrainingEvaluator(s.cfg, s.data.kind, s.device, latents)
+
+
+def _sound_alarms(s: Session, run: RunDir, clock: _Clock, bar: tqdm) -> None:
+    """Say each newly fired health alarm once, in plain words; with ``on_alarm: stop``, stop there."""
+    for finding in diagnose(s.history, s.cfg.train.loss, s.cfg.train.steps):
+        if finding.alarm in s.alarms:
+            continue
+        s.alarms.add(finding.alarm)
+        bar.write(f"ganforge: alarm at step {s.step}: {finding}")
+        log.debug("alarm %s", finding)
+        if s.cfg.train.on_alarm == "stop":
+            save_checkpoint(s, run, clock, keep=False)
+            raise GanforgeError(
+                f"stopped at step {s.step} by the {finding.alarm} alarm: {finding.message}",
+                f"see 'ganforge doctor {run.path}'; continue anyway with 'ganforge resume {run.path}'",
+            )
 
 
 class _Clock:

@@ -58,7 +58,8 @@ def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageDa
     For the 2-D mixtures the split makes no difference: every draw is fresh from the same distribution.
     """
     if cfg.name.startswith(folder.PREFIX):  # any folder of images: decoded once at the size asked
-        return folder.load_folder(cfg.name, cfg.image_size).to(device)
+        data = folder.load_folder(cfg.name, cfg.image_size)
+        return (data if cfg.limit is None else data.first(cfg.limit)).to(device)
     if cfg.name not in DATASETS:
         raise GanforgeError(f"unknown dataset '{cfg.name}'", f"choose one of: {', '.join(DATASETS)}")
     if cfg.split not in SPLITS:
@@ -69,7 +70,10 @@ def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageDa
         return toy.make_grid(cfg.modes, cfg.spacing, cfg.std).to(device)
     if cfg.image_size is not None and cfg.image_size <= 0:
         raise GanforgeError(f"data.image_size={cfg.image_size} must be positive", "e.g. 32 or 64")
-    data = _IMAGE_LOADERS[cfg.name](_folder(cfg.data_dir), cfg.download, cfg.split).to(device)
+    data = _IMAGE_LOADERS[cfg.name](_folder(cfg.data_dir), cfg.download, cfg.split)
+    if cfg.limit is not None:
+        data = data.first(cfg.limit)
+    data = data.to(device)
     if cfg.image_size is not None:
         data = data.resized(cfg.image_size)  # on the device, once; batches then only index
     return data

@@ -52,6 +52,10 @@ class ImageData:
         """The first ``n`` images (all when None) as float32 in [-1, 1], for plots and metrics."""
         return to_unit_range(self.images if n is None else self.images[:n])
 
+    def first(self, n: int) -> ImageData:
+        """A copy holding only the first ``n`` images."""
+        return dataclasses.replace(self, images=self.images[:n], labels=self.labels[:n])
+
     def to(self, device: torch.device | str) -> ImageData:
         """A copy whose tensors live on ``device``."""
         return dataclasses.replace(self, images=self.images.to(device), labels=self.labels.to(device))

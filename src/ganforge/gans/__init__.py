@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from torch import nn
+
 from ganforge.gans.base import GAN
 from ganforge.gans.gan import MinimaxGAN, OriginalGAN
+from ganforge.gans.hinge import HingeGAN
+from ganforge.gans.lsgan import LSGAN
+from ganforge.gans.wgan import WGAN
+from ganforge.gans.wgan_gp import WGANGP
+
+if TYPE_CHECKING:
+    from ganforge.config import Config
 
 GANS: dict[str, type[GAN]] = {
     "non-saturating": OriginalGAN,
     "minimax": MinimaxGAN,
+    "wgan": WGAN,
+    "wgan-gp": WGANGP,
+    "hinge": HingeGAN,
+    "lsgan": LSGAN,
 }
 
-__all__ = ["GAN", "GANS", "MinimaxGAN", "OriginalGAN"]
+
+def make_gan(cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
+    """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``."""
+    return GANS[cfg.train.loss].from_config(cfg, G, D)
+
+
+__all__ = ["GAN", "GANS", "LSGAN", "WGAN", "WGANGP", "HingeGAN", "MinimaxGAN", "OriginalGAN", "make_gan"]

@@ -1,26 +1,40 @@
 """The GAN interface the training loop drives: latents, generation and the two losses.
 
 A variant subclasses ``GAN`` and overrides ``d_loss`` / ``g_loss`` (and maybe ``sample_latent`` or
-``after_d_step``). Variants compute losses and report statistics; they never touch optimisers,
-devices or gradients: the loop owns ``zero_grad``, ``backward`` and ``step``.
+``after_d_step``, or ``from_config`` to take its own settings). The loop calls ``d_objective``: the
+variant's ``d_loss`` plus the R1 penalty when ``train.r1_gamma`` > 0, so the penalty composes with any loss.
+Variants compute losses and report statistics; they never touch optimisers, devices or gradients:
+the loop owns ``zero_grad``, ``backward`` and ``step``.
 """
 
 from __future__ import annotations
 
 import abc
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+from ganforge import losses, stats
+
+if TYPE_CHECKING:
+    from ganforge.config import Config
 
 
 class GAN(abc.ABC):
     """G, D and the prior p_z over latents z."""
 
-    def __init__(self, G: nn.Module, D: nn.Module, z_dim: int, prior: str = "normal") -> None:
+    def __init__(self, G: nn.Module, D: nn.Module, z_dim: int, prior: str = "normal", r1_gamma: float = 0.0) -> None:
         self.G = G
         self.D = D
         self.z_dim = z_dim
         self.prior = prior
+        self.r1_gamma = r1_gamma
+
+    @classmethod
+    def from_config(cls, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
+        """The variant for a resolved ``cfg``; variants with settings of their own override this."""
+        return cls(G, D, cfg.model.z_dim, cfg.model.prior, r1_gamma=cfg.train.r1_gamma)
 
     def sample_latent(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """Draw n latents z ~ p_z, (n, z_dim), on the generator's device."""
@@ -40,6 +54,16 @@ class GAN(abc.ABC):
     @abc.abstractmethod
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The loss G minimises on a noise minibatch."""
+
+    def d_objective(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """What the loop minimises for D: ``d_loss``, plus gamma/2 E[||grad_x D(x)||^2] on real data when
+        ``r1_gamma`` > 0 (the R1 penalty of Mescheder et al. 2018, which keeps D flat on the data)."""
+        loss_D = self.d_loss(real, z, labels)
+        if self.r1_gamma > 0:
+            penalty = self.r1_gamma / 2 * losses.r1_penalty(self.D, real)
+            stats.report("loss/D/r1", penalty)
+            loss_D = loss_D + penalty
+        return loss_D
 
     def after_d_step(self) -> None:  # noqa: B027 - a hook: most variants have nothing to do here
         """Called after each D update (weight clipping in WGAN, for example)."""

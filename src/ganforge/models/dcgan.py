@@ -5,12 +5,15 @@ both networks (except G's output and D's input layers), no hidden fully connecte
 with tanh at the output, LeakyReLU(0.2) in D, and weights drawn from N(0, 0.02).
 G's first layer is a transposed convolution from the 1x1 latent to a 4x4 map (7x7 for 28 px): the
 paper's "projection and reshape" written as a convolution.
+D's normalisation is ``model.d_norm``: batch (the paper), spectral (spectral norm on every convolution and
+no batch norm, as in SN-GAN, Miyato et al. 2018) or none (no normalisation, as WGAN-GP's critic needs).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
 from ganforge.errors import GanforgeError
@@ -63,21 +66,25 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """images (N, C, side, side) -> logits (N,)."""
 
-    def __init__(self, channels: int, side: int, width: int) -> None:
+    def __init__(self, channels: int, side: int, width: int, norm: str = "batch") -> None:
         super().__init__()
         n_down = _upsamplings(side)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         features = width
         for _ in range(n_down - 1):  # each halves the side and doubles the feature maps
-            layers += [
-                nn.Conv2d(features, features * 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(features * 2),
-                nn.LeakyReLU(0.2, True),
-            ]
+            batch_norm = norm == "batch"
+            layers.append(nn.Conv2d(features, features * 2, 4, 2, 1, bias=not batch_norm))  # BN has its own bias
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(features * 2))
+            layers.append(nn.LeakyReLU(0.2, True))
             features *= 2
         layers.append(nn.Conv2d(features, 1, BASE_SIDE[side], 1, 0))  # the last map -> one logit
         self.net = nn.Sequential(*layers)
         self.apply(_init)
+        if norm == "spectral":  # W / sigma(W) for every convolution, after the N(0, 0.02) init
+            for index, layer in enumerate(self.net):
+                if isinstance(layer, nn.Conv2d):
+                    self.net[index] = spectral_norm(layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten()
@@ -96,5 +103,5 @@ def build(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.
             "set data.image_size to 32 or 64, or use --model mlp",
         )
     G = DCGANGenerator(cfg.z_dim, channels, height, cfg.width)
-    D = DCGANDiscriminator(channels, height, cfg.width)
+    D = DCGANDiscriminator(channels, height, cfg.width, cfg.d_norm or "batch")
     return G, D

@@ -3,6 +3,7 @@
 G: z (100) -> Dense 128 -> LeakyReLU(0.01) -> Dense 784 -> tanh -> 1x28x28.
 D: flatten -> Dense 128 -> LeakyReLU(0.01) -> Dense 1 (a logit; the tutorial's sigmoid lives in the loss).
 For 2-D points the output layer of G is linear, since the mixtures reach beyond [-1, 1].
+``model.d_norm: spectral`` puts spectral norm (Miyato et al. 2018) on every layer of D; the default is none.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
 
@@ -50,7 +52,7 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
     """samples (N, *data_shape) -> logits (N,)."""
 
-    def __init__(self, data_shape: tuple[int, ...], hidden: list[int], leak: float) -> None:
+    def __init__(self, data_shape: tuple[int, ...], hidden: list[int], leak: float, norm: str = "none") -> None:
         super().__init__()
         self.net = nn.Sequential(
             nn.Flatten(),
@@ -58,6 +60,10 @@ class MLPDiscriminator(nn.Module):
             nn.Linear(hidden[-1], 1),
         )
         self.apply(_keras_init)
+        if norm == "spectral":  # W / sigma(W) for every layer, after the Glorot init
+            for index, layer in enumerate(self.net):
+                if isinstance(layer, nn.Linear):
+                    self.net[index] = spectral_norm(layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
@@ -66,5 +72,5 @@ class MLPDiscriminator(nn.Module):
 def build(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build the tutorial MLP pair for images (C, H, W) or points (2,)."""
     G = MLPGenerator(cfg.z_dim, data_shape, cfg.g_hidden, cfg.leak)
-    D = MLPDiscriminator(data_shape, cfg.d_hidden, cfg.leak)
+    D = MLPDiscriminator(data_shape, cfg.d_hidden, cfg.leak, cfg.d_norm or "none")
     return G, D

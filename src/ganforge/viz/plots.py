@@ -109,9 +109,9 @@ def losses_figure(records: list[dict], run_name: str, source: str | os.PathLike 
     return figure
 
 
-def eval_keys_of(records: list[dict]) -> list[str]:
-    """Keys starting with ``eval/`` that hold a number in at least one record, in order of first appearance."""
-    return [key for key in _keys_starting_with(records, "eval/") if any(_is_number(r.get(key)) for r in records)]
+def eval_keys_of(records: list[dict], prefix: str = "eval/") -> list[str]:
+    """Keys starting with ``prefix`` that hold a number in at least one record, in order of first appearance."""
+    return [key for key in _keys_starting_with(records, prefix) if any(_is_number(r.get(key)) for r in records)]
 
 
 def _keys_starting_with(records: list[dict], prefix: str) -> list[str]:

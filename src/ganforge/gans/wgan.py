@@ -1,0 +1,69 @@
+"""The Wasserstein GAN of Arjovsky, Chintala and Bottou (2017).
+
+D becomes a critic with unbounded scores (no sigmoid) and estimates the Wasserstein-1 distance
+
+    W(P_r, P_g) = max_{||D||_L <= 1}  E_x[D(x)] - E_z[D(G(z))]
+
+which G then lowers by raising E_z[D(G(z))]. The Lipschitz constraint is enforced crudely, by clipping
+every weight of D to [-c, c] after each critic update (Algorithm 1, with c = 0.01).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from ganforge import losses, stats
+from ganforge.gans.base import GAN
+
+if TYPE_CHECKING:
+    from ganforge.config import Config
+
+DEFAULT_CLIP = 0.01  # c in Algorithm 1
+
+
+class WGAN(GAN):
+    """Critic loss E[D(G(z))] - E[D(x)], generator loss -E[D(G(z))], weights clipped to [-clip, clip]."""
+
+    def __init__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        z_dim: int,
+        prior: str = "normal",
+        r1_gamma: float = 0.0,
+        clip: float = DEFAULT_CLIP,
+    ) -> None:
+        super().__init__(G, D, z_dim, prior, r1_gamma)
+        self.clip = clip
+
+    @classmethod
+    def from_config(cls, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
+        clip = DEFAULT_CLIP if cfg.train.weight_clip is None else cfg.train.weight_clip
+        return cls(G, D, cfg.model.z_dim, cfg.model.prior, r1_gamma=cfg.train.r1_gamma, clip=clip)
+
+    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():  # the critic's step needs no gradient through G
+            fake = self.generate(z, labels)
+        real_scores = self.D(real)
+        fake_scores = self.D(fake)
+        # (1) the critic maximises E[D(x)] - E[D(G(z))], its estimate of W(P_r, P_g)
+        loss_D = losses.wasserstein_d(real_scores, fake_scores)
+        stats.report("D(x)", real_scores)  # mean raw critic scores, not probabilities
+        stats.report("D(G(z))", fake_scores)
+        stats.report("loss/D", loss_D)  # = -(the Wasserstein estimate)
+        return loss_D
+
+    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        # (2) G minimises -E[D(G(z))]
+        loss_G = losses.wasserstein_g(self.D(self.generate(z, labels)))
+        stats.report("loss/G", loss_G)
+        return loss_G
+
+    def after_d_step(self) -> None:
+        # Clip every critic weight to [-c, c]: a compact parameter space makes D K-Lipschitz for some K.
+        with torch.no_grad():
+            for parameter in self.D.parameters():
+                parameter.clamp_(-self.clip, self.clip)

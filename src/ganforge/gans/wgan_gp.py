@@ -1,0 +1,72 @@
+"""WGAN-GP, the Wasserstein GAN with a gradient penalty (Gulrajani et al. 2017).
+
+The critic and generator losses are WGAN's, but instead of clipping weights the critic pays
+
+    lambda * E[(||grad_x_hat D(x_hat)||_2 - 1)^2],   x_hat = eps x + (1 - eps) G(z),  eps ~ U[0, 1]
+
+which pushes D's gradient norm towards 1 along lines between real and generated samples, where the
+optimal critic of the Wasserstein distance has unit gradient norm (Algorithm 1, lambda = 10). The penalty
+is taken per sample, so D must not use batch norm (the paper's critic has none; layer norm is fine).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from ganforge import losses, stats
+from ganforge.gans.base import GAN
+
+if TYPE_CHECKING:
+    from ganforge.config import Config
+
+DEFAULT_LAMBDA = 10.0
+
+
+class WGANGP(GAN):
+    """WGAN's losses plus lambda times the gradient penalty on random interpolates; no clipping."""
+
+    def __init__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        z_dim: int,
+        prior: str = "normal",
+        r1_gamma: float = 0.0,
+        gp_lambda: float = DEFAULT_LAMBDA,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(G, D, z_dim, prior, r1_gamma)
+        self.gp_lambda = gp_lambda
+        self.generator = generator  # draws the interpolation weights eps
+
+    @classmethod
+    def from_config(cls, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
+        gp_lambda = DEFAULT_LAMBDA if cfg.train.gp_lambda is None else cfg.train.gp_lambda
+        device = next(D.parameters()).device
+        generator = torch.Generator(device).manual_seed(cfg.train.seed + 5)  # its own seeded stream
+        return cls(G, D, cfg.model.z_dim, cfg.model.prior, cfg.train.r1_gamma, gp_lambda, generator)
+
+    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():  # the critic's step needs no gradient through G
+            fake = self.generate(z, labels)
+        real_scores = self.D(real)
+        fake_scores = self.D(fake)
+        # (1) the critic maximises E[D(x)] - E[D(G(z))] and keeps ||grad D|| near 1 between the two
+        loss_wasserstein = losses.wasserstein_d(real_scores, fake_scores)
+        penalty = self.gp_lambda * losses.gradient_penalty(self.D, real, fake, self.generator)
+        stats.report("D(x)", real_scores)  # mean raw critic scores, not probabilities
+        stats.report("D(G(z))", fake_scores)
+        stats.report("loss/D/wasserstein", loss_wasserstein)
+        stats.report("loss/D/gp", penalty)
+        loss_D = loss_wasserstein + penalty
+        stats.report("loss/D", loss_D)
+        return loss_D
+
+    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        # (2) G minimises -E[D(G(z))]
+        loss_G = losses.wasserstein_g(self.D(self.generate(z, labels)))
+        stats.report("loss/G", loss_G)
+        return loss_G
