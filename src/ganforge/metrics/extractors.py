@@ -18,6 +18,7 @@ or colour; it adapts them itself and returns float32 tensors on the CPU.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import os
@@ -59,7 +60,7 @@ _DOMAIN_EXTRACTORS = {"mnist": "mnist-cnn", "fashion-mnist": "fashion-cnn", "sta
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, the weights PIL's convert("L") uses
 
 
-class Extractor:
+class Extractor(abc.ABC):
     """A frozen network mapping images to a feature space, and to class probabilities if a classifier.
 
     ``features``, ``probabilities`` and ``features_and_probabilities`` take ``(N, C, H, W)`` float images
@@ -120,13 +121,13 @@ class Extractor:
         probabilities_out = torch.cat(probabilities) if probabilities else torch.empty(0, self.num_classes)
         return features_out, probabilities_out
 
+    @abc.abstractmethod
     def adapt(self, images: Tensor) -> Tensor:
         """Turn a batch in [-1, 1] into what the network reads (channels, size)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
         """Adapted images -> (features, logits or None)."""
-        raise NotImplementedError
 
 
 class ClassifierExtractor(Extractor):
