@@ -47,6 +47,14 @@ class GAN(abc.ABC):
         """x = G(z)."""
         return self.G(z)
 
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """D's logits (or critic scores) for a batch x, (N,).
+
+        Every loss asks D through this one method, so whatever changes what D sees (class labels for a
+        conditional D, augmentation, packing several samples into one) composes with every loss.
+        """
+        return self.D(x)
+
     @abc.abstractmethod
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The loss D minimises on a real minibatch and a noise minibatch."""
@@ -60,7 +68,7 @@ class GAN(abc.ABC):
         ``r1_gamma`` > 0 (the R1 penalty of Mescheder et al. 2018, which keeps D flat on the data)."""
         loss_D = self.d_loss(real, z, labels)
         if self.r1_gamma > 0:
-            penalty = self.r1_gamma / 2 * losses.r1_penalty(self.D, real)
+            penalty = self.r1_gamma / 2 * losses.r1_penalty(lambda x: self.discriminate(x, labels), real)
             stats.report("loss/D/r1", penalty)
             loss_D = loss_D + penalty
         return loss_D

@@ -23,8 +23,8 @@ class OriginalGAN(GAN):
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # D's step needs no gradient through G
             fake = self.generate(z, labels)
-        real_logits = self.D(real)
-        fake_logits = self.D(fake)
+        real_logits = self.discriminate(real, labels)
+        fake_logits = self.discriminate(fake, labels)
         # (1) D maximises log D(x) + log(1 - D(G(z))), i.e. minimises the two cross-entropies
         loss_D_real = losses.d_loss_real(real_logits)
         loss_D_fake = losses.d_loss_fake(fake_logits)
@@ -37,7 +37,7 @@ class OriginalGAN(GAN):
         return loss_D
 
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        fake_logits = self.D(self.generate(z, labels))
+        fake_logits = self.discriminate(self.generate(z, labels), labels)
         # (2) G minimises log(1 - D(G(z))) (minimax) or -log D(G(z)) (non-saturating)
         loss_G = losses.g_loss_minimax(fake_logits) if self.saturating else losses.g_loss_non_saturating(fake_logits)
         stats.report("loss/G", loss_G)

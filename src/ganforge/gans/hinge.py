@@ -18,8 +18,8 @@ class HingeGAN(GAN):
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # D's step needs no gradient through G
             fake = self.generate(z, labels)
-        real_scores = self.D(real)
-        fake_scores = self.D(fake)
+        real_scores = self.discriminate(real, labels)
+        fake_scores = self.discriminate(fake, labels)
         # (1) D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]
         loss_D_real = losses.hinge_d_real(real_scores)
         loss_D_fake = losses.hinge_d_fake(fake_scores)
@@ -33,6 +33,6 @@ class HingeGAN(GAN):
 
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # (2) G minimises -E[D(G(z))]
-        loss_G = losses.wasserstein_g(self.D(self.generate(z, labels)))
+        loss_G = losses.wasserstein_g(self.discriminate(self.generate(z, labels), labels))
         stats.report("loss/G", loss_G)
         return loss_G

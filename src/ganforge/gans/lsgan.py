@@ -21,8 +21,8 @@ class LSGAN(GAN):
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # D's step needs no gradient through G
             fake = self.generate(z, labels)
-        real_scores = self.D(real)
-        fake_scores = self.D(fake)
+        real_scores = self.discriminate(real, labels)
+        fake_scores = self.discriminate(fake, labels)
         # (1) D regresses real samples onto 1 and generated ones onto 0
         loss_D_real = losses.least_squares_d_real(real_scores)
         loss_D_fake = losses.least_squares_d_fake(fake_scores)
@@ -36,6 +36,6 @@ class LSGAN(GAN):
 
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # (2) G regresses D's output on its samples onto 1
-        loss_G = losses.least_squares_g(self.D(self.generate(z, labels)))
+        loss_G = losses.least_squares_g(self.discriminate(self.generate(z, labels), labels))
         stats.report("loss/G", loss_G)
         return loss_G

@@ -47,8 +47,8 @@ class WGAN(GAN):
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # the critic's step needs no gradient through G
             fake = self.generate(z, labels)
-        real_scores = self.D(real)
-        fake_scores = self.D(fake)
+        real_scores = self.discriminate(real, labels)
+        fake_scores = self.discriminate(fake, labels)
         # (1) the critic maximises E[D(x)] - E[D(G(z))], its estimate of W(P_r, P_g)
         loss_D = losses.wasserstein_d(real_scores, fake_scores)
         stats.report("D(x)", real_scores)  # mean raw critic scores, not probabilities
@@ -58,7 +58,7 @@ class WGAN(GAN):
 
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # (2) G minimises -E[D(G(z))]
-        loss_G = losses.wasserstein_g(self.D(self.generate(z, labels)))
+        loss_G = losses.wasserstein_g(self.discriminate(self.generate(z, labels), labels))
         stats.report("loss/G", loss_G)
         return loss_G
 

@@ -52,11 +52,12 @@ class WGANGP(GAN):
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # the critic's step needs no gradient through G
             fake = self.generate(z, labels)
-        real_scores = self.D(real)
-        fake_scores = self.D(fake)
+        real_scores = self.discriminate(real, labels)
+        fake_scores = self.discriminate(fake, labels)
         # (1) the critic maximises E[D(x)] - E[D(G(z))] and keeps ||grad D|| near 1 between the two
         loss_wasserstein = losses.wasserstein_d(real_scores, fake_scores)
-        penalty = self.gp_lambda * losses.gradient_penalty(self.D, real, fake, self.generator)
+        critic = lambda x: self.discriminate(x, labels)  # noqa: E731 - D as a function of its input alone
+        penalty = self.gp_lambda * losses.gradient_penalty(critic, real, fake, self.generator)
         stats.report("D(x)", real_scores)  # mean raw critic scores, not probabilities
         stats.report("D(G(z))", fake_scores)
         stats.report("loss/D/wasserstein", loss_wasserstein)
@@ -67,6 +68,6 @@ class WGANGP(GAN):
 
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # (2) G minimises -E[D(G(z))]
-        loss_G = losses.wasserstein_g(self.D(self.generate(z, labels)))
+        loss_G = losses.wasserstein_g(self.discriminate(self.generate(z, labels), labels))
         stats.report("loss/G", loss_G)
         return loss_G
