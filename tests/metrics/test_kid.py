@@ -9,13 +9,7 @@ from ganforge.metrics.kid import kid
 SUBSETS = 100
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Many small matrix products: on a shared 2-core machine, OpenMP threads waiting on a busy core cost 100x.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def gaussian(n: int, seed: int, shift: float = 0.0) -> torch.Tensor:

@@ -6,14 +6,7 @@ import torch
 from ganforge.errors import GanforgeError
 from ganforge.metrics.prdc import density_coverage, precision_recall
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Many distance blocks: on a shared 2-core machine, OpenMP threads waiting on a busy core cost 100x.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def uniform_square(n: int, seed: int) -> torch.Tensor:
