@@ -1,0 +1,56 @@
+"""``ganforge serve RUN``: a local web explorer of one run, for trained models and runs in progress.
+
+The server is FastAPI on uvicorn (the optional ``serve`` extra); the page is plain HTML, CSS and
+JavaScript from ``static/``, with no request to anything but this server, so it works offline.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+
+from ganforge.errors import GanforgeError
+
+log = logging.getLogger("ganforge")
+
+INSTALL_HINT = "install the web explorer's packages with: pip install 'ganforge[serve]' (fastapi and uvicorn)"
+
+
+def check_installed() -> None:
+    """Fail with the install command when FastAPI or uvicorn is missing."""
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as error:
+        raise GanforgeError(f"ganforge serve needs the package {error.name}, which is not installed", INSTALL_HINT)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, device: str = "cpu") -> None:
+    """Serve the explorer of ``run`` at http://host:port until interrupted."""
+    check_installed()
+    if not 1 <= port <= 65535:
+        raise GanforgeError(f"--port {port} is not a TCP port", "give --port from 1 to 65535, e.g. 8000")
+    import uvicorn
+
+    from ganforge.serve.app import create_app
+
+    app = create_app(run, device=device)
+    if not is_loopback(host):
+        log.warning("serving on %s: anyone who can reach this machine on port %d can see the run", host, port)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("exploring %s at http://%s:%d/ (Ctrl-C stops)", Path(run), shown, port)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    except OSError as error:
+        raise GanforgeError(f"cannot listen on {host}:{port} ({error.strerror})", "choose another --port") from None
