@@ -23,7 +23,8 @@ def check_installed() -> None:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as error:
-        raise GanforgeError(f"ganforge serve needs the package {error.name}, which is not installed", INSTALL_HINT)
+        missing = f"ganforge serve needs the package {error.name}, which is not installed"
+        raise GanforgeError(missing, INSTALL_HINT) from None
 
 
 def is_loopback(host: str) -> bool:
@@ -43,7 +44,10 @@ def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, device: st
         raise GanforgeError(f"--port {port} is not a TCP port", "give --port from 1 to 65535, e.g. 8000")
     import uvicorn
 
+    from ganforge.config import Config, resolve
     from ganforge.serve.app import create_app
+
+    resolve(Config.from_dict({"train": {"device": device}}))  # a mistyped --device fails now, not at a request
 
     app = create_app(run, device=device)
     if not is_loopback(host):

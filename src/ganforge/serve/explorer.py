@@ -156,9 +156,7 @@ class Explorer:
         return (slerp if mode == "slerp" else lerp)(z0, z1, t)
 
 
-def apply_codes(
-    z: Tensor, z_dim: int, controls: Controls, category: int | None, codes: list[float] | None
-) -> Tensor:
+def apply_codes(z: Tensor, z_dim: int, controls: Controls, category: int | None, codes: list[float] | None) -> Tensor:
     """Set InfoGAN's codes in z: the one-hot categorical code, then the continuous codes, after z_dim noise.
 
     Only when z really is laid out that way (z_dim + categorical + continuous columns); otherwise z is

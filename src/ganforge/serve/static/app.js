@@ -3,6 +3,8 @@
 
 const POLL_MS = 1500; // how often the live view asks for training progress
 const GAME_FRAME_MS = 400; // one frame of the 2-D game animation
+const FIELD_LOW = [214, 160, 235]; // D(x) = 0: fake
+const FIELD_HIGH = [150, 220, 160]; // D(x) = 1: real
 const LOSS_KEYS = [["loss/D", "#1971c2"], ["loss/G", "#e8590c"]];
 
 const $ = (id) => document.getElementById(id);
@@ -389,9 +391,9 @@ function fieldImage(field, critic) {
   for (let i = 0; i < values.length; i++) {
     // D(x) = sigmoid(logit); a critic's score has no scale, so it is mapped linearly per frame
     const p = critic ? (values[i] - low) / (high - low || 1) : 1 / (1 + Math.exp(-values[i]));
-    image.data[4 * i] = 243 + (211 - 243) * p;
-    image.data[4 * i + 1] = 217 + (249 - 217) * p;
-    image.data[4 * i + 2] = 250 + (216 - 250) * p;
+    // diverging, as in GAN Lab: purple where D says fake, white at 1/2 (undecided), green where D says real
+    const [end, weight] = p < 0.5 ? [FIELD_LOW, 1 - 2 * p] : [FIELD_HIGH, 2 * p - 1];
+    for (let c = 0; c < 3; c++) image.data[4 * i + c] = 255 + (end[c] - 255) * weight;
     image.data[4 * i + 3] = 255;
   }
   const canvas = document.createElement("canvas");
