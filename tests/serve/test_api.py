@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from ganforge.config import Config
@@ -34,7 +35,7 @@ def check_error(response, status, *words):
     body = response.json()
     assert set(body) == {"error", "hint"}
     for word in words:
-        assert word in body["error"]
+        assert word in f"{body['error']}; {body['hint']}"
 
 
 # -- the run ---------------------------------------------------------------------------------------------
@@ -241,3 +242,57 @@ def test_unknown_paths_get_the_same_error_shape(image_run):
     check_error(client(image_run).get("/api/nothing"), 404, "/api/nothing")
     body = json.loads(client(image_run).get("/api/game/999").content)
     assert "2-D game frame" in body["error"]
+
+
+# -- conditional and InfoGAN runs ------------------------------------------------------------------------
+
+
+def test_read_controls_finds_classes_and_infogan_codes_in_the_config():
+    from types import SimpleNamespace
+
+    model = SimpleNamespace(condition="projection", info_categorical=10, info_continuous=2)
+    trained = SimpleNamespace(config=SimpleNamespace(model=model), num_classes=10)
+    assert serve_explorer.read_controls(trained) == serve_explorer.Controls(classes=10, categorical=10, continuous=2)
+    plain = SimpleNamespace(config=SimpleNamespace(model=SimpleNamespace()), num_classes=0)  # before these keys
+    assert serve_explorer.read_controls(plain) == serve_explorer.Controls()
+
+
+def test_infogan_codes_are_set_in_the_last_columns_of_z():
+    controls = serve_explorer.Controls(categorical=3, continuous=2)
+    z = torch.randn(4, 5 + 3 + 2)
+    coded = serve_explorer.apply_codes(z, 5, controls, category=1, codes=[0.5, -1.0])
+    assert torch.equal(coded[:, :5], z[:, :5])
+    assert coded[:, 5:8].tolist() == [[0.0, 1.0, 0.0]] * 4
+    assert coded[:, 8:].tolist() == [[0.5, -1.0]] * 4
+    assert torch.equal(serve_explorer.apply_codes(z, 5, controls, None, None), z)
+    assert torch.equal(serve_explorer.apply_codes(z[:, :5], 5, controls, 1, [0.5]), z[:, :5])  # not InfoGAN's layout
+
+
+@pytest.fixture
+def as_conditional(monkeypatch):
+    """Make the explorer treat a run as conditional with 10 classes and InfoGAN codes, recording G's labels."""
+    controls = serve_explorer.Controls(classes=10, categorical=10, continuous=2)
+    monkeypatch.setattr(serve_explorer, "read_controls", lambda trained: controls)
+    seen = []
+    real_render = serve_explorer.render
+
+    def render(gan, z, labels=None):
+        seen.append(labels)
+        return real_render(gan, z, labels)
+
+    monkeypatch.setattr(serve_explorer, "render", render)
+    return seen
+
+
+def test_a_conditional_run_draws_the_chosen_class_or_each_in_turn(image_run, as_conditional):
+    api = client(image_run)
+    assert api.get("/api/info").json()["controls"]["classes"] == 10
+    assert api.get("/api/samples", params={"n": 4, "label": 3}).status_code == 200
+    assert as_conditional[-1].tolist() == [3, 3, 3, 3]
+    api.get("/api/samples", params={"n": 12})
+    assert as_conditional[-1].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    check_error(api.get("/api/samples", params={"label": 10}), 422, "label=10", "0 to 9")
+    check_error(api.get("/api/samples", params={"category": 10}), 422, "category=10")
+    check_error(api.get("/api/samples", params={"codes": "0,1,2"}), 422, "3 values")
+    check_error(api.get("/api/samples", params={"codes": "2.5"}), 422, "outside")
+    assert api.get("/api/samples", params={"category": 9, "codes": "-2,2"}).status_code == 200

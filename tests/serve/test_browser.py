@@ -120,6 +120,25 @@ def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, image_run):
         page.screenshot(path=str(DOCS_IMAGES / "serve.png"), full_page=True)
 
 
+def test_conditional_and_infogan_runs_get_a_class_picker_and_code_sliders(page, image_run, monkeypatch):
+    from ganforge.serve import explorer
+
+    controls = explorer.Controls(classes=10, categorical=10, continuous=2)
+    monkeypatch.setattr(explorer, "read_controls", lambda trained: controls)  # as the config of such a run says
+    with served(image_run) as url:
+        page.goto(url)
+        page.locator("#grid img.tile").nth(15).wait_for()
+        assert page.locator("#label option").count() == 11  # "each in turn", then 0 .. 9
+        assert page.locator("#category option").count() == 11
+        assert page.locator("#continuous-codes input[type=range]").count() == 2
+        with page.expect_response(lambda response: "label=3" in response.url) as answer:
+            page.select_option("#label", "3")
+        assert answer.value.status == 200
+        with page.expect_response(lambda response: "codes=1" in response.url) as answer:
+            page.locator("#continuous-codes input[type=range]").first.fill("1")
+        assert answer.value.status == 200
+
+
 def test_the_live_view_follows_a_training_run(page, tmp_path):
     """A real 'ganforge train' in a subprocess; the page's step counter and 2-D game follow it."""
     run = tmp_path / "live-ring"
