@@ -296,3 +296,10 @@ def test_a_conditional_run_draws_the_chosen_class_or_each_in_turn(image_run, as_
     check_error(api.get("/api/samples", params={"codes": "0,1,2"}), 422, "3 values")
     check_error(api.get("/api/samples", params={"codes": "2.5"}), 422, "outside")
     assert api.get("/api/samples", params={"category": 9, "codes": "-2,2"}).status_code == 200
+
+
+def test_bound_to_this_machine_it_refuses_other_host_names(image_run):
+    api = TestClient(serve_app.create_app(image_run, allowed_hosts=["127.0.0.1", "localhost"]), "http://127.0.0.1:8000")
+    assert api.get("/api/status").status_code == 200
+    assert api.get("/api/status", headers={"host": "localhost:8000"}).status_code == 200
+    assert api.get("/api/status", headers={"host": "attacker.example:8000"}).status_code == 400

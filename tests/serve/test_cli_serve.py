@@ -29,6 +29,7 @@ def test_serve_listens_on_this_machine_only_by_default(image_run, started):
     ((app, options),) = started
     assert (options["host"], options["port"]) == ("127.0.0.1", 8000)
     assert app.title == "ganforge serve"
+    assert [middleware.cls.__name__ for middleware in app.user_middleware] == ["TrustedHostMiddleware"]
 
 
 def test_serving_beyond_this_machine_warns(image_run, started, caplog):
@@ -36,6 +37,7 @@ def test_serving_beyond_this_machine_warns(image_run, started, caplog):
         main(["serve", str(image_run), "--host", "0.0.0.0", "--port", "8123"])
     assert started[0][1] == {"host": "0.0.0.0", "port": 8123, "log_level": "warning"}
     assert "anyone who can reach this machine" in caplog.text
+    assert not started[0][0].user_middleware  # reached by any name it is given
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,9 @@ def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, device: st
 
     resolve(Config.from_dict({"train": {"device": device}}))  # a mistyped --device fails now, not at a request
 
-    app = create_app(run, device=device)
+    # Bound to this machine, answer only to its own names (no DNS rebinding); bound wider, to any name.
+    allowed = ["127.0.0.1", "localhost", host] if host in ("127.0.0.1", "localhost") else None
+    app = create_app(run, device=device, allowed_hosts=allowed)
     if not is_loopback(host):
         log.warning("serving on %s: anyone who can reach this machine on port %d can see the run", host, port)
     shown = f"[{host}]" if ":" in host else host

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ganforge.data import DATASETS
 from ganforge.errors import GanforgeError
@@ -57,8 +58,12 @@ class ApiError(Exception):
         self.status, self.message, self.hint = status, message, hint
 
 
-def create_app(run: str | Path, device: str = "cpu") -> FastAPI:
-    """The explorer app for the run folder ``run`` (which must exist and hold a config.yaml)."""
+def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | None = None) -> FastAPI:
+    """The explorer app for the run folder ``run`` (which must exist and hold a config.yaml).
+
+    With ``allowed_hosts``, a request whose Host header names another host is refused (400): a web page
+    elsewhere cannot then reach this server through DNS rebinding, a name of its own pointed at 127.0.0.1.
+    """
     folder = RunDir.open(run)
     cfg = folder.read_config()
     kind = DATASETS[cfg.data.name].kind if cfg.data.name in DATASETS else "image"
@@ -66,6 +71,8 @@ def create_app(run: str | Path, device: str = "cpu") -> FastAPI:
     app = FastAPI(title="ganforge serve", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.explorer = explorer
     _add_error_handlers(app)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
