@@ -26,6 +26,11 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (make chromium installs it)"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
+DRAWN = """selector => {
+    const canvas = document.querySelector(selector);
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    return pixels.some((value, index) => index % 4 === 3 && value > 0);
+}"""
 TIMEOUT_MS = 20_000  # generous: the suite shares two CPU cores
 
 
@@ -96,6 +101,13 @@ def test_the_page_loads_and_resampling_changes_the_images(page, image_run):
         page.wait_for_function("src => document.querySelector('#grid img.tile').src !== src", arg=before)
         assert page.locator("#seed").input_value() != "0"
         assert page.locator("#grid img.tile").count() == 16
+        save = page.locator("#grid a.save").first  # each picture's own PNG link
+        assert save.get_attribute("href").startswith("data:image/png;base64,")
+        assert save.get_attribute("download").endswith(".png")
+        with page.expect_download() as download:
+            page.click("#download-grid")
+        assert download.value.suggested_filename.endswith(".png")
+        assert Path(download.value.path()).read_bytes().startswith(b"\x89PNG")
 
 
 def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, image_run):
@@ -161,9 +173,12 @@ def test_the_live_view_follows_a_training_run(page, tmp_path):
             first = int(page.locator("#step").inner_text())
             page.wait_for_function(f"() => Number(document.querySelector('#step').textContent) > {first}")
             assert page.locator("#state").inner_text() == "training"
+            assert not page.locator("#interpolation").is_visible()  # image-only panels stay hidden for points
+            page.wait_for_function(DRAWN, arg="#cloud")  # the samples, as a point cloud
             page.locator("#live-frame").wait_for(state="visible")
             page.wait_for_function("() => Number(document.querySelector('#game-step').textContent) >= 400")
             assert page.locator("#game-canvas").is_visible()
+            page.wait_for_function(DRAWN, arg="#game-canvas")
             slider = page.locator("#game-frame")
             slider.fill(slider.get_attribute("max"))  # pauses the animation at the newest frame
             assert page.locator("#game-play").inner_text() == "Play"

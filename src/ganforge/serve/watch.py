@@ -17,7 +17,7 @@ from typing import Any
 from ganforge.run import RunDir
 
 FRAME_NAME = re.compile(r"step_(\d{6,})\.(png|json)")
-LIVE_SECONDS = 30.0  # a run whose metrics changed this recently, and that has not reached its steps, is live
+LIVE_SECONDS = 60.0  # a run whose metrics or checkpoint changed this recently, and that has not finished, is live
 MAX_RECORDS = 5000  # metric records per reply; the page asks again from the last step it has
 
 
@@ -65,10 +65,7 @@ def status(run: RunDir, total_steps: int | None) -> dict[str, Any]:
     records = run.read_metrics()
     last = records[-1] if records else {}
     step = int(last.get("step", 0))
-    try:
-        age = time.time() - run.metrics_path.stat().st_mtime
-    except OSError:
-        age = math.inf
+    age = min(_age(run.metrics_path), _age(run.checkpoints_dir / "latest.safetensors"))
     finished = (run.path / "final.png").is_file() and bool(total_steps) and step >= total_steps
     samples = frame_steps(run, "png")
     game = frame_steps(run, "json")
@@ -83,6 +80,14 @@ def status(run: RunDir, total_steps: int | None) -> dict[str, Any]:
         "latest_game": game[-1] if game else None,
         "records": len(records),
     }
+
+
+def _age(path: Path) -> float:
+    """Seconds since ``path`` last changed; infinite when it does not exist."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return math.inf
 
 
 def _finite(value: Any) -> float | None:
