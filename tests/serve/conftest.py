@@ -8,8 +8,6 @@ import torch
 import ganforge
 from ganforge.config import Config, apply_overrides
 
-pytest.importorskip("fastapi", reason="ganforge serve needs the serve extra: pip install -e '.[serve]'")
-
 
 def short_run(out, **overrides):
     """Train a small run into ``out`` with one thread (the suite shares its CPU)."""

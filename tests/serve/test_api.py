@@ -13,11 +13,12 @@ from PIL import Image
 
 from ganforge.config import Config
 from ganforge.run import RunDir
-from ganforge.serve import app as serve_app
-from ganforge.serve import explorer as serve_explorer
 
+NEEDS = "needs the serve extra: pip install -e '.[serve]'"
+TestClient = pytest.importorskip("fastapi.testclient", reason=NEEDS).TestClient
+serve_app = pytest.importorskip("ganforge.serve.app")
+serve_explorer = pytest.importorskip("ganforge.serve.explorer")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-TestClient = pytest.importorskip("fastapi.testclient").TestClient
 
 
 def client(run):

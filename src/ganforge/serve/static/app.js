@@ -136,7 +136,10 @@ async function drawSamples() {
     const reply = await api("/api/samples", gridParams());
     $("model-step").textContent = `(checkpoint of step ${reply.step})`;
     if (state.info.kind === "points") {
-      drawPlane($("cloud"), { points: reply.points, color: "--fake" });
+      // the real points and the plot's square from the newest game frame, so the cloud reads like the game
+      const steps = (await api("/api/frames")).game;
+      const reference = steps.length ? await gameFrame(steps[steps.length - 1]).catch(() => null) : null;
+      drawPlane($("cloud"), { points: reply.points, reference });
       return;
     }
     state.selected = [];
@@ -314,6 +317,8 @@ function drawCurves(canvas, records) {
     context.beginPath();
     s.points.forEach(([x, y], i) => (i ? context.lineTo(sx(x), sy(y)) : context.moveTo(sx(x), sy(y))));
     context.stroke();
+    context.fillStyle = "rgba(255, 255, 255, 0.85)";
+    context.fillRect(width - pad.right - 64, pad.top + 14 * index + 2, 60, 14);
     context.fillStyle = s.color;
     context.fillText(s.key, width - pad.right - 60, pad.top + 14 * (index + 1));
   });
@@ -355,14 +360,16 @@ function cssColor(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
-function drawPlane(canvas, { frame = null, points = null, critic = false, color = "--fake" }) {
-  // D's output as the background, then the real points and the generated points, over [-limit, limit]^2
+function drawPlane(canvas, { frame = null, points = null, reference = null, critic = false }) {
+  // D's output as the background, then the real points and the generated points, over [-limit, limit]^2.
+  // Without a frame: ``points`` over the real points of ``reference`` (a frame) if there is one.
   const context = canvas.getContext("2d");
   const { width, height } = canvas;
   context.clearRect(0, 0, width, height);
   const fake = frame ? frame.fake : points;
-  let limit = frame ? frame.limit : 0;
-  if (!frame) {
+  const real = frame ? frame.real : reference ? reference.real : [];
+  let limit = frame ? frame.limit : reference ? reference.limit : 0;
+  if (!limit) {
     for (const [x, y] of fake) limit = Math.max(limit, Math.abs(x), Math.abs(y));
     limit = limit * 1.1 || 1;
   }
@@ -377,8 +384,8 @@ function drawPlane(canvas, { frame = null, points = null, critic = false, color 
       context.fill();
     }
   };
-  if (frame) dots(frame.real, cssColor("--real"), 2);
-  dots(fake, cssColor(color), 2);
+  dots(real, cssColor("--real"), 2);
+  dots(fake, cssColor("--fake"), 2);
 }
 
 function fieldImage(field, critic) {
