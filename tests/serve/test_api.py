@@ -252,9 +252,12 @@ def test_read_controls_finds_classes_and_infogan_codes_in_the_config():
     from types import SimpleNamespace
 
     model = SimpleNamespace(condition="projection", info_categorical=10, info_continuous=2)
-    trained = SimpleNamespace(config=SimpleNamespace(model=model), num_classes=10)
-    assert serve_explorer.read_controls(trained) == serve_explorer.Controls(classes=10, categorical=10, continuous=2)
-    plain = SimpleNamespace(config=SimpleNamespace(model=SimpleNamespace()), num_classes=0)  # before these keys
+    config = SimpleNamespace(model=model, data=SimpleNamespace(name="fashion-mnist"))
+    controls = serve_explorer.read_controls(SimpleNamespace(config=config, num_classes=10))
+    assert (controls.classes, controls.categorical, controls.continuous) == (10, 10, 2)
+    assert controls.class_names[0] == "T-shirt/top" and len(controls.class_names) == 10
+    config = SimpleNamespace(model=SimpleNamespace(), data=SimpleNamespace(name="mnist"))  # before these keys
+    plain = SimpleNamespace(config=config, num_classes=0)
     assert serve_explorer.read_controls(plain) == serve_explorer.Controls()
 
 

@@ -23,6 +23,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "src"
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[serve]')")
 uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed (pip install -e '.[serve]')")
 pytestmark = [
+    pytest.mark.slow,  # end to end: a browser, a server, and for one test a training run
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (make chromium installs it)"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]

@@ -12,7 +12,7 @@ import io
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class Controls:
     classes: int | None = None
     categorical: int = 0
     continuous: int = 0
-    class_names: list[str] | None = field(default=None)
+    class_names: list[str] | None = None  # the picker shows these where the dataset has names
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -183,11 +183,22 @@ def read_controls(trained: TrainedGAN) -> Controls:
     classes = None
     if condition not in (None, "none"):
         classes = getattr(trained, "num_classes", None) or _checkpoint_meta(trained).get("num_classes")
+    classes = int(classes) if classes else None
     return Controls(
-        classes=int(classes) if classes else None,
+        classes=classes,
         categorical=int(getattr(model, "info_categorical", 0) or 0),
         continuous=int(getattr(model, "info_continuous", 0) or 0),
+        class_names=class_names(trained.config.data.name, classes) if classes else None,
     )
+
+
+def class_names(dataset: str, classes: int) -> list[str] | None:
+    """The names of a labelled dataset's classes, where ganforge knows them without loading the data."""
+    from ganforge.data.cifar import CLASS_NAMES as CIFAR10
+    from ganforge.data.idx import FASHION_MNIST, MNIST
+
+    names = {"mnist": MNIST.class_names, "fashion-mnist": FASHION_MNIST.class_names, "cifar10": CIFAR10}.get(dataset)
+    return list(names) if names is not None and len(names) == classes else None
 
 
 def _checkpoint_meta(trained: TrainedGAN) -> dict[str, Any]:
