@@ -347,10 +347,9 @@ def save_samples_frame(s: Session, path: Any, title: str | None = None, z: torch
     if s.data.kind == "points":
         centers = s.data.centers.cpu()
         limit = float(centers.abs().max()) * 1.3 + 4 * s.data.std
-        real = s.data.real(POINT_SAMPLES).cpu()
-        save_samples(samples, path, title=title, real=real, centers=centers, limits=limit)
-        if z is None:  # a progress frame: also record the game in the plane for 'ganforge serve'
-            record_game_frame(path, s.gan, real, samples, limit, s.step, s.cfg.train.loss)
+        save_samples(samples, path, title=title, real=s.data.real(POINT_SAMPLES).cpu(), centers=centers, limits=limit)
+        if z is None:  # a progress frame of the fixed latents: also record the game in the plane for 'ganforge serve'
+            record_game_frame(path, s.gan, s.data.real(POINT_SAMPLES).cpu(), samples, limit, s.step, s.cfg.train.loss)
     else:
         save_samples(samples, path, title=title)
 
