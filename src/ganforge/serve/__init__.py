@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from pathlib import Path
 
 from ganforge.errors import GanforgeError
@@ -52,11 +53,28 @@ def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, device: st
     # Bound to this machine, answer only to its own names (no DNS rebinding); bound wider, to any name.
     allowed = ["127.0.0.1", "localhost", host] if host in ("127.0.0.1", "localhost") else None
     app = create_app(run, device=device, allowed_hosts=allowed)
+    check_port(host, port)
     if not is_loopback(host):
         log.warning("serving on %s: anyone who can reach this machine on port %d can see the run", host, port)
     shown = f"[{host}]" if ":" in host else host
     log.info("exploring %s at http://%s:%d/ (Ctrl-C stops)", Path(run), shown, port)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with one line when ``host:port`` cannot be listened on (taken, or not an address of this machine).
+
+    uvicorn would log its own error and exit; checking first keeps ganforge's one-line errors and exit code 2.
+    """
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    except OSError as error:
-        raise GanforgeError(f"cannot listen on {host}:{port} ({error.strerror})", "choose another --port") from None
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        unknown = f"--host {host} is not a known address ({error.strerror})"
+        raise GanforgeError(unknown, "give an address of this machine, e.g. --host 127.0.0.1") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise GanforgeError(f"cannot listen on {host}:{port} ({error.strerror})", "choose another --port") from None
