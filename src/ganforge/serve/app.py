@@ -26,8 +26,8 @@ from ganforge.serve import watch
 from ganforge.serve.explorer import (
     DIRECTION_COUNT,
     Explorer,
+    Loaded,
     NoModel,
-    _Loaded,
     image_urls,
     png_bytes,
     points_list,
@@ -211,14 +211,14 @@ def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | 
 # -- checks ------------------------------------------------------------------------------------------
 
 
-def _model(explorer: Explorer) -> _Loaded:
+def _model(explorer: Explorer) -> Loaded:
     try:
         return explorer.model()
     except NoModel as error:
         raise ApiError(503, f"no model to sample yet: {error}", "wait for training's first checkpoint") from None
 
 
-def _maybe_model(explorer: Explorer) -> _Loaded | None:
+def _maybe_model(explorer: Explorer) -> Loaded | None:
     try:
         return explorer.model()
     except NoModel:
@@ -241,7 +241,7 @@ def _images_only(kind: str, what: str) -> None:
 
 
 def _conditions(
-    loaded: _Loaded, label: int | None, category: int | None, codes: str | None
+    loaded: Loaded, label: int | None, category: int | None, codes: str | None
 ) -> tuple[int | None, int | None, list[float] | None]:
     """Check the class and InfoGAN codes against what the run has: (label, category, codes)."""
     controls = loaded.controls

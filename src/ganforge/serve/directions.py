@@ -11,7 +11,9 @@ coordinate k, so alpha is measured in standard deviations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -43,7 +45,7 @@ def first_layer(G: nn.Module) -> nn.Module:
 
 
 @torch.no_grad()
-def principal_directions(generate: callable, G: nn.Module, z: Tensor, count: int) -> Directions:
+def principal_directions(generate: Callable[[Tensor], Any], G: nn.Module, z: Tensor, count: int) -> Directions:
     """The top ``count`` GANSpace directions, from activations of G's first layer on latents ``z`` (N, z_dim).
 
     ``generate(z)`` runs G (in eval mode) while a forward hook records the first layer's output.

@@ -60,7 +60,9 @@ class Controls:
 
 
 @dataclass
-class _Loaded:
+class Loaded:
+    """One checkpoint's model, what the page may set for it, and its directions once computed."""
+
     trained: TrainedGAN
     key: tuple[str, int, int]  # (checkpoint name, mtime_ns, size): changes when training writes a new one
     controls: Controls
@@ -74,12 +76,12 @@ class Explorer:
         self.run = run
         self.device = device
         self._lock = threading.Lock()
-        self._loaded: _Loaded | None = None
+        self._loaded: Loaded | None = None
         self._checked = 0.0
 
     # -- loading -------------------------------------------------------------------------------------
 
-    def model(self) -> _Loaded:
+    def model(self) -> Loaded:
         """The loaded model, reloaded first if a newer checkpoint appeared; NoModel when there is none."""
         with self._lock:
             now = time.monotonic()
@@ -101,23 +103,23 @@ class Explorer:
             return (path.name, stat.st_mtime_ns, stat.st_size)
         return None
 
-    def _load(self, key: tuple[str, int, int]) -> _Loaded:
+    def _load(self, key: tuple[str, int, int]) -> Loaded:
         try:
             trained = load(self.run.path, device=self.device)
         except GanforgeError as error:
             if self._loaded is not None:  # keep showing the previous model rather than failing
                 return self._loaded
             raise NoModel(str(error)) from None
-        return _Loaded(trained, key, read_controls(trained))
+        return Loaded(trained, key, read_controls(trained))
 
     # -- latents and pictures ------------------------------------------------------------------------
 
-    def latents(self, loaded: _Loaded, n: int, seed: int) -> Tensor:
+    def latents(self, loaded: Loaded, n: int, seed: int) -> Tensor:
         """The grid's latents: ``TrainedGAN.latents(n, seed)``, (n, z) on the model's device."""
         return loaded.trained.latents(n, seed)
 
     def generate(
-        self, loaded: _Loaded, z: Tensor, label: int | None, category: int | None, codes: list[float] | None
+        self, loaded: Loaded, z: Tensor, label: int | None, category: int | None, codes: list[float] | None
     ) -> Tensor:
         """G(z) on the CPU with the page's class and InfoGAN codes applied; serialised, as G is shared."""
         z = apply_codes(z, loaded.trained.config.model.z_dim, loaded.controls, category, codes)
@@ -129,7 +131,7 @@ class Explorer:
         with self._lock:
             return render(loaded.trained.gan, z, labels)
 
-    def directions(self, loaded: _Loaded) -> Directions:
+    def directions(self, loaded: Loaded) -> Directions:
         """The GANSpace directions of the loaded checkpoint, computed once per checkpoint."""
         if loaded.directions is None:
             z = loaded.trained.latents(PCA_SAMPLES, PCA_SEED)
@@ -144,7 +146,7 @@ class Explorer:
         return loaded.directions
 
     @staticmethod
-    def _pca_labels(loaded: _Loaded, n: int) -> Tensor | None:
+    def _pca_labels(loaded: Loaded, n: int) -> Tensor | None:
         if not loaded.controls.classes:
             return None
         return (torch.arange(n) % loaded.controls.classes).to(loaded.trained.device)
