@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: run test lint bench fashion-data
+.PHONY: run test lint bench fashion-data chromium
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements-dev.txt
 run: $(STAMP)
 	$(VENV)/bin/ganforge train
 
-test: $(STAMP) fashion-data
+test: $(STAMP) fashion-data chromium
 	$(PY) -m pytest -q
 
 fashion-data:
@@ -24,6 +24,15 @@ fashion-data:
 		echo "installing the Debian package dataset-fashion-mnist (Fashion-MNIST for the tests)"; \
 		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
 			|| echo "could not install dataset-fashion-mnist; its tests will be skipped"; \
+	fi
+
+# The browser tests of 'ganforge serve' drive Debian's chromium through Playwright (never 'playwright install',
+# which downloads); without apt-get they skip, saying why.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing the Debian package chromium (for the browser tests of ganforge serve)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium; the browser tests will be skipped"; \
 	fi
 
 lint: $(STAMP)

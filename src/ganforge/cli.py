@@ -265,6 +265,18 @@ def doctor(run: str) -> None:
     click.echo(report_card(folder.read_metrics(), cfg.train.loss, cfg.train.steps or 0))
 
 
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (this machine only).")
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port.")
+@click.option("--device", default="cpu", show_default=True, help="Where G runs: cpu, auto, cuda or cuda:N.")
+def serve(run: str, host: str, port: int, device: str) -> None:
+    """Explore RUN in the browser: samples, interpolation, directions, live training, the 2-D game."""
+    from ganforge.serve import serve as serve_run
+
+    serve_run(run, host=host, port=port, device=device)
+
+
 @cli.command(name="presets")
 def list_presets() -> None:
     """List the presets (train --preset NAME): each paper and the settings it applies."""

@@ -33,6 +33,7 @@ from ganforge.config import Config, OptimConfig
 from ganforge.data import ImageData, PointData, load_dataset
 from ganforge.engine import pick_device, set_deterministic
 from ganforge.errors import GanforgeError
+from ganforge.game2d import record_game_frame
 from ganforge.gans import GAN, make_gan
 from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
@@ -347,6 +348,8 @@ def save_samples_frame(s: Session, path: Any, title: str | None = None, z: torch
         centers = s.data.centers.cpu()
         limit = float(centers.abs().max()) * 1.3 + 4 * s.data.std
         save_samples(samples, path, title=title, real=s.data.real(POINT_SAMPLES).cpu(), centers=centers, limits=limit)
+        if z is None or z is s.fixed_z:  # a progress frame (the fixed latents): also record the game in the plane
+            record_game_frame(path, s.gan, s.data.real(POINT_SAMPLES).cpu(), samples, limit, s.step, s.cfg.train.loss)
     else:
         save_samples(samples, path, title=title)
 
