@@ -38,7 +38,8 @@ def check_conditioning(cfg: Config, data_kind: str) -> None:
 
     model = cfg.model
     _choice("condition", "model.condition", model.condition, CONDITIONS)
-    for key, value in (("model.info_categorical", model.info_categorical), ("model.info_continuous", model.info_continuous)):
+    for key, value in (("model.info_categorical", model.info_categorical),
+                       ("model.info_continuous", model.info_continuous)):  # fmt: skip
         if value < 0:
             raise GanforgeError(f"{key}={value} must be 0 (no code) or more", "InfoGAN on MNIST uses 10 and 2")
     if model.info_categorical == 1:
@@ -89,7 +90,9 @@ def configure(gan: GAN, cfg: Config, num_classes: int) -> GAN:
     return gan
 
 
-def class_rows(gan: GAN, columns: int, generator: torch.Generator, classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def class_rows(
+    gan: GAN, columns: int, generator: torch.Generator, classes: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Latents and labels for a grid with one row per class: row k shows class k, and column j the same
     latent in every row, so a column shows one "style" across the classes. Returns (z, labels), both
     (rows * columns, ...), in row-major order."""
@@ -107,4 +110,6 @@ def check_class(gan: GAN, class_: int | None) -> None:
         raise GanforgeError(f"--class {class_}: this run is not class-conditional", "leave out --class, or train "
                             "with a condition (e.g. --preset cgan)")  # fmt: skip
     if isinstance(class_, bool) or not 0 <= class_ < gan.num_classes:
-        raise GanforgeError(f"--class {class_} is not a class of this run", f"give a class from 0 to {gan.num_classes - 1}")
+        raise GanforgeError(
+            f"--class {class_} is not a class of this run", f"give a class from 0 to {gan.num_classes - 1}"
+        )

@@ -60,13 +60,19 @@ class LatentCodes:
         return torch.cat([one_hot, continuous], dim=1)
 
     def split(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """latent (N, z_dim + size) -> z (N, z_dim), one-hot categorical (N, categorical), continuous (N, continuous)."""
+        """latent (N, z_dim + size) -> z (N, z_dim), one-hot category (N, categorical), codes (N, continuous)."""
         z_dim = latent.shape[1] - self.size
         return latent[:, :z_dim], latent[:, z_dim : z_dim + self.categorical], latent[:, z_dim + self.categorical :]
 
-    def with_codes(self, latent: torch.Tensor, category: int | None = None, continuous: dict[int, float] | None = None):
-        """A copy of ``latent`` with the categorical code set to ``category`` and continuous code i to
-        ``continuous[i]`` (the others kept): the building block of a traversal."""
+    def with_codes(
+        self,
+        latent: torch.Tensor,
+        category: int | None = None,
+        continuous: dict[int, float | torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """A copy of ``latent`` (N, z_dim + size) with the categorical code set to ``category`` and continuous
+        code i to ``continuous[i]`` (a number, or (N,) values, one per row); the rest is kept. The building
+        block of a traversal."""
         latent = latent.clone()
         z_dim = latent.shape[1] - self.size
         if category is not None:
@@ -77,7 +83,9 @@ class LatentCodes:
         return latent
 
 
-def information_loss(q_out: torch.Tensor, latent: torch.Tensor, codes: LatentCodes) -> tuple[torch.Tensor, torch.Tensor]:
+def information_loss(
+    q_out: torch.Tensor, latent: torch.Tensor, codes: LatentCodes
+) -> tuple[torch.Tensor, torch.Tensor]:
     """-E[log Q(c | x)] split into (categorical, continuous) parts, up to the constant H(c).
 
     ``q_out`` is Q's output (N, q_outputs) for samples made from ``latent``. The categorical part is the
