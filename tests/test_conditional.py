@@ -90,8 +90,8 @@ def test_acgan_adds_the_class_cross_entropy_to_both_objectives():
     stats.reset()
     total_D = s.gan.d_objective(real, z, labels)
     record = stats.collect()
-    assert math.isclose(float(total_D.detach()), record["loss/D"] + record["loss/D/class_real"] + record["loss/D/class_fake"],
-                        rel_tol=1e-5)  # fmt: skip
+    expected_D = record["loss/D"] + record["loss/D/class_real"] + record["loss/D/class_fake"]
+    assert math.isclose(float(total_D.detach()), expected_D, rel_tol=1e-5)
     total_G = s.gan.g_objective(z, labels)
     record = stats.collect()
     assert math.isclose(float(total_G.detach()), record["loss/G"] + record["loss/G/class"], rel_tol=1e-5)
