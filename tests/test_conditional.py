@@ -138,6 +138,14 @@ def test_sample_class_on_the_command_line(tmp_path, capsys):
         assert f"--class {bad} is not a class of this run" in capsys.readouterr().err
 
 
+def test_interpolate_keeps_one_class_per_walk(tmp_path, capsys):
+    run = ganforge.train(_cfg(**{"model.condition": "acgan", "train.steps": 1, "out": str(tmp_path / "r")}))
+    main(
+        ["interpolate", str(run), "--out", str(tmp_path / "w.png"), "--walks", "3", "--keyframes", "2", "--steps", "2"]
+    )
+    assert "3 slerp walks" in capsys.readouterr().out
+
+
 def test_class_on_an_unconditional_run_is_a_clear_error(tmp_path, capsys):
     run = ganforge.train(_cfg(**{"train.steps": 1, "out": str(tmp_path / "r")}))
     with pytest.raises(SystemExit) as exit_info:

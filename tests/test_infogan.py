@@ -119,6 +119,13 @@ def test_traverse_draws_a_row_per_category_then_sweeps_of_each_continuous_code(t
         assert picture.size == (7 * CELL + 2, (10 + 2 * 5) * CELL + 2)  # 10 categories, then 5 rows per code
 
 
+def test_resume_rebuilds_an_infogan_run_and_continues_its_streams(tmp_path):
+    straight = ganforge.train(_cfg(**{"train.steps": 3, "train.checkpoint_every": 1, "out": str(tmp_path / "a")}))
+    halfway = ganforge.train(_cfg(**{"train.steps": 2, "train.checkpoint_every": 1, "out": str(tmp_path / "b")}))
+    ganforge.resume(halfway, steps=3)
+    torch.testing.assert_close(ganforge.load(halfway).sample(8), ganforge.load(straight).sample(8))
+
+
 def test_traverse_latents_vary_one_code_at_a_time():
     from ganforge.viz.traverse import code_latents
 

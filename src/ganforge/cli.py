@@ -200,7 +200,10 @@ def interpolate(
         raise GanforgeError(f"{run} generates 2-D points, not images", "interpolate a run trained on images")
     z = trained.latents(walks * keyframes, seed).view(walks, keyframes, -1)
     path = torch.stack([latent_walk(z[i], steps, mode) for i in range(walks)], dim=1)  # (T, walks, z_dim)
-    frames = trained.generate(path.flatten(0, 1)).view(path.shape[0], walks, *trained.data_shape)
+    labels = None
+    if trained.num_classes:  # a conditional run: each walk keeps one class (walk i shows class i mod K)
+        labels = torch.arange(walks).repeat(path.shape[0]) % trained.num_classes
+    frames = trained.generate(path.flatten(0, 1), labels=labels).view(path.shape[0], walks, *trained.data_shape)
     save_interpolation(frames, target)
     click.echo(f"{walks} {mode} walks of {path.shape[0]} frames from step {trained.step} -> {target}")
 
