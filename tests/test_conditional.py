@@ -178,9 +178,9 @@ def test_an_unknown_condition_suggests_the_closest():
 
 
 # The fastest setting measured to condition reliably on 2 CPU cores: the projection discriminator with the
-# hinge loss and spectral norm (the paper's recipe) on an MLP, MNIST at 14 px. Measured accuracy of the
-# shipped classifier on 100 samples per class after 2,000 steps: 0.571 (seed 0), 0.551 (seed 1), 0.583 (seed 2),
-# in 33 to 46 s of training on a loaded machine; chance is 0.1.
+# hinge loss and spectral norm (the paper's recipe) on an MLP, MNIST at 14 px. Share of 100 samples per class
+# that the shipped classifier reads as the class asked for (chance: 0.1), seeds 0, 1, 2: 0.514, 0.485, 0.507
+# after 1,500 steps (76-114 s on a heavily loaded machine), 0.571, 0.551, 0.583 after 2,000 steps.
 LEARNING_RUN = {
     "data.name": "mnist",
     "data.image_size": 14,
@@ -192,7 +192,7 @@ LEARNING_RUN = {
     "model.leak": 0.2,
     "train.loss": "hinge",
     "train.batch_size": 64,
-    "train.steps": 2000,
+    "train.steps": 1500,
     "optim.lr_g": 2e-4,
     "optim.lr_d": 2e-4,
     "optim.betas": [0.5, 0.999],
@@ -215,7 +215,7 @@ def _class_accuracy(run):
 def test_conditional_samples_are_classified_as_the_class_asked_for(tmp_path):
     run = ganforge.train(apply_overrides(Config(), {**LEARNING_RUN, "out": str(tmp_path / "learned")}))
     accuracy = _class_accuracy(run)
-    assert accuracy >= 0.4, accuracy  # chance is 0.1
+    assert accuracy >= 0.35, accuracy  # chance is 0.1
 
 
 @pytest.mark.slow
