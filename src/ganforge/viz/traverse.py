@@ -7,7 +7,7 @@ For an InfoGAN run (Chen et al. 2016, fig. 2) the grid has
 - then, for each continuous code, ``sweep_rows`` rows whose columns sweep that code from -span to +span
   (the prior covers [-1, 1]; span 2 extrapolates as the paper does), the noise and the other codes fixed.
 
-For a class-conditional run the grid has one row per class, each column the same fixed latent.
+For a class-conditional run the grid has one row per class (the first 16), each column the same fixed latent.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def traversal(
     if gan.codes is not None:
         return trained.generate(code_latents(trained, columns, generator, span, sweep_rows)), columns
     if gan.num_classes:
-        z, labels = class_rows(gan, columns, generator, classes=gan.num_classes)
+        z, labels = class_rows(gan, columns, generator)  # the first 16 classes at most (stacked-mnist has 1,000)
         return trained.generate(z, labels=labels.cpu()), columns
     raise GanforgeError(
         f"{trained.path} has no latent codes or classes to traverse",
