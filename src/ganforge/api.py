@@ -112,9 +112,10 @@ class TrainedGAN:
         z = z.to(self.device)
         if labels is None and self.num_classes:  # classes in turn over the whole batch, whatever batch_size
             labels = torch.arange(n) % self.num_classes
-        chunks = [None] * len(z.split(batch_size)) if labels is None else labels.to(self.device).split(batch_size)
+        z_chunks = z.split(batch_size)
+        label_chunks = [None] * len(z_chunks) if labels is None else labels.to(self.device).split(batch_size)
         with out_of_memory_as_error(f"generating batches of {batch_size} on {self.device}", "lower --batch-size"):
-            return torch.cat([render(self.gan, chunk, y) for chunk, y in zip(z.split(batch_size), chunks, strict=True)])
+            return torch.cat([render(self.gan, chunk, y) for chunk, y in zip(z_chunks, label_chunks, strict=True)])
 
     def sample(self, n: int, seed: int = 0, batch_size: int = 500, class_: int | None = None) -> torch.Tensor:
         """n samples of G, reproducible by ``seed`` (whatever the batch size); ``class_``: all of that class."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -126,7 +127,10 @@ def _split(D: nn.Module) -> tuple[nn.Sequential, nn.Module]:
 
 
 def build_conditional(
-    cfg: ModelConfig, data_shape: tuple[int, ...], num_classes: int, build: object
+    cfg: ModelConfig,
+    data_shape: tuple[int, ...],
+    num_classes: int,
+    build: Callable[[ModelConfig, tuple[int, ...]], tuple[nn.Module, nn.Module]],
 ) -> tuple[nn.Module, nn.Module]:
     """(G, D) for ``cfg.condition`` and the InfoGAN codes of ``cfg``, from the plain builder ``build``.
 
