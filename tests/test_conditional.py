@@ -172,6 +172,17 @@ def test_a_condition_on_a_folder_of_one_class_is_a_clear_error(tmp_path):
         build_session(cfg)
 
 
+def test_condition_flag_on_the_command_line(tmp_path, capsys):
+    out = tmp_path / "r"
+    main(["train", "--condition", "acgan", "--steps", "1", "--out", str(out), "--quiet", "--set", "data.limit=100",
+          "--set", "model.g_hidden=16", "--set", "model.d_hidden=16"])  # fmt: skip
+    assert ganforge.load(out).num_classes == 10
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--condition", "concat", "--dataset", "ring", "--out", str(tmp_path / "ring")])
+    assert exit_info.value.code == 2
+    assert "needs class labels" in capsys.readouterr().err
+
+
 def test_an_unknown_condition_suggests_the_closest():
     with pytest.raises(GanforgeError, match="did you mean 'projection'"):
         _cfg(**{"model.condition": "projecton"})
