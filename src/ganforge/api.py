@@ -23,6 +23,7 @@ from ganforge.config import Config, resolve
 from ganforge.engine import pick_device
 from ganforge.errors import GanforgeError
 from ganforge.gans import GAN
+from ganforge.gans.cgan import check_class
 from ganforge.resources import check_fits, out_of_memory_as_error
 from ganforge.run import RunDir, default_run_path, load_checkpoint_file
 from ganforge.train import build_session, fit, module_count, render
@@ -92,21 +93,49 @@ class TrainedGAN:
         """n latents from the prior, reproducible by ``seed``."""
         return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
 
-    def generate(self, z: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    @property
+    def num_classes(self) -> int:
+        """The classes a conditional run generates (0 for an unconditional one)."""
+        return self.gan.num_classes
+
+    def generate(self, z: torch.Tensor, batch_size: int = 500, labels: torch.Tensor | None = None) -> torch.Tensor:
         """G(z) on the CPU, in batches of ``batch_size``: (N, C, H, W) in [-1, 1] for images, (N, 2) for points.
 
-        The result must fit in host memory, and each batch on the device; either failing is a clear error.
+        A conditional run takes ``labels`` (N,), the class of each sample; without them it draws the classes
+        0..K-1 in turn. The result must fit in host memory, and each batch on the device; either failing is a
+        clear error.
         """
         n = len(z)
+        labels = self._check_labels(labels, n)
         check_fits(n * math.prod(self.data_shape) * 4, torch.device("cpu"), f"{n:,} samples",
                    "ask for fewer samples, or draw them in several calls with different seeds")  # fmt: skip
         z = z.to(self.device)
+        if labels is None and self.num_classes:  # classes in turn over the whole batch, whatever batch_size
+            labels = torch.arange(n) % self.num_classes
+        z_chunks = z.split(batch_size)
+        label_chunks = [None] * len(z_chunks) if labels is None else labels.to(self.device).split(batch_size)
         with out_of_memory_as_error(f"generating batches of {batch_size} on {self.device}", "lower --batch-size"):
-            return torch.cat([render(self.gan, chunk) for chunk in z.split(batch_size)])
+            return torch.cat([render(self.gan, chunk, y) for chunk, y in zip(z_chunks, label_chunks, strict=True)])
 
-    def sample(self, n: int, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
-        """n samples of G, reproducible by ``seed`` (whatever the batch size)."""
-        return self.generate(self.latents(n, seed), batch_size)
+    def sample(self, n: int, seed: int = 0, batch_size: int = 500, class_: int | None = None) -> torch.Tensor:
+        """n samples of G, reproducible by ``seed`` (whatever the batch size); ``class_``: all of that class."""
+        check_class(self.gan, class_)
+        labels = None if class_ is None else torch.full((n,), class_, dtype=torch.int64)
+        return self.generate(self.latents(n, seed), batch_size, labels)
+
+    def _check_labels(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        if labels is None:
+            return None
+        if not self.num_classes:
+            raise GanforgeError(f"{self.path} is not class-conditional, so it takes no labels", "leave labels out")
+        labels = torch.as_tensor(labels)
+        if labels.shape != (n,) or labels.is_floating_point():
+            raise GanforgeError(f"labels of shape {tuple(labels.shape)} do not fit {n} latents",
+                                f"pass {n} integer class indices")  # fmt: skip
+        if n and not 0 <= int(labels.min()) <= int(labels.max()) < self.num_classes:
+            raise GanforgeError(f"labels must be classes from 0 to {self.num_classes - 1}",
+                                f"this run has {self.num_classes} classes")  # fmt: skip
+        return labels.long()
 
 
 def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.PathLike | None = None) -> TrainedGAN:
@@ -123,6 +152,8 @@ def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.Pat
     return TrainedGAN(cfg, gan, int(meta["step"]), tuple(meta["data_shape"]), run.path)
 
 
-def sample(path: str | os.PathLike, n: int, seed: int = 0, device: str = "auto") -> torch.Tensor:
-    """n samples from a trained run (see ``TrainedGAN.sample``)."""
-    return load(path, device=device).sample(n, seed)
+def sample(
+    path: str | os.PathLike, n: int, seed: int = 0, device: str = "auto", class_: int | None = None
+) -> torch.Tensor:
+    """n samples from a trained run (see ``TrainedGAN.sample``); ``class_`` for a conditional run."""
+    return load(path, device=device).sample(n, seed, class_=class_)

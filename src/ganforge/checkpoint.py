@@ -82,10 +82,10 @@ def rebuild_gan(
 ) -> GAN:
     """A trained GAN from its config and checkpoint, in eval mode, without loading the dataset."""
     with torch.random.fork_rng(devices=[]):
-        G, D = build_models(cfg.model, tuple(meta["data_shape"]))
+        G, D = build_models(cfg.model, tuple(meta["data_shape"]), int(meta.get("num_classes") or 0))
     load_weights(G, tensors, "G", source)
     load_weights(D, tensors, "D", source)
-    return make_gan(cfg, G.to(device).eval(), D.to(device).eval())
+    return make_gan(cfg, G.to(device).eval(), D.to(device).eval(), int(meta.get("num_classes") or 0))
 
 
 def _check_shape(meta: dict[str, Any], shape: tuple[int, ...], source: Any) -> None:

@@ -40,6 +40,7 @@ TRAIN_FLAGS: dict[str, str] = {
     "deterministic": "train.deterministic",
     "eval_every": "train.eval_every",
     "on_alarm": "train.on_alarm",
+    "condition": "model.condition",
 }
 
 
@@ -75,6 +76,7 @@ def cli() -> None:
 @click.option("--deterministic", is_flag=True, default=None, help="GPU: deterministic kernels only (slower).")
 @click.option("--eval-every", type=int, help="Measure the generator every N steps (see --set train.eval_metrics).")
 @click.option("--on-alarm", help="warn (default) or stop: what a training-health alarm does.")
+@click.option("--condition", help="Class labels: none (default), concat (cGAN), projection or acgan.")
 @click.option(
     "--set",
     "settings",
@@ -114,7 +116,10 @@ def resume(run: str, steps: int | None, device: str | None, quiet: bool) -> None
 @click.option("--batch-size", type=int, default=500, show_default=True, help="Samples generated at once.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
-def sample(run: str, count: int, out: str, seed: int, batch_size: int, device: str, overwrite: bool) -> None:
+@click.option("--class", "class_", type=int, help="A conditional run: draw every sample of this class (0..K-1).")
+def sample(
+    run: str, count: int, out: str, seed: int, batch_size: int, device: str, overwrite: bool, class_: int | None
+) -> None:
     """Draw N samples from a trained RUN."""
     import numpy as np
 
@@ -126,13 +131,40 @@ def sample(run: str, count: int, out: str, seed: int, batch_size: int, device: s
     _positive("--n", count)
     _positive("--batch-size", batch_size)
     trained = load(run, device=device)
-    samples = trained.sample(count, seed=seed, batch_size=batch_size)
+    samples = trained.sample(count, seed=seed, batch_size=batch_size, class_=class_)
     if target.suffix == ".npy":
         with atomic_path(target) as tmp, open(tmp, "wb") as handle:
             np.save(handle, samples.numpy().astype(np.float32))
     else:
         save_samples(samples, target)
-    click.echo(f"{count} samples from step {trained.step} -> {target}")
+    of_class = "" if class_ is None else f" of class {class_}"
+    click.echo(f"{count} samples{of_class} from step {trained.step} -> {target}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--out", required=True, help="A .png grid.")
+@click.option("--columns", type=int, default=10, show_default=True, help="Images per row (values of a sweep).")
+@click.option("--span", type=float, default=2.0, show_default=True,
+              help="InfoGAN: sweep continuous codes from -SPAN to SPAN (training drew them from [-1, 1]).")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed latents.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def traverse(run: str, out: str, columns: int, span: float, seed: int, device: str, overwrite: bool) -> None:
+    """Vary one code of RUN at a time: InfoGAN codes (a row per category, then sweeps of each continuous
+    code), or for a conditional run one row per class."""
+    from ganforge.api import load
+    from ganforge.viz.grid import save_image_grid
+    from ganforge.viz.traverse import traversal
+
+    target = _output_file(out, (".png",), overwrite)
+    _positive("--columns", columns)
+    if not span > 0:
+        raise GanforgeError(f"--span {span} must be positive", "e.g. --span 2 (or 1 for the prior's range)")
+    trained = load(run, device=device)
+    images, nrow = traversal(trained, columns=columns, seed=seed, span=span)
+    save_image_grid(images, target, nrow=nrow)
+    click.echo(f"{len(images) // nrow} rows of {nrow} from step {trained.step} -> {target}")
 
 
 @cli.command()
@@ -170,7 +202,10 @@ def interpolate(
         raise GanforgeError(f"{run} generates 2-D points, not images", "interpolate a run trained on images")
     z = trained.latents(walks * keyframes, seed).view(walks, keyframes, -1)
     path = torch.stack([latent_walk(z[i], steps, mode) for i in range(walks)], dim=1)  # (T, walks, z_dim)
-    frames = trained.generate(path.flatten(0, 1)).view(path.shape[0], walks, *trained.data_shape)
+    labels = None
+    if trained.num_classes:  # a conditional run: each walk keeps one class (walk i shows class i mod K)
+        labels = torch.arange(walks).repeat(path.shape[0]) % trained.num_classes
+    frames = trained.generate(path.flatten(0, 1), labels=labels).view(path.shape[0], walks, *trained.data_shape)
     save_interpolation(frames, target)
     click.echo(f"{walks} {mode} walks of {path.shape[0]} frames from step {trained.step} -> {target}")
 

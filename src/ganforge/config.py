@@ -54,6 +54,9 @@ class ModelConfig:
     leak: float = 0.01  # mlp: LeakyReLU slope (the tutorial's alpha)
     width: int = 64  # dcgan: feature maps of the widest layer at the finest resolution
     d_norm: str | None = None  # D's normalisation: batch | spectral | none; None: batch for dcgan, none for mlp
+    condition: str = "none"  # class labels: none | concat (cGAN) | projection | acgan (docs/models.md)
+    info_categorical: int = 0  # InfoGAN: categories of one categorical code appended to z (0: no code)
+    info_continuous: int = 0  # InfoGAN: continuous codes ~ U[-1, 1] appended to z
 
 
 @dataclass
@@ -93,6 +96,8 @@ class TrainConfig:
     eval_samples: int = 2000  # samples (and real ones) per measurement during training
     health_every: int | None = None  # health signals every N steps (0: off); None: the model's default
     on_alarm: str = "warn"  # warn | stop: what a health alarm does (docs/health.md)
+    info_lambda: float = 1.0  # InfoGAN: weight of the categorical code's term of the mutual-information bound
+    info_lambda_continuous: float = 0.1  # InfoGAN: weight of the continuous codes' term (Chen et al. 2016, app. C)
 
 
 @dataclass
@@ -285,6 +290,7 @@ def resolve(cfg: Config) -> Config:
             setattr(cfg.train, name, value)
     _check_sizes(cfg)
     _check_game(cfg)
+    _check_conditioning(cfg)
     _resolve_optimizer(cfg.optim, MODEL_DEFAULTS[cfg.model.name][cfg.optim.name])
     return cfg
 
@@ -350,6 +356,16 @@ def _check_game(cfg: Config) -> None:
             raise GanforgeError(f"{key}={value} must be positive", "the papers use 0.01 (clip) and 10 (lambda)")
     if train.r1_gamma < 0:
         raise GanforgeError(f"train.r1_gamma={train.r1_gamma} must be 0 (off) or positive", "e.g. 10 or 0.1")
+
+
+def _check_conditioning(cfg: Config) -> None:
+    """Class conditioning needs a labelled image dataset; InfoGAN codes need images too (see gans/cgan.py)."""
+    from ganforge.data import DATASETS
+    from ganforge.gans.cgan import check_conditioning
+
+    dataset = cfg.data.name
+    kind = "image" if dataset.startswith("folder:") else DATASETS[dataset].kind
+    check_conditioning(cfg, kind)
 
 
 def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:

@@ -111,6 +111,71 @@ PRESETS: dict[str, Preset] = {
             "optim.betas": [0.5, 0.999],
         },
     ),
+    "cgan": Preset(
+        "Mirza and Osindero (2014), Conditional Generative Adversarial Nets",
+        "G(z, y) and D(x, y) with the one-hot label joined to their inputs; uniform z (100), batch 100 as in the "
+        "paper's MNIST model; the mlp's Adam (the paper's decaying SGD schedule and dropout are not reproduced)",
+        {
+            "model.name": "mlp",
+            "model.condition": "concat",
+            "model.z_dim": 100,
+            "model.prior": "uniform",
+            "train.loss": "non-saturating",
+            "train.batch_size": 100,
+        },
+    ),
+    "projection": Preset(
+        "Miyato and Koyama (2018), cGANs with Projection Discriminator",
+        "D(x, y) = psi(phi(x)) + <embed(y), phi(x)> with spectral norm in D and the hinge loss; Adam 2e-4 with "
+        "betas (0, 0.9) and 5 D steps per G step, the settings of the paper's experiments (ResNets there, DCGAN here)",
+        {
+            "model.name": "dcgan",
+            "model.condition": "projection",
+            "model.d_norm": "spectral",
+            "train.loss": "hinge",
+            "train.d_steps": 5,
+            "train.batch_size": 64,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.0, 0.9],
+        },
+    ),
+    "acgan": Preset(
+        "Odena, Olah and Shlens (2017), Conditional Image Synthesis with Auxiliary Classifier GANs",
+        "D classifies as well as judges, and both players add the class log-likelihood (weight 1); DCGAN networks, "
+        "Adam 2e-4 with beta1 = 0.5, batch 100 (the paper's appendix)",
+        {
+            "model.name": "dcgan",
+            "model.condition": "acgan",
+            "train.loss": "non-saturating",
+            "train.batch_size": 100,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "infogan": Preset(
+        "Chen, Duan, Houthooft, Schulman, Sutskever and Abbeel (2016), InfoGAN: Interpretable Representation "
+        "Learning by Information Maximizing Generative Adversarial Nets",
+        "z (62, uniform) plus a 10-way categorical and 2 continuous U[-1, 1] codes; Q shares D's body; the mutual "
+        "information bound with lambda 1 (categorical) and 0.1 (continuous); Adam 2e-4 for D, 1e-3 for G (MNIST)",
+        {
+            "model.name": "dcgan",
+            "model.z_dim": 62,
+            "model.prior": "uniform",
+            "model.info_categorical": 10,
+            "model.info_continuous": 2,
+            "train.loss": "non-saturating",
+            "train.info_lambda": 1.0,
+            "train.info_lambda_continuous": 0.1,
+            "optim.name": "adam",
+            "optim.lr_g": 1e-3,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
 }
 
 

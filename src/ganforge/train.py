@@ -35,6 +35,7 @@ from ganforge.engine import pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.game2d import record_game_frame
 from ganforge.gans import GAN, make_gan
+from ganforge.gans.cgan import MAX_GRID_CLASSES, check_num_classes, class_rows
 from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
 from ganforge.resources import out_of_memory_as_error
@@ -62,6 +63,7 @@ class Session:
     data_rng: torch.Generator  # draws real minibatches
     latent_rng: torch.Generator  # draws z for training steps
     fixed_z: torch.Tensor  # the latents every progress frame shows, so frames compare over training
+    fixed_labels: torch.Tensor | None = None  # conditional runs: the class of each fixed latent (one row per class)
     step: int = 0
     seconds: float = 0.0  # training time so far (carried across resumes)
     rollbacks: int = 0  # divergence rollbacks so far (each lowered the learning rates)
@@ -83,6 +85,7 @@ def build_session(cfg: Config) -> Session:
     device = pick_device(cfg.train.device)
     set_deterministic(cfg.train.deterministic, device)
     data = load_dataset(cfg.data, device)
+    check_num_classes(cfg, data.num_classes)  # a folder of images may hold a single class
     if data.kind == "image" and len(data) < cfg.train.batch_size:
         log.warning(
             "%s has %d images, fewer than the batch size %d: every batch repeats images (they are drawn "
@@ -91,11 +94,12 @@ def build_session(cfg: Config) -> Session:
         )  # fmt: skip
     with torch.random.fork_rng(devices=[]):  # seeded weights, without touching the caller's global RNG
         torch.manual_seed(cfg.train.seed)
-        G, D = build_models(cfg.model, data.shape)
-    gan = make_gan(cfg, G.to(device), D.to(device))
+        G, D = build_models(cfg.model, data.shape, data.num_classes)
+    gan = make_gan(cfg, G.to(device), D.to(device), data.num_classes)
     seed = cfg.train.seed
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
     n_fixed = cfg.train.grid_size if data.kind == "image" else POINT_SAMPLES
+    fixed_z, fixed_labels = _fixed_latents(gan, n_fixed, fixed_rng)
     return Session(
         cfg=cfg,
         device=device,
@@ -105,8 +109,17 @@ def build_session(cfg: Config) -> Session:
         opt_D=make_optimizer(cfg.optim, D.parameters(), cfg.optim.lr_d),
         data_rng=torch.Generator(device).manual_seed(seed),
         latent_rng=torch.Generator(device).manual_seed(seed + 1),
-        fixed_z=gan.sample_latent(n_fixed, fixed_rng),
+        fixed_z=fixed_z,
+        fixed_labels=fixed_labels,
     )
+
+
+def _fixed_latents(gan: GAN, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The progress grid's latents; for a conditional run, one row per class (about n images in all)."""
+    if not gan.num_classes:
+        return gan.sample_latent(n, generator), None
+    rows = min(gan.num_classes, MAX_GRID_CLASSES)
+    return class_rows(gan, max(1, n // rows), generator)
 
 
 # -- the loop ----------------------------------------------------------------------------------------
@@ -128,7 +141,7 @@ def train_step(s: Session) -> None:
     # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
     z = gan.sample_latent(cfg.batch_size, s.latent_rng)
     gan.D.requires_grad_(False)
-    loss_G = gan.g_loss(z, labels)
+    loss_G = gan.g_objective(z, labels)  # g_loss, plus AC-GAN's or InfoGAN's term when configured
     s.opt_G.zero_grad(set_to_none=True)
     loss_G.backward()
     s.opt_G.step()
@@ -341,10 +354,17 @@ def render(gan: GAN, z: torch.Tensor, labels: torch.Tensor | None = None) -> tor
         gan.G.train(was_training)
 
 
-def save_samples_frame(s: Session, path: Any, title: str | None = None, z: torch.Tensor | None = None) -> None:
-    """A progress picture: an image grid, or for 2-D data a scatter over the real mixture."""
-    samples = render(s.gan, s.fixed_z if z is None else z)
-    if s.data.kind == "points":
+def save_samples_frame(
+    s: Session, path: Any, title: str | None = None, z: torch.Tensor | None = None, labels: torch.Tensor | None = None
+) -> None:
+    """A progress picture: an image grid (one row per class for a conditional run), or for 2-D data a
+    scatter over the real mixture."""
+    if z is None:
+        z, labels = s.fixed_z, s.fixed_labels
+    samples = render(s.gan, z, labels)
+    if labels is not None:  # row-major, one row per class
+        save_samples(samples, path, nrow=len(labels) // int(labels.max() + 1))
+    elif s.data.kind == "points":
         centers = s.data.centers.cpu()
         limit = float(centers.abs().max()) * 1.3 + 4 * s.data.std
         save_samples(samples, path, title=title, real=s.data.real(POINT_SAMPLES).cpu(), centers=centers, limits=limit)
@@ -359,7 +379,12 @@ def finish(s: Session, run: RunDir) -> None:
     plot_losses(run.metrics_path, run.path / "losses.png")
     make_gif(run.sample_frames(), run.path / "progress.gif")
     n = FINAL_SAMPLES if s.data.kind == "image" else 5 * POINT_SAMPLES
-    z = s.gan.sample_latent(n, torch.Generator(s.device).manual_seed(s.cfg.train.seed + 3))
+    generator = torch.Generator(s.device).manual_seed(s.cfg.train.seed + 3)
+    if s.gan.num_classes:  # one row per class, 10 columns
+        z, labels = class_rows(s.gan, FINAL_SAMPLES // 10, generator)
+        save_samples_frame(s, run.path / "final.png", z=z, labels=labels)
+        return
+    z = s.gan.sample_latent(n, generator)
     save_samples_frame(s, run.path / "final.png", title=f"step {s.step}", z=z)
 
 

@@ -26,9 +26,12 @@ GANS: dict[str, type[GAN]] = {
 }
 
 
-def make_gan(cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
-    """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``."""
-    return GANS[cfg.train.loss].from_config(cfg, G, D)
+def make_gan(cfg: Config, G: nn.Module, D: nn.Module, num_classes: int = 0) -> GAN:
+    """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``;
+    class conditioning over ``num_classes`` classes and InfoGAN codes as ``cfg.model`` asks (gans/cgan.py)."""
+    from ganforge.gans.cgan import configure
+
+    return configure(GANS[cfg.train.loss].from_config(cfg, G, D), cfg, num_classes)
 
 
 __all__ = ["GAN", "GANS", "LSGAN", "WGAN", "WGANGP", "HingeGAN", "MinimaxGAN", "OriginalGAN", "make_gan"]

@@ -2,7 +2,8 @@
 
 A variant subclasses ``GAN`` and overrides ``d_loss`` / ``g_loss`` (and maybe ``sample_latent`` or
 ``after_d_step``, or ``from_config`` to take its own settings). The loop calls ``d_objective``: the
-variant's ``d_loss`` plus the R1 penalty when ``train.r1_gamma`` > 0, so the penalty composes with any loss.
+variant's ``d_loss`` plus the R1 penalty when ``train.r1_gamma`` > 0, so the penalty composes with any loss,
+and ``g_objective``; both add the auxiliary terms of AC-GAN and InfoGAN (``gans/cgan.py``) the same way.
 Variants compute losses and report statistics; they never touch optimisers, devices or gradients:
 the loop owns ``zero_grad``, ``backward`` and ``step``.
 """
@@ -10,7 +11,7 @@ the loop owns ``zero_grad``, ``backward`` and ``step``.
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 from torch import nn
@@ -19,6 +20,15 @@ from ganforge import losses, stats
 
 if TYPE_CHECKING:
     from ganforge.config import Config
+    from ganforge.gans.infogan import LatentCodes
+
+
+class AuxiliaryTerm(Protocol):
+    """A term that both players add to whichever loss is chosen (``d_objective``, ``g_objective``)."""
+
+    def d_term(self, gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor: ...
+
+    def g_term(self, gan: GAN, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor: ...
 
 
 class GAN(abc.ABC):
@@ -30,6 +40,11 @@ class GAN(abc.ABC):
         self.z_dim = z_dim
         self.prior = prior
         self.r1_gamma = r1_gamma
+        # Set by gans.cgan.configure: the number of classes of a class-conditional G and D (0: none), InfoGAN's
+        # codes at the end of the latent, and terms both players add to any loss (AC-GAN, InfoGAN).
+        self.num_classes = 0
+        self.codes: LatentCodes | None = None
+        self.auxiliary: list[AuxiliaryTerm] = []
 
     @classmethod
     def from_config(cls, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
@@ -40,12 +55,20 @@ class GAN(abc.ABC):
         """Draw n latents z ~ p_z, (n, z_dim), on the generator's device."""
         device = generator.device
         if self.prior == "uniform":  # U[-1, 1]^z_dim
-            return torch.rand(n, self.z_dim, generator=generator, device=device) * 2 - 1
-        return torch.randn(n, self.z_dim, generator=generator, device=device)  # N(0, I)
+            z = torch.rand(n, self.z_dim, generator=generator, device=device) * 2 - 1
+        else:
+            z = torch.randn(n, self.z_dim, generator=generator, device=device)  # N(0, I)
+        if self.codes is not None:  # InfoGAN: [z, c], the codes drawn from p(c)
+            z = torch.cat([z, self.codes.sample(n, generator)], dim=1)
+        return z
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """x = G(z)."""
-        return self.G(z)
+        """x = G(z), or G(z, y) for a class-conditional G; without ``labels`` it draws classes 0..K-1 in turn."""
+        if not self.num_classes:
+            return self.G(z)
+        if labels is None:  # an equal share of every class, reproducibly
+            labels = torch.arange(len(z), device=z.device) % self.num_classes
+        return self.G(z, labels)
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """D's logits (or critic scores) for a batch x, (N,).
@@ -53,7 +76,7 @@ class GAN(abc.ABC):
         Every loss asks D through this one method, so whatever changes what D sees (class labels for a
         conditional D, augmentation, packing several samples into one) composes with every loss.
         """
-        return self.D(x)
+        return self.D(x, labels) if self.num_classes else self.D(x)
 
     @abc.abstractmethod
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -71,7 +94,16 @@ class GAN(abc.ABC):
             penalty = self.r1_gamma / 2 * losses.r1_penalty(lambda x: self.discriminate(x, labels), real)
             stats.report("loss/D/r1", penalty)
             loss_D = loss_D + penalty
+        for term in self.auxiliary:  # AC-GAN's class likelihood, InfoGAN's mutual information
+            loss_D = loss_D + term.d_term(self, real, z, labels)
         return loss_D
+
+    def g_objective(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """What the loop minimises for G: ``g_loss``, plus the auxiliary terms (AC-GAN, InfoGAN)."""
+        loss_G = self.g_loss(z, labels)
+        for term in self.auxiliary:
+            loss_G = loss_G + term.g_term(self, z, labels)
+        return loss_G
 
     def after_d_step(self) -> None:  # noqa: B027 - a hook: most variants have nothing to do here
         """Called after each D update (weight clipping in WGAN, for example)."""

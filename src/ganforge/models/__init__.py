@@ -22,6 +22,14 @@ MODELS: dict[str, Builder] = {
 }
 
 
-def build_models(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for data of ``data_shape``: (C, H, W) for images, (2,) for points."""
+def build_models(cfg: ModelConfig, data_shape: tuple[int, ...], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    """Build (G, D) for data of ``data_shape``: (C, H, W) for images, (2,) for points.
+
+    With ``model.condition`` or InfoGAN codes, G and D are wrapped for labels (``num_classes`` of them),
+    codes and their heads (``models/conditional.py``).
+    """
+    if cfg.condition != "none" or cfg.info_categorical or cfg.info_continuous:
+        from ganforge.models.conditional import build_conditional
+
+        return build_conditional(cfg, tuple(data_shape), num_classes, MODELS[cfg.name])
     return MODELS[cfg.name](cfg, tuple(data_shape))

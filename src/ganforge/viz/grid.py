@@ -122,13 +122,15 @@ def save_samples(
     real: Tensor | None = None,
     centers: Tensor | None = None,
     limits: float | None = None,
+    nrow: int | None = None,
 ) -> Path:
     """Save ``samples`` the way their shape asks: images (N, C, H, W) as a grid, points (N, 2) as a plot.
 
     ``title``, ``real``, ``centers`` and ``limits`` apply to points only; an image grid carries no labels.
+    ``nrow`` (images only) is the number of images per row, by default ceil(sqrt(N)).
     """
     if samples.dim() == 4:
-        return save_image_grid(samples, path)
+        return save_image_grid(samples, path, nrow)
     if samples.dim() == 2 and samples.shape[1] == 2:
         return save_points_plot(samples, path, real=real, centers=centers, title=title, limits=limits)
     raise GanforgeError(

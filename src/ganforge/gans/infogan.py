@@ -1,0 +1,135 @@
+"""InfoGAN (Chen, Duan, Houthooft, Schulman, Sutskever and Abbeel 2016): latent codes G must keep legible.
+
+The latent is [z, c]: noise z from the prior, and codes c that G should make visible in its samples, here
+one categorical code (``model.info_categorical`` categories, one-hot) and ``model.info_continuous`` codes
+drawn from U[-1, 1]. InfoGAN maximises the mutual information I(c; G(z, c)) through its variational lower
+bound (eq. 4-5)
+
+    L_I(G, Q) = E_{c ~ p(c), x ~ G(z, c)}[log Q(c | x)] + H(c)  <=  I(c; G(z, c))
+
+where Q is a recognition network sharing D's body (models/conditional.py). Both G and Q minimise
+-lambda L_I beside whichever GAN loss is chosen (eq. 6): -log Q(c | x) is the cross-entropy for the
+categorical code and, with Q's Gaussian of fixed unit variance, 1/2 ||c - mu(x)||^2 (plus a constant) for
+the continuous ones. The weights are lambda = 1 for the categorical code (sec. 7) and, by default, 0.1 for
+the continuous codes: the paper's appendix uses a smaller lambda for continuous codes so that the term stays
+on the scale of the GAN objective (``train.info_lambda``, ``train.info_lambda_continuous``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from ganforge import stats
+
+if TYPE_CHECKING:
+    from ganforge.config import Config, ModelConfig
+    from ganforge.gans.base import GAN
+
+
+@dataclass(frozen=True)
+class LatentCodes:
+    """The layout of InfoGAN's codes at the end of the latent: [z | one-hot categorical | continuous]."""
+
+    categorical: int = 0  # categories of the one categorical code; 0: none
+    continuous: int = 0  # how many continuous codes
+
+    @classmethod
+    def from_config(cls, cfg: ModelConfig) -> LatentCodes:
+        return cls(cfg.info_categorical, cfg.info_continuous)
+
+    @property
+    def size(self) -> int:
+        """Columns the codes add to the latent."""
+        return self.categorical + self.continuous
+
+    @property
+    def q_outputs(self) -> int:
+        """Q's outputs: one logit per category, one mean per continuous code (the variance is fixed to 1)."""
+        return self.categorical + self.continuous
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """c ~ p(c): (n, size), a uniform category one-hot, then U[-1, 1] for each continuous code."""
+        device = generator.device
+        categories = torch.randint(max(self.categorical, 1), (n,), generator=generator, device=device)
+        one_hot = F.one_hot(categories, max(self.categorical, 1))[:, : self.categorical].float()
+        continuous = torch.rand(n, self.continuous, generator=generator, device=device) * 2 - 1
+        return torch.cat([one_hot, continuous], dim=1)
+
+    def split(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """latent (N, z_dim + size) -> z (N, z_dim), one-hot category (N, categorical), codes (N, continuous)."""
+        z_dim = latent.shape[1] - self.size
+        return latent[:, :z_dim], latent[:, z_dim : z_dim + self.categorical], latent[:, z_dim + self.categorical :]
+
+    def with_codes(
+        self,
+        latent: torch.Tensor,
+        category: int | None = None,
+        continuous: dict[int, float | torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """A copy of ``latent`` (N, z_dim + size) with the categorical code set to ``category`` and continuous
+        code i to ``continuous[i]`` (a number, or (N,) values, one per row); the rest is kept. The building
+        block of a traversal."""
+        latent = latent.clone()
+        z_dim = latent.shape[1] - self.size
+        if category is not None:
+            latent[:, z_dim : z_dim + self.categorical] = 0
+            latent[:, z_dim + category] = 1
+        for index, value in (continuous or {}).items():
+            latent[:, z_dim + self.categorical + index] = value
+        return latent
+
+
+def information_loss(
+    q_out: torch.Tensor, latent: torch.Tensor, codes: LatentCodes
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """-E[log Q(c | x)] split into (categorical, continuous) parts, up to the constant H(c).
+
+    ``q_out`` is Q's output (N, q_outputs) for samples made from ``latent``. The categorical part is the
+    cross-entropy of Q's logits against the code drawn; the continuous part is the negative log-likelihood
+    of the codes under N(mu(x), I), 1/2 ||c - mu(x)||^2, dropping log(2 pi) / 2 per code.
+    """
+    _, one_hot, continuous = codes.split(latent)
+    zero = q_out.new_zeros(())
+    categorical_loss = F.cross_entropy(q_out[:, : codes.categorical], one_hot.argmax(1)) if codes.categorical else zero
+    mu = q_out[:, codes.categorical :]
+    continuous_loss = 0.5 * (continuous - mu).pow(2).sum(1).mean() if codes.continuous else zero
+    return categorical_loss, continuous_loss
+
+
+class MutualInformation:
+    """The InfoGAN term, added to G's loss and to D's (whose module holds Q): lambda * -L_I."""
+
+    def __init__(self, codes: LatentCodes, lambda_categorical: float, lambda_continuous: float) -> None:
+        self.codes = codes
+        self.lambda_categorical = lambda_categorical
+        self.lambda_continuous = lambda_continuous
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> MutualInformation:
+        return cls(LatentCodes.from_config(cfg.model), cfg.train.info_lambda, cfg.train.info_lambda_continuous)
+
+    def d_term(self, gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Q's share: recover the codes of G's samples (G held fixed)."""
+        with torch.no_grad():
+            fake = gan.generate(z, labels)
+        return self._term(gan, fake, z, "Q")
+
+    def g_term(self, gan: GAN, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """G's share: make samples whose codes Q recovers (Q held fixed by the loop)."""
+        return self._term(gan, gan.generate(z, labels), z, "G")
+
+    def _term(self, gan: GAN, fake: torch.Tensor, z: torch.Tensor, player: str) -> torch.Tensor:
+        q_out = gan.D.q(fake)
+        categorical_loss, continuous_loss = information_loss(q_out, z, self.codes)
+        # (3) both players minimise -lambda L_I (Chen et al. 2016, eq. 6), one lambda per kind of code
+        loss = self.lambda_categorical * categorical_loss + self.lambda_continuous * continuous_loss
+        stats.report(f"loss/{player}/info", loss)
+        if player == "Q" and self.codes.categorical:
+            _, one_hot, _ = self.codes.split(z)
+            correct = q_out[:, : self.codes.categorical].argmax(1) == one_hot.argmax(1)
+            stats.report("info/accuracy", correct.float())  # how often Q recovers the category G was given
+        return loss
