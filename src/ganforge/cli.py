@@ -40,6 +40,7 @@ TRAIN_FLAGS: dict[str, str] = {
     "deterministic": "train.deterministic",
     "eval_every": "train.eval_every",
     "on_alarm": "train.on_alarm",
+    "task": "task.name",
 }
 
 
@@ -75,6 +76,7 @@ def cli() -> None:
 @click.option("--deterministic", is_flag=True, default=None, help="GPU: deterministic kernels only (slower).")
 @click.option("--eval-every", type=int, help="Measure the generator every N steps (see --set train.eval_metrics).")
 @click.option("--on-alarm", help="warn (default) or stop: what a training-health alarm does.")
+@click.option("--task", help="An image-to-image task: pix2pix, cyclegan, srgan or inpaint (docs/applications.md).")
 @click.option(
     "--set",
     "settings",

@@ -38,6 +38,9 @@ from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
 from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
+from ganforge.tasks import build_networks as build_task_networks
+from ganforge.tasks import load_task_data
+from ganforge.tasks import save_task_frame
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_losses
@@ -81,7 +84,7 @@ def build_session(cfg: Config) -> Session:
     """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved)."""
     device = pick_device(cfg.train.device)
     set_deterministic(cfg.train.deterministic, device)
-    data = load_dataset(cfg.data, device)
+    data = load_task_data(cfg, device) if cfg.task.name else load_dataset(cfg.data, device)
     if data.kind == "image" and len(data) < cfg.train.batch_size:
         log.warning(
             "%s has %d images, fewer than the batch size %d: every batch repeats images (they are drawn "
@@ -90,7 +93,7 @@ def build_session(cfg: Config) -> Session:
         )  # fmt: skip
     with torch.random.fork_rng(devices=[]):  # seeded weights, without touching the caller's global RNG
         torch.manual_seed(cfg.train.seed)
-        G, D = build_models(cfg.model, data.shape)
+        G, D = build_task_networks(cfg, data.shape) if cfg.task.name else build_models(cfg.model, data.shape)
     gan = make_gan(cfg, G.to(device), D.to(device))
     seed = cfg.train.seed
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
@@ -341,7 +344,11 @@ def render(gan: GAN, z: torch.Tensor, labels: torch.Tensor | None = None) -> tor
 
 
 def save_samples_frame(s: Session, path: Any, title: str | None = None, z: torch.Tensor | None = None) -> None:
-    """A progress picture: an image grid, or for 2-D data a scatter over the real mixture."""
+    """A progress picture: an image grid, or for 2-D data a scatter over the real mixture; for image-to-image
+    tasks, rows of input | output | target."""
+    if s.cfg.task.name is not None:
+        save_task_frame(s.cfg, s.gan, s.data, path)
+        return
     samples = render(s.gan, s.fixed_z if z is None else z)
     if s.data.kind == "points":
         centers = s.data.centers.cpu()

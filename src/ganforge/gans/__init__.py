@@ -28,6 +28,10 @@ GANS: dict[str, type[GAN]] = {
 
 def make_gan(cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
     """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``."""
+    if cfg.task.name is not None:  # an image-to-image task: its own variant, train.loss is its adversarial form
+        from ganforge.tasks import make_task_gan
+
+        return make_task_gan(cfg, G, D)
     return GANS[cfg.train.loss].from_config(cfg, G, D)
 
 
