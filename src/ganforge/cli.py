@@ -177,6 +177,26 @@ def interpolate(
     click.echo(f"{walks} {mode} walks of {path.shape[0]} frames from step {trained.step} -> {target}")
 
 
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--input", "source", required=True, help="Images: a .npy (N x C x H x W), an image file or a folder.")
+@click.option("--out", required=True, help="A .npy (float32 in [-1, 1]), a .png grid of input | output, or a folder.")
+@click.option("--reverse", is_flag=True, help="cyclegan runs: translate B -> A instead of A -> B.")
+@click.option("--seed", type=int, default=0, show_default=True, help="inpaint runs with random boxes: the holes' seed.")
+@click.option("--batch-size", type=int, default=500, show_default=True, help="Images translated at once.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def translate(
+    run: str, source: str, out: str, reverse: bool, seed: int, batch_size: int, device: str, overwrite: bool
+) -> None:
+    """Apply the generator of an image-to-image RUN (pix2pix, cyclegan, srgan, inpaint) to new images."""
+    from ganforge.translate import translate as translate_images
+
+    _positive("--batch-size", batch_size)
+    done = translate_images(run, source, out, reverse, seed, device, batch_size, overwrite)
+    click.echo(f"{done.count} images translated by step {done.step} -> {done.out}")
+
+
 @cli.command(name="eval")
 @click.argument("run", required=False, type=click.Path())
 @click.option("--metrics", help="Comma-separated: fid, kid, is, precision-recall, density-coverage, classes, "

@@ -39,8 +39,7 @@ from ganforge.models import build_models
 from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
 from ganforge.tasks import build_networks as build_task_networks
-from ganforge.tasks import load_task_data
-from ganforge.tasks import save_task_frame
+from ganforge.tasks import load_task_data, save_task_frame
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_losses

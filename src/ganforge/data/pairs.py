@@ -306,7 +306,9 @@ PAIRED: dict[str, BuiltinPairs] = {
     ),
     "edges2mnist": BuiltinPairs("mnist", "MNIST: Sobel edges -> the digit", lambda d: (edges(d.images), d.images)),
     "silhouette2fashion": BuiltinPairs(
-        "fashion-mnist", "Fashion-MNIST: silhouette (a label map) -> the photo", lambda d: (silhouettes(d.images), d.images)
+        "fashion-mnist",
+        "Fashion-MNIST: silhouette (a label map) -> the photo",
+        lambda d: (silhouettes(d.images), d.images),
     ),
 }
 
@@ -374,8 +376,12 @@ def _check_aligned(dir_a: Path, files_a: list[Path], dir_b: Path, files_b: list[
     if names_a != names_b:
         only_a = sorted(set(names_a) - set(names_b))
         only_b = sorted(set(names_b) - set(names_a))
-        detail = f"{dir_a / only_a[0]} has no partner in {dir_b}" if only_a else f"{dir_b / only_b[0]} has none in {dir_a}"
-        raise GanforgeError(f"paired folders differ: {detail}", "give both folders the same file names (A/x.png, B/x.png)")
+        detail = (
+            f"{dir_a / only_a[0]} has no partner in {dir_b}" if only_a else f"{dir_b / only_b[0]} has none in {dir_a}"
+        )
+        raise GanforgeError(
+            f"paired folders differ: {detail}", "give both folders the same file names (A/x.png, B/x.png)"
+        )
 
 
 def _decode_all(root: Path, files: list[Path], size: int | None) -> Tensor:

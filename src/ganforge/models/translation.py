@@ -74,7 +74,9 @@ class UNet(nn.Module):
         self.up = nn.ModuleList()
         for level in reversed(range(depth)):  # each doubles the side, reading the skip from the same level
             if level == 0:
-                self.up.append(nn.Sequential(nn.ConvTranspose2d(previous + channels[0], out_channels, 4, 2, 1), nn.Tanh()))
+                self.up.append(
+                    nn.Sequential(nn.ConvTranspose2d(previous + channels[0], out_channels, 4, 2, 1), nn.Tanh())
+                )
             else:
                 features = channels[level - 1]
                 self.up.append(
@@ -225,4 +227,6 @@ class SRResNet(nn.Module):
 
 def check_norm(norm: str) -> None:
     if norm not in NORMS:
-        raise GanforgeError(f"model.d_norm '{norm}' is not a normalisation for these networks", f"use {', '.join(NORMS)}")
+        raise GanforgeError(
+            f"model.d_norm '{norm}' is not a normalisation for these networks", f"use {', '.join(NORMS)}"
+        )
