@@ -43,6 +43,7 @@ SR_BLOCKS = 4  # residual blocks in SRResNet (the paper: 16)
 SCALES = (2, 4)
 MASKS = ("center", "boxes")
 DOMAIN_EXTRACTORS = {"mnist": "mnist-cnn", "fashion-mnist": "fashion-cnn"}  # shipped 28 px classifiers
+CLASS_CHANGING = ("tops2shoes", "mnist2inverted")  # translations the shipped classifiers cannot check for class
 
 
 @dataclass(frozen=True)
@@ -300,77 +301,96 @@ def save_task_frame(cfg: Config, gan: GAN, data: Any, path: Any) -> None:
 
 
 def evaluate_task(trained: Any, n: int, split: str, batch_size: int) -> dict[str, Any]:
-    """The task's metrics on the first ``n`` examples of ``split`` (built-in data; folders have no split):
-    each next to the baseline it must beat."""
-    from ganforge.metrics import restoration
-
+    """The task's metrics on the first ``n`` examples of ``split`` (built-in data; folders have no split),
+    each beside the baseline it must beat (see docs/applications.md)."""
     cfg = trained.config
-    data_cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, split=split, limit=None))
-    data = load_task_data(data_cfg, "cpu")
+    data = load_task_data(_with_split(cfg, split), "cpu")
     examples = data.examples(n)
-    gan = trained.gan
-    output = apply_generator(gan, examples.to(trained.device), batch_size)
-    target = examples.target
-    name = cfg.task.name
-    metrics: dict[str, float] = {}
-    if name == "pix2pix":
-        metrics["l1"] = restoration.l1(output, target)
-        metrics["l1_identity"] = restoration.l1(examples.source, target)  # G = identity
-        metrics["l1_mean"] = restoration.l1(data.real().mean(0, keepdim=True).expand_as(target), target)
-        metrics["psnr"], metrics["ssim"] = restoration.psnr(output, target), restoration.ssim(output, target)
-    elif name == "srgan":
-        bicubic = pairs.upscale_bicubic(examples.source, tuple(target.shape[-2:]))
-        metrics["psnr"], metrics["ssim"] = restoration.psnr(output, target), restoration.ssim(output, target)
-        metrics["psnr_bicubic"] = restoration.psnr(bicubic, target)
-        metrics["ssim_bicubic"] = restoration.ssim(bicubic, target)
-    elif name == "inpaint":
-        mean_fill = mean_filled(examples, data.real())
-        metrics["psnr_hole"] = restoration.psnr(output, target, examples.mask)
-        metrics["psnr_hole_mean_fill"] = restoration.psnr(mean_fill, target, examples.mask)
-        metrics["l1_hole"] = restoration.l1(output, target, examples.mask)
-        metrics["ssim"] = restoration.ssim(output, target)
-        metrics["ssim_mean_fill"] = restoration.ssim(mean_fill, target)
+    output = apply_generator(trained.gan, examples.to(trained.device), batch_size)
+    if cfg.task.name == "cyclegan":
+        train_data = data if split == "train" else load_task_data(_with_split(cfg, "train"), "cpu")
+        metrics = _cycle_metrics(trained.gan, train_data, examples, output, batch_size, trained.device, cfg.train.seed)
     else:
-        metrics.update(_cycle_metrics(gan, data, cfg, examples, output, batch_size, trained.device))
+        metrics = _paired_metrics(cfg.task.name, examples, output, data.real())
     base = _base_dataset(cfg)
-    if base in DOMAIN_EXTRACTORS and tuple(target.shape[1:]) == (1, 28, 28):
-        metrics["fid"] = _fid(DOMAIN_EXTRACTORS[base], output, target, batch_size)
+    measured_by = "none (pixel metrics)"
+    if base in DOMAIN_EXTRACTORS and tuple(output.shape[1:]) == (1, 28, 28):
+        measured_by = DOMAIN_EXTRACTORS[base]
+        # the class of the output against its reference's: the target's, or for cyclegan the input's
+        reference = examples.source if cfg.task.name == "cyclegan" else examples.target
+        metrics.update(_domain_metrics(measured_by, output, reference, examples.target, batch_size, cfg))
     return {
         "step": trained.step,
         "n": len(examples),
-        "extractor": DOMAIN_EXTRACTORS.get(base, "none") if "fid" in metrics else "none (pixel metrics)",
+        "extractor": measured_by,
         "reference": {"dataset": cfg.data.name, "split": split, "n": len(examples)},
         "metrics": metrics,
     }
 
 
+def _with_split(cfg: Config, split: str) -> Config:
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, split=split, limit=None))
+
+
+def _paired_metrics(task: str, examples: Pair, output: Tensor, images: Tensor) -> dict[str, float]:
+    """pix2pix: L1 to the target against G = identity and G = the mean image; srgan: PSNR and SSIM against
+    bicubic upsampling; inpaint: PSNR on the hole against filling it with the mean image."""
+    from ganforge.metrics import restoration
+
+    target = examples.target
+    if task == "pix2pix":
+        mean = images.float().mean(0, keepdim=True).expand_as(target)
+        return {
+            "l1": restoration.l1(output, target),
+            "l1_identity": restoration.l1(examples.source, target),
+            "l1_mean": restoration.l1(mean, target),
+            "psnr": restoration.psnr(output, target),
+            "ssim": restoration.ssim(output, target),
+        }
+    if task == "srgan":
+        bicubic = pairs.upscale_bicubic(examples.source, tuple(target.shape[-2:]))
+        return {
+            "psnr": restoration.psnr(output, target),
+            "psnr_bicubic": restoration.psnr(bicubic, target),
+            "ssim": restoration.ssim(output, target),
+            "ssim_bicubic": restoration.ssim(bicubic, target),
+        }
+    mean_fill = mean_filled(examples, images)
+    return {
+        "psnr_hole": restoration.psnr(output, target, examples.mask),
+        "psnr_hole_mean_fill": restoration.psnr(mean_fill, target, examples.mask),
+        "l1_hole": restoration.l1(output, target, examples.mask),
+        "l1_hole_mean_fill": restoration.l1(mean_fill, target, examples.mask),
+        "ssim": restoration.ssim(output, target),
+        "ssim_mean_fill": restoration.ssim(mean_fill, target),
+    }
+
+
 def mean_filled(examples: Pair, images: Tensor) -> Tensor:
-    """The inpainting baseline: every hole filled with the training images' mean image."""
+    """The inpainting baseline: every hole filled with the mean of ``images``."""
     mean = images.float().mean(0, keepdim=True)
     return examples.mask * mean + (1 - examples.mask) * examples.target
 
 
 def _cycle_metrics(
-    gan: GAN, data: UnpairedData, cfg: Config, examples: Pair, output: Tensor, batch_size: int, device: Any
+    gan: GAN, train_data: UnpairedData, examples: Pair, output: Tensor, batch_size: int, device: Any, seed: int
 ) -> dict[str, float]:
-    """Cycle error both ways, and how often a domain classifier puts translations in the other domain."""
+    """Cycle error both ways, and how often a domain classifier (trained on real training images of A and B)
+    puts translations in the other domain: G(a) in B, F(b) in A."""
     from ganforge.metrics import domains, restoration
 
     a, b = examples.source, examples.target
-    back_a = apply_generator(gan, Pair(output, output).to(device), batch_size, reverse=True)
     fake_a = apply_generator(gan, Pair(b, b).to(device), batch_size, reverse=True)
-    back_b = apply_generator(gan, Pair(fake_a, fake_a).to(device), batch_size)
-    train_cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, split="train", limit=None))
-    train_data = load_task_data(train_cfg, "cpu") if cfg.data.split != "train" else data
-    classifier = domains.train_domain_classifier(
-        train_data.examples(4000).source, train_data.examples(4000).target, seed=cfg.train.seed
-    )
-    real_accuracy = (1 - domains.fraction_in_b(classifier, a) + domains.fraction_in_b(classifier, b)) / 2
+    back_a = apply_generator(gan, Pair(output, output).to(device), batch_size, reverse=True)  # F(G(a))
+    back_b = apply_generator(gan, Pair(fake_a, fake_a).to(device), batch_size)  # G(F(b))
+    train = train_data.examples(domains.TRAIN_IMAGES)
+    classifier = domains.train_domain_classifier(train.source, train.target, seed=seed)
+    in_b = domains.fraction_in_b
     return {
         "cycle_error": (restoration.l1(back_a, a) + restoration.l1(back_b, b)) / 2,
-        "domain_accuracy": (domains.fraction_in_b(classifier, output) + 1 - domains.fraction_in_b(classifier, fake_a))
-        / 2,
-        "domain_accuracy_real": real_accuracy,
+        "domain_accuracy_ab": in_b(classifier, output),
+        "domain_accuracy_ba": 1 - in_b(classifier, fake_a),
+        "domain_accuracy_real": (1 - in_b(classifier, a) + in_b(classifier, b)) / 2,
     }
 
 
@@ -383,9 +403,18 @@ def _base_dataset(cfg: Config) -> str:
     return name
 
 
-def _fid(extractor_name: str, output: Tensor, target: Tensor, batch_size: int) -> float:
+def _domain_metrics(
+    extractor_name: str, output: Tensor, reference: Tensor, target: Tensor, batch_size: int, cfg: Config
+) -> dict[str, float]:
+    """FID of the outputs against the targets, and (where the class should survive) how often the shipped
+    classifier gives the output its reference's class."""
     from ganforge.metrics.extractors import get_extractor
     from ganforge.metrics.fid import fid
 
     extractor = get_extractor(extractor_name, "cpu", batch_size)
-    return fid(extractor.features(target), extractor.features(output))
+    features, probabilities = extractor.features_and_probabilities(output)
+    metrics = {"fid": fid(extractor.features(target), features)}
+    if cfg.data.name not in CLASS_CHANGING:
+        agree = probabilities.argmax(1) == extractor.probabilities(reference).argmax(1)
+        metrics["class_agreement"] = float(agree.float().mean())
+    return metrics

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 STEPS = 300
+TRAIN_IMAGES = 4000  # real images per domain it learns from
 BATCH = 64
 LR = 1e-3
 

@@ -56,12 +56,12 @@ def ssim_map(output: Tensor, target: Tensor) -> Tensor:
     SSIM(x, y) = (2 mu_x mu_y + C1)(2 sigma_xy + C2) / ((mu_x^2 + mu_y^2 + C1)(sigma_x^2 + sigma_y^2 + C2)),
     with local means, variances and covariance weighted by the Gaussian window ('valid' positions only).
     """
-    x, y = _unit(output), _unit(target)
+    x, y = _unit(output).double(), _unit(target).double()  # float64: variances are small differences of means
     channels = x.shape[1]
     if min(x.shape[-2:]) < SSIM_WINDOW:  # tiny images: one window over the whole image
         x = F.interpolate(x, size=(SSIM_WINDOW, SSIM_WINDOW), mode="bilinear", align_corners=False)
         y = F.interpolate(y, size=(SSIM_WINDOW, SSIM_WINDOW), mode="bilinear", align_corners=False)
-    window = _gaussian_window(channels, x.device)
+    window = _gaussian_window(channels, x.device).double()
 
     def blur(images: Tensor) -> Tensor:
         return F.conv2d(images, window, groups=channels)

@@ -15,8 +15,6 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ganforge.errors import GanforgeError
-
 NORMS = ("batch", "instance", "spectral", "none")
 MAX_DEPTH = 4  # U-Net levels at most (64 px -> 4 x 4 bottleneck)
 MIN_BOTTLENECK = 4  # stop halving before the map gets smaller than this
@@ -223,10 +221,3 @@ class SRResNet(nn.Module):
         features = self.head(x)
         features = features + self.after_blocks(self.blocks(features))  # the long skip of figure 4
         return bicubic + self.tail(self.upsample(features))  # (N, C, scale * h, scale * w)
-
-
-def check_norm(norm: str) -> None:
-    if norm not in NORMS:
-        raise GanforgeError(
-            f"model.d_norm '{norm}' is not a normalisation for these networks", f"use {', '.join(NORMS)}"
-        )
