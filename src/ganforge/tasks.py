@@ -219,14 +219,15 @@ def build_networks(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.M
             translation.PatchGAN(channels, width, side, norm), translation.PatchGAN(channels, width, side, norm)
         )
         return G, D
-    if name == "srgan":
-        return translation.SRResNet(channels, width, SR_BLOCKS, cfg.task.scale), translation.PatchGAN(
-            channels, width, side, norm
-        )
+    if name == "srgan":  # D judges high-resolution images alone
+        G = translation.SRResNet(channels, width, SR_BLOCKS, cfg.task.scale)
+        return G, translation.PatchGAN(channels, width, side, norm)
     depth = translation.unet_depth(side)
     if name == "pix2pix":  # D reads the input beside the image it judges: 2C channels
-        return translation.UNet(channels, channels, width, depth), translation.PatchGAN(2 * channels, width, side, norm)
-    return translation.UNet(channels + 1, channels, width, depth), translation.PatchGAN(channels, width, side, norm)
+        G = translation.UNet(channels, channels, width, depth)
+        return G, translation.PatchGAN(2 * channels, width, side, norm)
+    G = translation.UNet(channels + 1, channels, width, depth)  # inpaint: the image with its hole, and the mask
+    return G, translation.PatchGAN(channels, width, side, norm)
 
 
 def make_task_gan(cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
@@ -250,15 +251,18 @@ def source_shape(cfg: Config, shape: tuple[int, ...]) -> tuple[int, int, int]:
 
 @torch.no_grad()
 def apply_generator(gan: GAN, pair: Pair, batch_size: int = 500, reverse: bool = False) -> Tensor:
-    """G on every source of ``pair``, in eval mode, on the CPU (F: B -> A with ``reverse``, cyclegan)."""
+    """G on every source of ``pair``, ``batch_size`` at a time on G's device, in eval mode; the outputs on the
+    CPU. With ``reverse`` (cyclegan), F: B -> A instead of G: A -> B."""
     was_training = gan.G.training
+    device = next(gan.G.parameters()).device
     gan.G.eval()
     try:
         outputs = []
         for start in range(0, len(pair), batch_size):
-            chunk = Pair(*(None if t is None else t[start : start + batch_size] for t in dataclasses.astuple(pair)))
-            outputs.append(gan.G(chunk.source, reverse=True) if reverse else gan.generate(None, chunk))  # type: ignore[arg-type]
-        return torch.cat(outputs).float().cpu()
+            chunk = pair[start : start + batch_size].to(device)
+            output = gan.G(chunk.source, reverse=True) if reverse else gan.generate(None, chunk)  # type: ignore[arg-type]
+            outputs.append(output.float().cpu())
+        return torch.cat(outputs)
     finally:
         gan.G.train(was_training)
 
@@ -306,10 +310,10 @@ def evaluate_task(trained: Any, n: int, split: str, batch_size: int) -> dict[str
     cfg = trained.config
     data = load_task_data(_with_split(cfg, split), "cpu")
     examples = data.examples(n)
-    output = apply_generator(trained.gan, examples.to(trained.device), batch_size)
+    output = apply_generator(trained.gan, examples, batch_size)
     if cfg.task.name == "cyclegan":
         train_data = data if split == "train" else load_task_data(_with_split(cfg, "train"), "cpu")
-        metrics = _cycle_metrics(trained.gan, train_data, examples, output, batch_size, trained.device, cfg.train.seed)
+        metrics = _cycle_metrics(trained.gan, train_data, examples, output, batch_size, cfg.train.seed)
     else:
         metrics = _paired_metrics(cfg.task.name, examples, output, data.real())
     base = _base_dataset(cfg)
@@ -373,16 +377,16 @@ def mean_filled(examples: Pair, images: Tensor) -> Tensor:
 
 
 def _cycle_metrics(
-    gan: GAN, train_data: UnpairedData, examples: Pair, output: Tensor, batch_size: int, device: Any, seed: int
+    gan: GAN, train_data: UnpairedData, examples: Pair, output: Tensor, batch_size: int, seed: int
 ) -> dict[str, float]:
     """Cycle error both ways, and how often a domain classifier (trained on real training images of A and B)
     puts translations in the other domain: G(a) in B, F(b) in A."""
     from ganforge.metrics import domains, restoration
 
     a, b = examples.source, examples.target
-    fake_a = apply_generator(gan, Pair(b, b).to(device), batch_size, reverse=True)
-    back_a = apply_generator(gan, Pair(output, output).to(device), batch_size, reverse=True)  # F(G(a))
-    back_b = apply_generator(gan, Pair(fake_a, fake_a).to(device), batch_size)  # G(F(b))
+    fake_a = apply_generator(gan, Pair(b, b), batch_size, reverse=True)
+    back_a = apply_generator(gan, Pair(output, output), batch_size, reverse=True)  # F(G(a))
+    back_b = apply_generator(gan, Pair(fake_a, fake_a), batch_size)  # G(F(b))
     train = train_data.examples(domains.TRAIN_IMAGES)
     classifier = domains.train_domain_classifier(train.source, train.target, seed=seed)
     in_b = domains.fraction_in_b

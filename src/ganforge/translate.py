@@ -71,7 +71,7 @@ def translate(
         pair = with_hole(images, make_masks(len(images), images.shape[-2:], cfg.task.mask, cfg.task.hole, generator))
     else:
         pair = Pair(images, images)
-    outputs = apply_generator(trained.gan, pair.to(trained.device), batch_size, reverse=reverse)
+    outputs = apply_generator(trained.gan, pair, batch_size, reverse=reverse)
     _write(target, outputs, visible_input(task, pair.source, tuple(outputs.shape[-2:])), names)
     return Translation(len(outputs), trained.step, target)
 

@@ -51,6 +51,10 @@ class Pair:
     def __len__(self) -> int:
         return int(self.source.shape[0])
 
+    def __getitem__(self, index: slice) -> Pair:
+        """The pairs at ``index`` (a slice), e.g. one batch of a long set."""
+        return Pair(self.source[index], self.target[index], None if self.mask is None else self.mask[index])
+
     def to(self, device: torch.device | str) -> Pair:
         mask = None if self.mask is None else self.mask.to(device)
         return Pair(self.source.to(device), self.target.to(device), mask)
