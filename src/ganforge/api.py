@@ -108,6 +108,13 @@ class TrainedGAN:
         """n samples of G, reproducible by ``seed`` (whatever the batch size)."""
         return self.generate(self.latents(n, seed), batch_size)
 
+    def translate(self, images: torch.Tensor, reverse: bool = False, seed: int = 0) -> torch.Tensor:
+        """An image-to-image run's G applied to ``images`` (N, C, H, W) in [-1, 1], on the CPU
+        (docs/applications.md); ``reverse`` translates B -> A (cyclegan), ``seed`` draws inpainting boxes."""
+        from ganforge.translate import translate_tensor
+
+        return translate_tensor(self, images, reverse, seed)[0]
+
 
 def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.PathLike | None = None) -> TrainedGAN:
     """Load a run folder's latest checkpoint (or ``checkpoint``) for sampling. Nothing is unpickled."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,6 +22,9 @@ from ganforge.data.folder import EXTENSIONS, GREY_MODES
 from ganforge.data.pairs import Pair, make_masks, with_hole
 from ganforge.errors import GanforgeError
 from ganforge.tasks import apply_generator, source_shape, visible_input
+
+if TYPE_CHECKING:
+    from ganforge.api import TrainedGAN
 
 SUFFIXES = (".npy", ".png")
 
@@ -50,7 +54,18 @@ def translate(
 
     target = _output(Path(out), overwrite)
     trained = load(run, device=device)
-    cfg = trained.config
+    images, names = read_images(Path(source))
+    outputs, inputs = translate_tensor(trained, images, reverse, seed, batch_size, where=str(source))
+    _write(target, outputs, inputs, names)
+    return Translation(len(outputs), trained.step, target)
+
+
+def translate_tensor(
+    trained: TrainedGAN, images: torch.Tensor, reverse: bool = False, seed: int = 0, batch_size: int = 500,
+    where: str = "the input",
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """(outputs, inputs as pictured) for ``images`` (N, C, H, W) in [-1, 1]; both on the CPU."""
+    cfg, run = trained.config, trained.path
     task = cfg.task.name
     if task is None:
         raise GanforgeError(
@@ -59,21 +74,20 @@ def translate(
         )
     if reverse and task != "cyclegan":
         raise GanforgeError(f"--reverse translates B -> A, which only cyclegan runs learn ({run} is {task})", "drop it")
-    images, names = read_images(Path(source))
     expected = tuple(trained.data_shape) if task == "inpaint" else source_shape(cfg, tuple(trained.data_shape))
-    if tuple(images.shape[1:]) != expected:
+    if images.dim() != 4 or tuple(images.shape[1:]) != expected:
         raise GanforgeError(
-            f"{source} holds images of {_shape(images.shape[1:])}, but {run} ({task}) reads {_shape(expected)}",
+            f"{where} holds images of {_shape(images.shape[1:])}, but {run} ({task}) reads {_shape(expected)}",
             "resize or convert them first (e.g. with PIL), or translate with a run trained at that size",
         )
-    if task == "inpaint":
+    images = images.detach().float().cpu()
+    if task == "inpaint":  # the run's hole rule; random boxes come from ``seed``
         generator = torch.Generator().manual_seed(seed)
         pair = with_hole(images, make_masks(len(images), images.shape[-2:], cfg.task.mask, cfg.task.hole, generator))
     else:
         pair = Pair(images, images)
     outputs = apply_generator(trained.gan, pair, batch_size, reverse=reverse)
-    _write(target, outputs, visible_input(task, pair.source, tuple(outputs.shape[-2:])), names)
-    return Translation(len(outputs), trained.step, target)
+    return outputs, visible_input(task, pair.source, tuple(outputs.shape[-2:]))
 
 
 def read_images(path: Path) -> tuple[torch.Tensor, list[str]]:
@@ -148,5 +162,4 @@ def _write(target: Path, outputs: torch.Tensor, inputs: torch.Tensor, names: lis
 
 
 def _shape(shape: tuple[int, ...]) -> str:
-    channels, height, width = shape
-    return f"{channels} x {height} x {width}"
+    return " x ".join(str(side) for side in shape)

@@ -89,3 +89,12 @@ def test_inpainting_keeps_every_pixel_outside_the_hole(tmp_path):
     outside[7:21, 7:21] = False  # the centre hole of half the side
     assert torch.allclose(out[:, :, outside], images[:, :, outside])
     assert not torch.allclose(out[:, :, ~outside], images[:, :, ~outside])
+
+
+def test_python_translate_takes_and_returns_tensors(sr_run):
+    trained = ganforge.load(sr_run)
+    low = torch.zeros(3, 1, 7, 7)
+    high = trained.translate(low)
+    assert high.shape == (3, 1, 28, 28) and torch.allclose(high, torch.zeros_like(high), atol=0.5)
+    with pytest.raises(ganforge.GanforgeError, match="reads 1 x 7 x 7"):
+        trained.translate(torch.zeros(3, 7, 7))
