@@ -323,6 +323,10 @@ def evaluate_task(trained: Any, n: int, split: str, batch_size: int) -> dict[str
         # the class of the output against its reference's: the target's, or for cyclegan the input's
         reference = examples.source if cfg.task.name == "cyclegan" else examples.target
         metrics.update(_domain_metrics(measured_by, output, reference, examples.target, batch_size, cfg))
+        if cfg.task.name == "srgan":  # the baseline's FID: does G look more like real images than bicubic does?
+            bicubic = pairs.upscale_bicubic(examples.source, tuple(output.shape[-2:]))
+            baseline = _domain_metrics(measured_by, bicubic, reference, examples.target, batch_size, cfg)
+            metrics["fid_bicubic"], metrics["class_agreement_bicubic"] = baseline["fid"], baseline["class_agreement"]
     return {
         "step": trained.step,
         "n": len(examples),
