@@ -323,10 +323,10 @@ def evaluate_task(trained: Any, n: int, split: str, batch_size: int) -> dict[str
         # the class of the output against its reference's: the target's, or for cyclegan the input's
         reference = examples.source if cfg.task.name == "cyclegan" else examples.target
         metrics.update(_domain_metrics(measured_by, output, reference, examples.target, batch_size, cfg))
-        if cfg.task.name == "srgan":  # the baseline's FID: does G look more like real images than bicubic does?
-            bicubic = pairs.upscale_bicubic(examples.source, tuple(output.shape[-2:]))
-            baseline = _domain_metrics(measured_by, bicubic, reference, examples.target, batch_size, cfg)
-            metrics["fid_bicubic"], metrics["class_agreement_bicubic"] = baseline["fid"], baseline["class_agreement"]
+        if cfg.task.name in ("srgan", "inpaint"):  # the same for the baseline: does G look more real than it?
+            baseline, images = _baseline(cfg.task.name, examples, data.real())
+            measured = _domain_metrics(measured_by, images, reference, examples.target, batch_size, cfg)
+            metrics.update({f"{name}_{baseline}": value for name, value in measured.items()})
     return {
         "step": trained.step,
         "n": len(examples),
@@ -372,6 +372,13 @@ def _paired_metrics(task: str, examples: Pair, output: Tensor, images: Tensor) -
         "ssim": restoration.ssim(output, target),
         "ssim_mean_fill": restoration.ssim(mean_fill, target),
     }
+
+
+def _baseline(task: str, examples: Pair, images: Tensor) -> tuple[str, Tensor]:
+    """The output of the method a task must beat: bicubic upsampling (srgan) or mean fill (inpaint)."""
+    if task == "srgan":
+        return "bicubic", pairs.upscale_bicubic(examples.source, tuple(examples.target.shape[-2:]))
+    return "mean_fill", mean_filled(examples, images)
 
 
 def mean_filled(examples: Pair, images: Tensor) -> Tensor:
