@@ -90,6 +90,11 @@ class TrainedGAN:
 
     def latents(self, n: int, seed: int = 0) -> torch.Tensor:
         """n latents from the prior, reproducible by ``seed``."""
+        if self.config.task.name is not None:  # sample, interpolate and serve all start here
+            raise GanforgeError(
+                f"{self.path} is a {self.config.task.name} run: it maps images to images and has no latent space",
+                f"use 'ganforge translate {self.path} --input IMAGES --out OUT'",
+            )
         return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
 
     def generate(self, z: torch.Tensor, batch_size: int = 500) -> torch.Tensor:

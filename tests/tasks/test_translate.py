@@ -74,8 +74,10 @@ def test_a_noise_run_cannot_translate_and_a_task_run_cannot_sample(sr_run, tmp_p
     out = str(tmp_path / "o.npy")
     code, _, err = run_cli(capsys, "translate", str(ring), "--input", str(tmp_path / "x.npy"), "--out", out)
     assert code == 2 and "generates from noise" in err
-    code, _, err = run_cli(capsys, "sample", str(sr_run), "--out", str(tmp_path / "s.png"))
-    assert code == 2 and "ganforge translate" in err
+    for command in (["sample", str(sr_run), "--out", str(tmp_path / "s.png")],
+                    ["interpolate", str(sr_run), "--out", str(tmp_path / "w.gif")]):  # fmt: skip
+        code, _, err = run_cli(capsys, *command)
+        assert code == 2 and "no latent space" in err and "ganforge translate" in err and "Traceback" not in err
 
 
 def test_inpainting_keeps_every_pixel_outside_the_hole(tmp_path):
