@@ -51,7 +51,7 @@ class Task:
     """A task's registry entry: its paper, network name, variant, what data it reads and its CPU defaults."""
 
     paper: str
-    network: str  # model.name of its G and D (config.D_NORMS lists D's normalisations)
+    networks: tuple[str, ...]  # the model.name values it trains, the first by default (D_NORMS has each)
     variant: type[GAN]
     data: str  # which --dataset values it reads, for error messages
     steps: int  # default training length: a recognisable result in minutes on two CPU cores
@@ -60,7 +60,7 @@ class Task:
 TASKS: dict[str, Task] = {
     "pix2pix": Task(
         "Isola, Zhu, Zhou and Efros (2017), Image-to-Image Translation with Conditional Adversarial Networks",
-        "unet",
+        ("unet",),
         Pix2Pix,
         f"paired data: {', '.join(pairs.PAIRED)} or pairs:A_DIR,B_DIR",
         2000,
@@ -68,21 +68,21 @@ TASKS: dict[str, Task] = {
     "cyclegan": Task(
         "Zhu, Park, Isola and Efros (2017), Unpaired Image-to-Image Translation using Cycle-Consistent "
         "Adversarial Networks",
-        "resnet",
+        ("resnet", "unet"),  # CycleGAN's code offers both generators
         CycleGAN,
         f"two domains: {', '.join(pairs.UNPAIRED)} or unpaired:A_DIR,B_DIR",
         2000,
     ),
     "srgan": Task(
         "Ledig et al. (2017), Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial Network",
-        "srresnet",
+        ("srresnet",),
         SRGAN,
         "images: mnist, fashion-mnist, cifar10 or folder:PATH (downscaled by task.scale)",
         1500,
     ),
     "inpaint": Task(
         "Pathak, Krahenbuhl, Donahue, Darrell and Efros (2016), Context Encoders: Feature Learning by Inpainting",
-        "context-encoder",
+        ("context-encoder",),
         ContextEncoder,
         "images: mnist, fashion-mnist, cifar10 or folder:PATH (holes cut by task.mask)",
         2000,
@@ -110,10 +110,11 @@ def resolve_task(cfg: Config) -> dict[str, Any]:
     _choice("task", "--task", task.name, TASKS)
     entry = TASKS[task.name]
     if cfg.model.name == "mlp":  # the built-in default: the task picks its network
-        cfg.model.name = entry.network
-    if cfg.model.name != entry.network:
+        cfg.model.name = entry.networks[0]
+    if cfg.model.name not in entry.networks:
         raise GanforgeError(
-            f"--model {cfg.model.name} is not a network of the {task.name} task, which trains '{entry.network}'",
+            f"--model {cfg.model.name} is not a network of the {task.name} task, which trains "
+            + " or ".join(f"'{name}'" for name in entry.networks),
             f"leave --model out for --task {task.name}",
         )
     _check_task_data(task.name, cfg.data.name, entry)
@@ -211,10 +212,7 @@ def build_networks(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.M
     width, norm = cfg.model.width, cfg.model.d_norm or "batch"
     name = cfg.task.name
     if name == "cyclegan":
-        G = translation.CycleGenerators(
-            translation.ResnetGenerator(channels, width, CYCLE_BLOCKS),
-            translation.ResnetGenerator(channels, width, CYCLE_BLOCKS),
-        )
+        G = translation.CycleGenerators(_cycle_generator(cfg, channels, side), _cycle_generator(cfg, channels, side))
         D = translation.CycleDiscriminators(
             translation.PatchGAN(channels, width, side, norm), translation.PatchGAN(channels, width, side, norm)
         )
@@ -228,6 +226,13 @@ def build_networks(cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.M
         return G, translation.PatchGAN(2 * channels, width, side, norm)
     G = translation.UNet(channels + 1, channels, width, depth)  # inpaint: the image with its hole, and the mask
     return G, translation.PatchGAN(channels, width, side, norm)
+
+
+def _cycle_generator(cfg: Config, channels: int, side: int) -> nn.Module:
+    """CycleGAN's ResNet generator, or with ``--model unet`` a U-Net whose skips keep the input's layout."""
+    if cfg.model.name == "unet":
+        return translation.UNet(channels, channels, cfg.model.width, translation.unet_depth(side), norm="instance")
+    return translation.ResnetGenerator(channels, cfg.model.width, CYCLE_BLOCKS)
 
 
 def make_task_gan(cfg: Config, G: nn.Module, D: nn.Module) -> GAN:

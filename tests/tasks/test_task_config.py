@@ -60,3 +60,10 @@ def test_settings_that_cannot_work_fail_before_any_work(overrides, words):
 def test_generation_runs_are_unchanged_by_the_task_section():
     cfg = task_config()
     assert cfg.task.name is None and cfg.model.name == "mlp" and cfg.preset is None
+
+
+def test_cyclegan_trains_a_resnet_or_a_unet_and_no_other_network():
+    assert task_config(**{"task.name": "cyclegan"}).model.name == "resnet"
+    assert task_config(**{"task.name": "cyclegan", "model.name": "unet"}).model.name == "unet"
+    with pytest.raises(GanforgeError, match="'resnet' or 'unet'"):
+        task_config(**{"task.name": "cyclegan", "model.name": "srresnet"})
