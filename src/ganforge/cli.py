@@ -55,7 +55,7 @@ def cli() -> None:
 @click.option("--preset", help="A paper's settings, under --config and flags (see 'ganforge presets').")
 @click.option("--model", help="Network: mlp (the tutorial MLP, default) or dcgan.")
 @click.option("--loss", help="GAN variant: non-saturating (default), minimax, wgan, wgan-gp, hinge or lsgan.")
-@click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring or grid.")
+@click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring, grid, folder:PATH, or task data.")
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
 @click.option("--image-size", type=int, help="Resize images to this side (e.g. 32 or 64 for dcgan).")
 @click.option("--steps", type=int, help="Generator updates to train for (default 20000).")

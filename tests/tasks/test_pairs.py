@@ -118,3 +118,18 @@ def test_unpaired_folders_may_differ_in_size_and_names(tmp_path, monkeypatch):
     assert data.domain_a.shape[0] == 3 and data.domain_b.shape[0] == 1
     b, pair = data.batch(4, torch.Generator().manual_seed(0))
     assert isinstance(pair, Pair) and pair.source.shape == b.shape == (4, 1, 32, 32)
+
+
+@pytest.mark.parametrize("name", ["edges2fashion", "edges2mnist", "silhouette2fashion", "mnist2thick",
+                                  "mnist2inverted", "tops2shoes"])  # fmt: skip
+def test_every_builtin_task_dataset_loads_offline_and_batches(name):
+    from ganforge.config import Config, apply_overrides, resolve
+    from ganforge.data.pairs import PAIRED
+    from ganforge.tasks import load_task_data
+
+    task = "pix2pix" if name in PAIRED else "cyclegan"
+    cfg = resolve(apply_overrides(Config(), {"task.name": task, "data.name": name, "data.limit": 200}))
+    data = load_task_data(cfg)
+    target, pair = data.batch(6, torch.Generator().manual_seed(0))
+    assert target.shape == pair.source.shape == (6, 1, 28, 28)
+    assert target.min() >= -1 and target.max() <= 1 and not torch.equal(pair.source, target)
