@@ -212,8 +212,8 @@ class MaskedData:
 def downscale(images: Tensor, scale: int) -> Tensor:
     """uint8 images (N, C, H, W) -> (N, C, H/scale, W/scale) uint8, with antialiasing.
 
-    Ledig et al. (2017) made their low-resolution inputs by bicubic downsampling by 4; antialiased area
-    averaging (the same filter as ``resize_images`` uses to shrink) keeps thin strokes from aliasing away.
+    Ledig et al. (2017) made their low-resolution inputs by bicubic downsampling by 4; here the antialiased
+    bilinear filter that ``resize_images`` shrinks with, which keeps thin strokes from aliasing away.
     """
     pixels = F.interpolate(images.float(), scale_factor=1 / scale, mode="bilinear", antialias=True)
     return pixels.round_().clamp_(0, 255).to(torch.uint8)

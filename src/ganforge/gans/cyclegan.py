@@ -64,7 +64,7 @@ class CycleGAN(GAN):
         stats.report("loss/D/real", (loss_D_B_real + loss_D_A_real) / 2)
         stats.report("loss/D/fake", (loss_D_B_fake + loss_D_A_fake) / 2)
         adversarial.report_d(self.form, real_b_logits, fake_b_logits)
-        # each D's objective is halved, as in the paper's training details (section 7.1)
+        # each D's objective is halved, as in the paper's training details
         loss_D = (loss_D_B_real + loss_D_B_fake + loss_D_A_real + loss_D_A_fake) / 2
         stats.report("loss/D", loss_D)
         return loss_D
@@ -78,7 +78,7 @@ class CycleGAN(GAN):
         # ... and each round trip a -> G(a) -> F(G(a)) and b -> F(b) -> G(F(b)) comes back (eq. 2)
         loss_G_cycle = (self.G(fake_b, reverse=True) - a).abs().mean() + (self.G(fake_a) - b).abs().mean()
         loss_G = loss_G_adv + self.cycle_weight * loss_G_cycle
-        if self.identity_weight > 0:  # an image already in the target domain should pass unchanged (eq. 6)
+        if self.identity_weight > 0:  # an image already in the target domain should pass unchanged
             loss_G_identity = (self.G(b) - b).abs().mean() + (self.G(a, reverse=True) - a).abs().mean()
             stats.report("loss/G/identity", loss_G_identity)
             loss_G = loss_G + self.identity_weight * loss_G_identity

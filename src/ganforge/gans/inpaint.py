@@ -1,4 +1,4 @@
-"""Context encoders: inpainting by a GAN (Pathak, Krahenbuhl, Donahue, Darrell and Efros 2016), eq. 3-5:
+"""Context encoders: inpainting by a GAN (Pathak, Krahenbuhl, Donahue, Darrell and Efros 2016), section 3.2:
 
     L = lambda_rec L_rec + lambda_adv L_adv,    L_rec = ||M * (x - G((1 - M) * x))||_2^2,
     lambda_rec = 0.999, lambda_adv = 0.001
@@ -61,7 +61,7 @@ class ContextEncoder(GAN):
 
     def g_loss(self, z: torch.Tensor, labels: Pair) -> torch.Tensor:
         fake = self.generate(z, labels)
-        # (2) G reconstructs the hole (eq. 3, a mean over the hole's pixels) and fools D (eq. 4)
+        # (2) G reconstructs the hole (L_rec, as a mean over the hole's pixels) and fools D (L_adv)
         hole = labels.mask.expand_as(fake)
         loss_G_rec = ((fake - labels.target) * hole).pow(2).sum() / hole.sum().clamp_min(1)
         loss_G_adv = adversarial.g_term(self.form, self.discriminate(fake, labels))

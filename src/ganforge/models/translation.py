@@ -143,7 +143,7 @@ class ResidualBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """CycleGAN's generator (Zhu et al. 2017, appendix 7.2, after Johnson et al. 2016): c7s1-w, two stride-2
+    """CycleGAN's generator (Zhu et al. 2017, appendix, after Johnson et al. 2016): c7s1-w, two stride-2
     convolutions, residual blocks, two fractionally strided convolutions, c7s1-C with tanh; instance norm."""
 
     def __init__(self, channels: int, width: int, blocks: int, norm: str = "instance") -> None:
