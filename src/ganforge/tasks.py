@@ -131,10 +131,10 @@ def resolve_task(cfg: Config) -> dict[str, Any]:
             f"train.health_every={train.health_every}: the health signals measure generation from noise",
             "leave train.health_every unset for task runs; 'ganforge eval RUN' measures the task",
         )
-    if train.eval_every is not None:
+    if train.eval_metrics is not None:
         raise GanforgeError(
-            f"--eval-every {train.eval_every}: measuring during training is for generation from noise",
-            "measure a task run with 'ganforge eval RUN' (PSNR, SSIM, L1, cycle error, domain accuracy)",
+            f"train.eval_metrics={train.eval_metrics}: a task run measures its own metrics (docs/applications.md)",
+            "leave train.eval_metrics unset; --eval-every N alone measures the task every N steps",
         )
     adam = {"lr": 2e-4, "betas": [0.5, 0.999]}  # all four papers train with Adam near these values
     every = max(1, entry.steps // 20)
@@ -318,7 +318,8 @@ def evaluate_task(trained: Any, n: int, split: str, batch_size: int) -> dict[str
     output = apply_generator(trained.gan, examples, batch_size)
     if cfg.task.name == "cyclegan":
         train_data = data if split == "train" else load_task_data(_with_split(cfg, "train"), "cpu")
-        metrics = _cycle_metrics(trained.gan, train_data, examples, output, batch_size, cfg.train.seed)
+        classifier = _domain_classifier(train_data, cfg.train.seed)
+        metrics = _cycle_metrics(trained.gan, classifier, examples, output, batch_size)
     else:
         metrics = _paired_metrics(cfg.task.name, examples, output, data.real())
     base = _base_dataset(cfg)
@@ -392,19 +393,23 @@ def mean_filled(examples: Pair, images: Tensor) -> Tensor:
     return examples.mask * mean + (1 - examples.mask) * examples.target
 
 
-def _cycle_metrics(
-    gan: GAN, train_data: UnpairedData, examples: Pair, output: Tensor, batch_size: int, seed: int
-) -> dict[str, float]:
-    """Cycle error both ways, and how often a domain classifier (trained on real training images of A and B)
-    puts translations in the other domain: G(a) in B, F(b) in A."""
+def _domain_classifier(train_data: UnpairedData, seed: int) -> nn.Module:
+    """A classifier of A versus B, trained on real training images of both (``metrics/domains.py``)."""
+    from ganforge.metrics import domains
+
+    train = train_data.examples(domains.TRAIN_IMAGES)
+    return domains.train_domain_classifier(train.source, train.target, seed=seed)
+
+
+def _cycle_metrics(gan: GAN, classifier: Any, examples: Pair, output: Tensor, batch_size: int) -> dict[str, float]:
+    """Cycle error both ways, and how often the domain classifier puts translations in the other domain:
+    G(a) in B, F(b) in A."""
     from ganforge.metrics import domains, restoration
 
     a, b = examples.source, examples.target
     fake_a = apply_generator(gan, Pair(b, b), batch_size, reverse=True)
     back_a = apply_generator(gan, Pair(output, output), batch_size, reverse=True)  # F(G(a))
     back_b = apply_generator(gan, Pair(fake_a, fake_a), batch_size)  # G(F(b))
-    train = train_data.examples(domains.TRAIN_IMAGES)
-    classifier = domains.train_domain_classifier(train.source, train.target, seed=seed)
     in_b = domains.fraction_in_b
     return {
         "cycle_error": (restoration.l1(back_a, a) + restoration.l1(back_b, b)) / 2,
@@ -412,6 +417,31 @@ def _cycle_metrics(
         "domain_accuracy_ba": 1 - in_b(classifier, fake_a),
         "domain_accuracy_real": (1 - in_b(classifier, a) + in_b(classifier, b)) / 2,
     }
+
+
+class TaskEvaluator:
+    """The task's pixel metrics during training (``--eval-every``): the same held-out test examples at every
+    measurement, and for cyclegan a domain classifier trained once. FID and class agreement are left to
+    ``ganforge eval``."""
+
+    def __init__(self, cfg: Config, gan: GAN) -> None:
+        self.cfg, self.gan = cfg, gan
+        data = load_task_data(_with_split(cfg, "test"), "cpu")
+        self.examples = data.examples(cfg.train.eval_samples)
+        self.images = data.real()
+        self.classifier = None
+        if cfg.task.name == "cyclegan":
+            train_data = load_task_data(_with_split(cfg, "train"), "cpu")
+            self.classifier = _domain_classifier(train_data, cfg.train.seed)
+
+    def __call__(self, generate: Any = None) -> dict[str, float]:
+        """Measure G now; ``generate`` (the loop's sampler from noise) is not used by tasks."""
+        output = apply_generator(self.gan, self.examples)
+        if self.classifier is not None:
+            values = _cycle_metrics(self.gan, self.classifier, self.examples, output, 500)
+        else:
+            values = _paired_metrics(self.cfg.task.name, self.examples, output, self.images)
+        return {f"eval/{name}": value for name, value in values.items()}
 
 
 def _base_dataset(cfg: Config) -> str:

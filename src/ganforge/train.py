@@ -192,6 +192,10 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
 def _training_evaluator(s: Session) -> Any:
     if s.cfg.train.eval_every is None:
         return None
+    if s.cfg.task.name is not None:  # image-to-image tasks: PSNR, L1, cycle error ... on held-out pairs
+        from ganforge.tasks import TaskEvaluator
+
+        return TaskEvaluator(s.cfg, s.gan)
     from ganforge.evaluate import TrainingEvaluator  # metrics and extractors load only when asked for
 
     latents = s.gan.sample_latent(s.cfg.train.eval_samples, torch.Generator(s.device).manual_seed(s.cfg.train.seed + 4))

@@ -48,7 +48,7 @@ def test_a_task_run_config_round_trips_through_yaml():
         ({"task.name": "pix2pix", "task.l1_weight": -1}, "task.l1_weight"),
         ({"task.name": "pix2pix", "train.loss": "wgan-gp"}, "--loss"),
         ({"task.name": "pix2pix", "model.name": "dcgan"}, "leave --model out"),
-        ({"task.name": "srgan", "train.eval_every": 100}, "ganforge eval RUN"),
+        ({"task.name": "srgan", "train.eval_every": 100, "train.eval_metrics": "fid"}, "train.eval_metrics"),
         ({"task.name": "srgan", "train.health_every": 100}, "train.health_every"),
     ],
 )

@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 import ganforge
+import ganforge.run
 from ganforge.cli import main
 from ganforge.config import Config, apply_overrides
 from ganforge.translate import translate
@@ -100,3 +101,12 @@ def test_python_translate_takes_and_returns_tensors(sr_run):
     assert high.shape == (3, 1, 28, 28) and torch.allclose(high, torch.zeros_like(high), atol=0.5)
     with pytest.raises(ganforge.GanforgeError, match="reads 1 x 7 x 7"):
         trained.translate(torch.zeros(3, 7, 7))
+
+
+def test_eval_every_measures_a_task_run_on_held_out_pairs_while_it_trains(tmp_path):
+    overrides = {**TINY, "task.name": "srgan", "data.name": "mnist", "train.steps": 4, "train.eval_every": 2,
+                 "train.eval_samples": 50, "out": str(tmp_path / "sr")}  # fmt: skip
+    run = ganforge.train(apply_overrides(Config(), overrides))
+    records = [record for record in ganforge.run.RunDir.open(run).read_metrics() if "eval/psnr" in record]
+    assert [record["step"] for record in records] == [2, 4]
+    assert all(record["eval/psnr"] > 5 and "eval/psnr_bicubic" in record for record in records)
