@@ -56,7 +56,6 @@ def test_cyclegan_closes_the_cycle_and_crosses_domains_both_ways(tmp_path):
     run = train(tmp_path, **{"task.name": "cyclegan", "model.width": 8, "train.steps": 100, "train.log_every": 10})
     first = ganforge.run.RunDir.open(run).read_metrics()[0]  # steps 1-10: the untrained round trip
     metrics = evaluate_run(run, n=HELD_OUT)["metrics"]
-    print(first["loss/G/cycle"], metrics)
     assert metrics["domain_accuracy_real"] > 0.9, metrics  # the domain classifier itself can be trusted
     assert metrics["cycle_error"] < 0.25 * first["loss/G/cycle"] / 2, (first, metrics)  # the loss sums both ways
     assert metrics["domain_accuracy_ab"] > 0.6 and metrics["domain_accuracy_ba"] > 0.6, metrics  # chance: 0.5
