@@ -1,7 +1,7 @@
 """ganforge: generative adversarial networks, from Goodfellow et al. (2014) onwards."""
 
 from ganforge.api import TrainedGAN, load, resume, sample, train
-from ganforge.config import Config, DataConfig, ModelConfig, OptimConfig, TrainConfig
+from ganforge.config import Config, DataConfig, ModelConfig, OptimConfig, TaskConfig, TrainConfig
 from ganforge.errors import GanforgeError
 
 __version__ = "0.1.0"
@@ -12,6 +12,7 @@ __all__ = [
     "GanforgeError",
     "ModelConfig",
     "OptimConfig",
+    "TaskConfig",
     "TrainConfig",
     "TrainedGAN",
     "load",

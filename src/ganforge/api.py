@@ -91,6 +91,11 @@ class TrainedGAN:
 
     def latents(self, n: int, seed: int = 0) -> torch.Tensor:
         """n latents from the prior, reproducible by ``seed``."""
+        if self.config.task.name is not None:  # sample, interpolate and serve all start here
+            raise GanforgeError(
+                f"{self.path} is a {self.config.task.name} run: it maps images to images and has no latent space",
+                f"use 'ganforge translate {self.path} --input IMAGES --out OUT'",
+            )
         return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
 
     @property
@@ -136,6 +141,13 @@ class TrainedGAN:
             raise GanforgeError(f"labels must be classes from 0 to {self.num_classes - 1}",
                                 f"this run has {self.num_classes} classes")  # fmt: skip
         return labels.long()
+
+    def translate(self, images: torch.Tensor, reverse: bool = False, seed: int = 0) -> torch.Tensor:
+        """An image-to-image run's G applied to ``images`` (N, C, H, W) in [-1, 1], on the CPU
+        (docs/applications.md); ``reverse`` translates B -> A (cyclegan), ``seed`` draws inpainting boxes."""
+        from ganforge.translate import translate_tensor
+
+        return translate_tensor(self, images, reverse, seed)[0]
 
 
 def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.PathLike | None = None) -> TrainedGAN:

@@ -82,7 +82,12 @@ def rebuild_gan(
 ) -> GAN:
     """A trained GAN from its config and checkpoint, in eval mode, without loading the dataset."""
     with torch.random.fork_rng(devices=[]):
-        G, D = build_models(cfg.model, tuple(meta["data_shape"]), int(meta.get("num_classes") or 0))
+        if cfg.task.name is not None:  # image-to-image tasks build their own networks
+            from ganforge.tasks import build_networks
+
+            G, D = build_networks(cfg, tuple(meta["data_shape"]))
+        else:
+            G, D = build_models(cfg.model, tuple(meta["data_shape"]), int(meta.get("num_classes") or 0))
     load_weights(G, tensors, "G", source)
     load_weights(D, tensors, "D", source)
     return make_gan(cfg, G.to(device).eval(), D.to(device).eval(), int(meta.get("num_classes") or 0))

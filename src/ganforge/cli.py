@@ -41,6 +41,7 @@ TRAIN_FLAGS: dict[str, str] = {
     "eval_every": "train.eval_every",
     "on_alarm": "train.on_alarm",
     "condition": "model.condition",
+    "task": "task.name",
 }
 
 
@@ -55,7 +56,7 @@ def cli() -> None:
 @click.option("--preset", help="A paper's settings, under --config and flags (see 'ganforge presets').")
 @click.option("--model", help="Network: mlp (the tutorial MLP, default) or dcgan.")
 @click.option("--loss", help="GAN variant: non-saturating (default), minimax, wgan, wgan-gp, hinge or lsgan.")
-@click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring or grid.")
+@click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring, grid, folder:PATH, or task data.")
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
 @click.option("--image-size", type=int, help="Resize images to this side (e.g. 32 or 64 for dcgan).")
 @click.option("--steps", type=int, help="Generator updates to train for (default 20000).")
@@ -77,6 +78,7 @@ def cli() -> None:
 @click.option("--eval-every", type=int, help="Measure the generator every N steps (see --set train.eval_metrics).")
 @click.option("--on-alarm", help="warn (default) or stop: what a training-health alarm does.")
 @click.option("--condition", help="Class labels: none (default), concat (cGAN), projection or acgan.")
+@click.option("--task", help="An image-to-image task: pix2pix, cyclegan, srgan or inpaint (docs/applications.md).")
 @click.option(
     "--set",
     "settings",
@@ -208,6 +210,26 @@ def interpolate(
     frames = trained.generate(path.flatten(0, 1), labels=labels).view(path.shape[0], walks, *trained.data_shape)
     save_interpolation(frames, target)
     click.echo(f"{walks} {mode} walks of {path.shape[0]} frames from step {trained.step} -> {target}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--input", "source", required=True, help="Images: a .npy (N x C x H x W), an image file or a folder.")
+@click.option("--out", required=True, help="A .npy (float32 in [-1, 1]), a .png grid of input | output, or a folder.")
+@click.option("--reverse", is_flag=True, help="cyclegan runs: translate B -> A instead of A -> B.")
+@click.option("--seed", type=int, default=0, show_default=True, help="inpaint runs with random boxes: the holes' seed.")
+@click.option("--batch-size", type=int, default=500, show_default=True, help="Images translated at once.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+def translate(
+    run: str, source: str, out: str, reverse: bool, seed: int, batch_size: int, device: str, overwrite: bool
+) -> None:
+    """Apply the generator of an image-to-image RUN (pix2pix, cyclegan, srgan, inpaint) to new images."""
+    from ganforge.translate import translate as translate_images
+
+    _positive("--batch-size", batch_size)
+    done = translate_images(run, source, out, reverse, seed, device, batch_size, overwrite)
+    click.echo(f"{done.count} images translated by step {done.step} -> {done.out}")
 
 
 @cli.command(name="eval")

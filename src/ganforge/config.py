@@ -22,6 +22,9 @@ ON_DIVERGENCE = ("stop", "rollback")
 ON_ALARM = ("warn", "stop")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 D_NORMS = {"mlp": ("none", "spectral"), "dcgan": ("batch", "spectral", "none")}  # per model; the first is its default
+TASK_D_NORMS = ("batch", "instance", "spectral", "none")  # the image-to-image tasks' PatchGAN D (ganforge.tasks)
+D_NORMS.update({"unet": TASK_D_NORMS, "srresnet": TASK_D_NORMS, "context-encoder": TASK_D_NORMS})
+D_NORMS["resnet"] = ("instance", "batch", "spectral", "none")  # CycleGAN normalises per image (Zhu et al. 2017)
 LOSS_DEFAULTS = {"wgan": {"weight_clip": 0.01}, "wgan-gp": {"gp_lambda": 10.0}}  # the papers' c and lambda
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
@@ -101,6 +104,25 @@ class TrainConfig:
 
 
 @dataclass
+class TaskConfig:
+    """An image-to-image task (docs/applications.md): G maps a source image to a target, no latent z.
+
+    None (the default) is generation from noise. The weights are the papers' (see ``ganforge.presets``).
+    """
+
+    name: str | None = None  # pix2pix | cyclegan | srgan | inpaint
+    scale: int = 4  # srgan: the upsampling factor, 2 or 4 (Ledig et al. 2017 used 4)
+    mask: str = "center"  # inpaint: center (one square) | boxes (three random squares per image)
+    hole: float = 0.5  # inpaint: the centre square's side as a fraction of the image's; each box is half that
+    l1_weight: float = 100.0  # pix2pix: lambda of the L1 term (Isola et al. 2017, eq. 4)
+    cycle_weight: float = 10.0  # cyclegan: lambda of the cycle-consistency term (Zhu et al. 2017, eq. 3)
+    identity_weight: float = 5.0  # cyclegan: weight of the identity term, 0.5 lambda (Zhu et al. 2017, 5.2)
+    adversarial_weight: float = 0.001  # srgan and inpaint: weight of the adversarial term (both papers: 1e-3)
+    rec_weight: float = 0.999  # inpaint: weight of the reconstruction term (Pathak et al. 2016)
+    feature_weight: float = 0.0  # srgan: weight of the domain classifier's feature loss (mnist, fashion-mnist)
+
+
+@dataclass
 class Config:
     """A complete, validated description of one training run."""
 
@@ -108,6 +130,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
     out: str | None = None  # the run folder; None picks runs/<dataset>-<model>[-N]
     preset: str | None = None  # a paper's settings (ganforge.presets) under every key not set explicitly
 
@@ -176,7 +199,7 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-SECTIONS = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "train": TrainConfig}
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "optim": OptimConfig, "train": TrainConfig, "task": TaskConfig}
 
 
 def known_keys() -> list[str]:
@@ -271,27 +294,37 @@ def resolve(cfg: Config) -> Config:
     from ganforge.models import MODELS
 
     cfg = _copy(cfg)
+    if cfg.task.name is not None and cfg.preset is None:  # --task NAME brings its preset (ganforge.tasks)
+        from ganforge.tasks import task_preset
+
+        cfg.preset = task_preset(cfg.task.name)
     if cfg.preset is not None:  # defaults < preset < config file < flags: see presets.apply
         from ganforge.presets import apply as apply_preset
 
         cfg = apply_preset(cfg, cfg.preset)
-    if not cfg.data.name.startswith("folder:"):  # folder:PATH is checked when it loads
-        _choice("dataset", "--dataset", cfg.data.name, DATASETS)
+    if cfg.task.name is not None:  # image-to-image tasks bring their own data, networks and defaults
+        from ganforge.tasks import resolve_task
+
+        model_defaults = resolve_task(cfg)
+    else:
+        if not cfg.data.name.startswith("folder:"):  # folder:PATH is checked when it loads
+            _choice("dataset", "--dataset", cfg.data.name, DATASETS)
+        _choice("model", "--model", cfg.model.name, MODELS)
+        model_defaults = MODEL_DEFAULTS[cfg.model.name]
     _choice("split", "data.split", cfg.data.split, SPLITS)
-    _choice("model", "--model", cfg.model.name, MODELS)
     _choice("loss", "--loss", cfg.train.loss, GANS)
     _choice("prior", "--prior", cfg.model.prior, PRIORS)
     _choice("optimizer", "--optimizer", cfg.optim.name, OPTIMIZERS)
     _choice("divergence policy", "--on-divergence", cfg.train.on_divergence, ON_DIVERGENCE)
     _choice("alarm policy", "--on-alarm", cfg.train.on_alarm, ON_ALARM)
     _device(cfg.train.device)
-    for name, value in MODEL_DEFAULTS[cfg.model.name]["train"].items():
+    for name, value in model_defaults["train"].items():
         if getattr(cfg.train, name) is None:
             setattr(cfg.train, name, value)
     _check_sizes(cfg)
     _check_game(cfg)
     _check_conditioning(cfg)
-    _resolve_optimizer(cfg.optim, MODEL_DEFAULTS[cfg.model.name][cfg.optim.name])
+    _resolve_optimizer(cfg.optim, model_defaults[cfg.optim.name])
     return cfg
 
 
@@ -363,6 +396,13 @@ def _check_conditioning(cfg: Config) -> None:
     from ganforge.data import DATASETS
     from ganforge.gans.cgan import check_conditioning
 
+    if cfg.task.name is not None:  # a task's G is conditioned on an image, not on a class or codes
+        if cfg.model.condition != "none" or cfg.model.info_categorical or cfg.model.info_continuous:
+            raise GanforgeError(
+                f"model.condition and InfoGAN codes do not apply to the {cfg.task.name} task",
+                "leave model.condition at none and model.info_categorical / info_continuous at 0 for tasks",
+            )
+        return
     dataset = cfg.data.name
     kind = "image" if dataset.startswith("folder:") else DATASETS[dataset].kind
     check_conditioning(cfg, kind)

@@ -152,6 +152,8 @@ def evaluate_run(
     started = time.perf_counter()
     trained = load(run, device=device)
     cfg = trained.config
+    if cfg.task.name is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks)
+        return _evaluate_task_run(run, trained, metrics, n, extractor, split, batch_size, started)
     kind = "points" if len(trained.data_shape) == 1 else "image"
     names = parse_metrics(metrics, kind, cfg.data.name)
     net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
@@ -169,6 +171,24 @@ def evaluate_run(
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 2),
     }
+    write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def _evaluate_task_run(
+    run: str | Path, trained: Any, metrics: Any, n: int, extractor: str | None, split: str, batch_size: int,
+    started: float,
+) -> dict[str, Any]:  # fmt: skip
+    from ganforge.tasks import evaluate_task
+
+    if metrics is not None or extractor is not None:
+        raise GanforgeError(
+            f"{run} is a {trained.config.task.name} run, measured by its task's own metrics",
+            "drop --metrics and --extractor (see docs/applications.md for what is reported)",
+        )
+    result = evaluate_task(trained, n, split, batch_size)
+    result["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    result["seconds"] = round(time.perf_counter() - started, 2)
     write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
     return result
 

@@ -176,6 +176,113 @@ PRESETS: dict[str, Preset] = {
             "optim.betas": [0.5, 0.999],
         },
     ),
+    # -- image-to-image tasks (ganforge.tasks, docs/applications.md): steps, batch size and widths are scaled
+    # down so each trains in minutes on a CPU; the losses' weights and the optimisers are the papers'.
+    "pix2pix": Preset(
+        "Isola, Zhu, Zhou and Efros (2017), Image-to-Image Translation with Conditional Adversarial Networks",
+        "paired translation: U-Net G, conditional PatchGAN D, adversarial + 100 L1; Adam 2e-4, beta1 = 0.5 "
+        "(batch 32 here; the paper used 1 to 10)",
+        {
+            "task.name": "pix2pix",
+            "model.name": "unet",
+            "model.width": 32,
+            "model.d_norm": "batch",
+            "data.name": "edges2fashion",
+            "train.loss": "non-saturating",
+            "task.l1_weight": 100.0,
+            "train.batch_size": 32,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "cyclegan": Preset(
+        "Zhu, Park, Isola and Efros (2017), Unpaired Image-to-Image Translation using Cycle-Consistent "
+        "Adversarial Networks",
+        "unpaired translation: two ResNet generators, two PatchGAN Ds, least squares, cycle 10 + identity 5; "
+        "Adam 2e-4, beta1 = 0.5 (batch 32 here; the paper used 1)",
+        {
+            "task.name": "cyclegan",
+            "model.name": "resnet",
+            "model.width": 16,
+            "model.d_norm": "instance",
+            "data.name": "mnist2thick",
+            "train.loss": "lsgan",
+            "task.cycle_weight": 10.0,
+            "task.identity_weight": 5.0,
+            "train.batch_size": 32,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "discogan": Preset(
+        "Kim, Cha, Kim, Lee and Kim (2017), Learning to Discover Cross-Domain Relations with Generative "
+        "Adversarial Networks",
+        "the cyclegan task as DiscoGAN plays it: cross-entropy GAN losses, reconstruction weight 1, no identity "
+        "term, batch norm; Adam 2e-4, beta1 = 0.5 (L1 reconstruction here where the paper used L2)",
+        {
+            "task.name": "cyclegan",
+            "model.name": "resnet",
+            "model.width": 16,
+            "model.d_norm": "batch",
+            "data.name": "mnist2thick",
+            "train.loss": "non-saturating",
+            "task.cycle_weight": 1.0,
+            "task.identity_weight": 0.0,
+            "train.batch_size": 32,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "srgan": Preset(
+        "Ledig, Theis, Huszar, Caballero, Cunningham, Acosta, Aitken, Tejani, Totz, Wang and Shi (2017), "
+        "Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial Network",
+        "x4 super-resolution: SRResNet G, content loss (pixel MSE + domain-classifier features) + 1e-3 "
+        "adversarial; Adam 1e-4, beta1 = 0.9 (4 residual blocks here; the paper used 16)",
+        {
+            "task.name": "srgan",
+            "model.name": "srresnet",
+            "model.width": 32,
+            "model.d_norm": "batch",
+            "data.name": "fashion-mnist",
+            "train.loss": "non-saturating",
+            "task.scale": 4,
+            "task.adversarial_weight": 0.001,
+            "task.feature_weight": 0.01,
+            "train.batch_size": 32,
+            "optim.name": "adam",
+            "optim.lr_g": 1e-4,
+            "optim.lr_d": 1e-4,
+            "optim.betas": [0.9, 0.999],
+        },
+    ),
+    "inpaint": Preset(
+        "Pathak, Krahenbuhl, Donahue, Darrell and Efros (2016), Context Encoders: Feature Learning by Inpainting",
+        "inpainting a centre hole half the image's side: encoder-decoder G (with U-Net skips here), 0.999 "
+        "reconstruction + 0.001 adversarial; Adam 2e-4, beta1 = 0.5",
+        {
+            "task.name": "inpaint",
+            "model.name": "context-encoder",
+            "model.width": 32,
+            "model.d_norm": "batch",
+            "data.name": "fashion-mnist",
+            "train.loss": "non-saturating",
+            "task.mask": "center",
+            "task.hole": 0.5,
+            "task.rec_weight": 0.999,
+            "task.adversarial_weight": 0.001,
+            "train.batch_size": 64,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
 }
 
 

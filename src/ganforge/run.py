@@ -238,6 +238,10 @@ def default_run_path(cfg: Config, root: str | os.PathLike = "runs") -> Path:
     dataset = cfg.data.name
     if dataset.startswith("folder:"):
         dataset = "folder-" + (Path(dataset[len("folder:") :]).expanduser().resolve().name or "root")
+    elif dataset.startswith(("pairs:", "unpaired:")):  # two folders: pairs-A2B, named by their last parts
+        kind, _, folders = dataset.partition(":")
+        names = [Path(part.strip()).expanduser().resolve().name or "root" for part in folders.split(",")]
+        dataset = f"{kind}-{'2'.join(names)}"
     base = Path(root) / f"{dataset}-{cfg.model.name}-{cfg.train.loss}"
     path, n = base, 1
     while path.exists():

@@ -40,6 +40,8 @@ from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
 from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
+from ganforge.tasks import build_networks as build_task_networks
+from ganforge.tasks import load_task_data, save_task_frame
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_losses
@@ -84,7 +86,7 @@ def build_session(cfg: Config) -> Session:
     """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved)."""
     device = pick_device(cfg.train.device)
     set_deterministic(cfg.train.deterministic, device)
-    data = load_dataset(cfg.data, device)
+    data = load_task_data(cfg, device) if cfg.task.name else load_dataset(cfg.data, device)
     check_num_classes(cfg, data.num_classes)  # a folder of images may hold a single class
     if data.kind == "image" and len(data) < cfg.train.batch_size:
         log.warning(
@@ -94,7 +96,10 @@ def build_session(cfg: Config) -> Session:
         )  # fmt: skip
     with torch.random.fork_rng(devices=[]):  # seeded weights, without touching the caller's global RNG
         torch.manual_seed(cfg.train.seed)
-        G, D = build_models(cfg.model, data.shape, data.num_classes)
+        if cfg.task.name:
+            G, D = build_task_networks(cfg, data.shape)
+        else:
+            G, D = build_models(cfg.model, data.shape, data.num_classes)
     gan = make_gan(cfg, G.to(device), D.to(device), data.num_classes)
     seed = cfg.train.seed
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
@@ -204,6 +209,10 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
 def _training_evaluator(s: Session) -> Any:
     if s.cfg.train.eval_every is None:
         return None
+    if s.cfg.task.name is not None:  # image-to-image tasks: PSNR, L1, cycle error ... on held-out pairs
+        from ganforge.tasks import TaskEvaluator
+
+        return TaskEvaluator(s.cfg, s.gan)
     from ganforge.evaluate import TrainingEvaluator  # metrics and extractors load only when asked for
 
     latents = s.gan.sample_latent(s.cfg.train.eval_samples, torch.Generator(s.device).manual_seed(s.cfg.train.seed + 4))
@@ -358,7 +367,10 @@ def save_samples_frame(
     s: Session, path: Any, title: str | None = None, z: torch.Tensor | None = None, labels: torch.Tensor | None = None
 ) -> None:
     """A progress picture: an image grid (one row per class for a conditional run), or for 2-D data a
-    scatter over the real mixture."""
+    scatter over the real mixture; for image-to-image tasks, rows of input | output | target."""
+    if s.cfg.task.name is not None:
+        save_task_frame(s.cfg, s.gan, s.data, path)
+        return
     if z is None:
         z, labels = s.fixed_z, s.fixed_labels
     samples = render(s.gan, z, labels)

@@ -29,6 +29,10 @@ GANS: dict[str, type[GAN]] = {
 def make_gan(cfg: Config, G: nn.Module, D: nn.Module, num_classes: int = 0) -> GAN:
     """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``;
     class conditioning over ``num_classes`` classes and InfoGAN codes as ``cfg.model`` asks (gans/cgan.py)."""
+    if cfg.task.name is not None:  # an image-to-image task: its own variant, train.loss is its adversarial form
+        from ganforge.tasks import make_task_gan
+
+        return make_task_gan(cfg, G, D)
     from ganforge.gans.cgan import configure
 
     return configure(GANS[cfg.train.loss].from_config(cfg, G, D), cfg, num_classes)

@@ -1,0 +1,165 @@
+"""``ganforge translate RUN --input PATH --out PATH``: apply a trained task's G to new images.
+
+Inputs are a ``.npy`` array (float in [-1, 1], N x C x H x W, as ``ganforge sample`` writes; or uint8
+in [0, 255]), one image file, or a folder of image files. Outputs are a ``.npy`` array (float32 in
+[-1, 1]), a ``.png`` grid of input | output pairs, or a folder of PNGs named after the inputs.
+Images must already have the size and channels G reads: a clear error says which, never a silent resize.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ganforge.atomic import atomic_path
+from ganforge.data.folder import EXTENSIONS, GREY_MODES
+from ganforge.data.pairs import Pair, make_masks, with_hole
+from ganforge.errors import GanforgeError
+from ganforge.tasks import apply_generator, source_shape, visible_input
+
+if TYPE_CHECKING:
+    from ganforge.api import TrainedGAN
+
+SUFFIXES = (".npy", ".png")
+
+
+@dataclass
+class Translation:
+    """What ``translate`` did: how many images, from which step, written where."""
+
+    count: int
+    step: int
+    out: Path
+
+
+def translate(
+    run: str | os.PathLike,
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    reverse: bool = False,
+    seed: int = 0,
+    device: str = "auto",
+    batch_size: int = 500,
+    overwrite: bool = False,
+) -> Translation:
+    """Translate the images at ``source`` with RUN's generator (B -> A with ``reverse``, cyclegan only);
+    for inpainting, holes are cut by the run's mask rule (random boxes drawn from ``seed``)."""
+    from ganforge.api import load
+
+    target = _output(Path(out), overwrite)
+    trained = load(run, device=device)
+    images, names = read_images(Path(source))
+    outputs, inputs = translate_tensor(trained, images, reverse, seed, batch_size, where=str(source))
+    _write(target, outputs, inputs, names)
+    return Translation(len(outputs), trained.step, target)
+
+
+def translate_tensor(
+    trained: TrainedGAN, images: torch.Tensor, reverse: bool = False, seed: int = 0, batch_size: int = 500,
+    where: str = "the input",
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """(outputs, inputs as pictured) for ``images`` (N, C, H, W) in [-1, 1]; both on the CPU."""
+    cfg, run = trained.config, trained.path
+    task = cfg.task.name
+    if task is None:
+        raise GanforgeError(
+            f"{run} generates from noise ({cfg.model.name}/{cfg.train.loss}); it has no input to translate",
+            f"draw samples with 'ganforge sample {run} --out FILE'",
+        )
+    if reverse and task != "cyclegan":
+        raise GanforgeError(f"--reverse translates B -> A, which only cyclegan runs learn ({run} is {task})", "drop it")
+    expected = tuple(trained.data_shape) if task == "inpaint" else source_shape(cfg, tuple(trained.data_shape))
+    if images.dim() != 4 or tuple(images.shape[1:]) != expected:
+        raise GanforgeError(
+            f"{where} holds images of {_shape(images.shape[1:])}, but {run} ({task}) reads {_shape(expected)}",
+            "resize or convert them first (e.g. with PIL), or translate with a run trained at that size",
+        )
+    images = images.detach().float().cpu()
+    if task == "inpaint":  # the run's hole rule; random boxes come from ``seed``
+        generator = torch.Generator().manual_seed(seed)
+        pair = with_hole(images, make_masks(len(images), images.shape[-2:], cfg.task.mask, cfg.task.hole, generator))
+    else:
+        pair = Pair(images, images)
+    outputs = apply_generator(trained.gan, pair, batch_size, reverse=reverse)
+    return outputs, visible_input(task, pair.source, tuple(outputs.shape[-2:]))
+
+
+def read_images(path: Path) -> tuple[torch.Tensor, list[str]]:
+    """(N, C, H, W) float32 in [-1, 1] from a .npy file, an image file or a folder of them, with names."""
+    if not path.exists():
+        raise GanforgeError(f"--input {path} does not exist", "give a .npy file, an image or a folder of images")
+    if path.suffix.lower() == ".npy":
+        return _read_npy(path)
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS)
+    if not files:
+        raise GanforgeError(f"--input {path} holds no images", f"use {', '.join(sorted(EXTENSIONS))} files or a .npy")
+    arrays = [_read_picture(file) for file in files]
+    shapes = {array.shape for array in arrays}
+    if len(shapes) > 1:
+        raise GanforgeError(
+            f"the images in {path} differ in size or channels ({len(shapes)} kinds)", "make them one size"
+        )
+    pixels = torch.from_numpy(np.stack(arrays)).float().div(127.5).sub(1)  # (N, H, W, C) in [-1, 1]
+    return pixels.permute(0, 3, 1, 2).contiguous(), [file.stem for file in files]
+
+
+def _read_npy(path: Path) -> tuple[torch.Tensor, list[str]]:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise GanforgeError(f"{path} is not a readable .npy file ({error})", "save it with numpy.save") from None
+    if array.ndim != 4:
+        raise GanforgeError(f"{path} holds an array of shape {array.shape}", "give images shaped N x C x H x W")
+    if array.dtype == np.uint8:
+        images = torch.from_numpy(array).float().div(127.5).sub(1)
+    elif np.issubdtype(array.dtype, np.floating):
+        images = torch.from_numpy(array.astype(np.float32))
+    else:
+        raise GanforgeError(f"{path} holds {array.dtype} values", "give float32 in [-1, 1] or uint8 in [0, 255]")
+    return images, [f"{index:05d}" for index in range(len(images))]
+
+
+def _read_picture(file: Path) -> np.ndarray:
+    try:
+        with Image.open(file) as picture:
+            picture.load()
+            grey = picture.mode in GREY_MODES
+            array = np.asarray(picture.convert("L" if grey else "RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise GanforgeError(f"cannot read image {file} ({error})", "remove it or convert it to PNG") from None
+    return array[:, :, None] if grey else array  # (H, W, C)
+
+
+def _output(target: Path, overwrite: bool) -> Path:
+    if target.suffix and target.suffix.lower() not in SUFFIXES:
+        raise GanforgeError(f"--out {target} has an unsupported suffix", "use .npy, .png (a grid) or a folder name")
+    if target.exists() and not overwrite:
+        raise GanforgeError(f"--out {target} already exists", "choose another name or pass --overwrite")
+    return target
+
+
+def _write(target: Path, outputs: torch.Tensor, inputs: torch.Tensor, names: list[str]) -> None:
+    from ganforge.viz.grid import save_image_grid
+
+    if target.suffix.lower() == ".npy":
+        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, outputs.numpy().astype(np.float32))
+    elif target.suffix.lower() == ".png":  # input | output pairs, four pairs to a row
+        save_image_grid(torch.stack([inputs.cpu(), outputs], 1).flatten(0, 1), target, nrow=8)
+    else:
+        target.mkdir(parents=True, exist_ok=True)
+        pixels = ((outputs.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        for array, name in zip(pixels, names, strict=True):  # each at its own size, not enlarged like a grid
+            picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+            with atomic_path(target / f"{name}.png") as tmp:
+                picture.save(tmp, format="PNG")
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return " x ".join(str(side) for side in shape)
