@@ -1,5 +1,6 @@
 """ganforge: generative adversarial networks, from Goodfellow et al. (2014) onwards."""
 
+from ganforge import presets
 from ganforge.api import TrainedGAN, load, resume, sample, train
 from ganforge.config import Config, DataConfig, ModelConfig, OptimConfig, TrainConfig
 from ganforge.errors import GanforgeError
@@ -15,6 +16,7 @@ __all__ = [
     "TrainConfig",
     "TrainedGAN",
     "load",
+    "presets",
     "resume",
     "sample",
     "train",

@@ -40,6 +40,9 @@ TRAIN_FLAGS: dict[str, str] = {
     "deterministic": "train.deterministic",
     "eval_every": "train.eval_every",
     "on_alarm": "train.on_alarm",
+    "ema": "train.ema",
+    "augment": "train.augment",
+    "pack": "train.pack",
 }
 
 
@@ -75,6 +78,9 @@ def cli() -> None:
 @click.option("--deterministic", is_flag=True, default=None, help="GPU: deterministic kernels only (slower).")
 @click.option("--eval-every", type=int, help="Measure the generator every N steps (see --set train.eval_metrics).")
 @click.option("--on-alarm", help="warn (default) or stop: what a training-health alarm does.")
+@click.option("--ema", type=float, help="Keep G_ema, a moving average of G with this decay (e.g. 0.999), for sampling.")
+@click.option("--augment", help="DiffAugment policies for D's input, e.g. translation,cutout,color (images).")
+@click.option("--pack", type=int, help="PacGAN: D judges packs of this many samples (default 1: off).")
 @click.option(
     "--set",
     "settings",

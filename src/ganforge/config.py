@@ -54,6 +54,7 @@ class ModelConfig:
     leak: float = 0.01  # mlp: LeakyReLU slope (the tutorial's alpha)
     width: int = 64  # dcgan: feature maps of the widest layer at the finest resolution
     d_norm: str | None = None  # D's normalisation: batch | spectral | none; None: batch for dcgan, none for mlp
+    minibatch_std: bool = False  # D sees the minibatch's standard deviation as one more feature (Karras 2018)
 
 
 @dataclass
@@ -93,6 +94,11 @@ class TrainConfig:
     eval_samples: int = 2000  # samples (and real ones) per measurement during training
     health_every: int | None = None  # health signals every N steps (0: off); None: the model's default
     on_alarm: str = "warn"  # warn | stop: what a health alarm does (docs/health.md)
+    ema: float | None = None  # keep G_ema, an exponential moving average of G's weights with this decay; None: off
+    augment: str | None = None  # DiffAugment policies for D's input, e.g. "translation,cutout,color" (images only)
+    pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018); 1: off
+    unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off
+    unroll_lr: float | None = None  # step size of the unrolled (gradient-descent) D steps; None: optim.lr_d
 
 
 @dataclass
@@ -286,6 +292,7 @@ def resolve(cfg: Config) -> Config:
     _check_sizes(cfg)
     _check_game(cfg)
     _resolve_optimizer(cfg.optim, MODEL_DEFAULTS[cfg.model.name][cfg.optim.name])
+    _check_tricks(cfg)
     return cfg
 
 
@@ -350,6 +357,38 @@ def _check_game(cfg: Config) -> None:
             raise GanforgeError(f"{key}={value} must be positive", "the papers use 0.01 (clip) and 10 (lambda)")
     if train.r1_gamma < 0:
         raise GanforgeError(f"train.r1_gamma={train.r1_gamma} must be 0 (off) or positive", "e.g. 10 or 0.1")
+
+
+def _check_tricks(cfg: Config) -> None:
+    """EMA, DiffAugment, packing and unrolling: each composes with any loss, within its own limits."""
+    from ganforge.data import DATASETS
+    from ganforge.gans.augment import parse_policies
+
+    train = cfg.train
+    if train.ema is not None and not 0 < train.ema < 1:
+        raise GanforgeError(f"train.ema={train.ema} must be a decay in (0, 1)", "e.g. 0.999, or leave it unset (off)")
+    if train.augment is not None:
+        info = DATASETS.get(cfg.data.name)
+        if info is not None and info.kind == "points":
+            raise GanforgeError(
+                f"train.augment={train.augment!r} augments images, but {cfg.data.name} gives 2-D points",
+                "leave train.augment unset for ring and grid",
+            )
+        train.augment = ",".join(parse_policies(train.augment)) or None  # an empty list: off
+    if train.pack < 1:
+        raise GanforgeError(f"train.pack={train.pack} must be 1 (off) or more", "PacGAN uses 2 to 4")
+    if train.batch_size % train.pack:
+        raise GanforgeError(
+            f"--batch-size {train.batch_size} is not a multiple of train.pack={train.pack}: D judges packs of "
+            f"{train.pack} samples",
+            f"use a batch size divisible by {train.pack}, e.g. {train.batch_size - train.batch_size % train.pack}",
+        )
+    if train.unroll < 0:
+        raise GanforgeError(f"train.unroll={train.unroll} must be 0 (off) or more", "Metz et al. use 5 to 10")
+    if train.unroll_lr is not None and train.unroll_lr <= 0:
+        raise GanforgeError(f"train.unroll_lr={train.unroll_lr} must be positive", "or leave it unset for optim.lr_d")
+    if train.unroll and train.unroll_lr is None:
+        train.unroll_lr = cfg.optim.lr_d
 
 
 def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:

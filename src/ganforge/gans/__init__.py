@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import torch
 from torch import nn
 
+from ganforge.gans.augment import DiffAugment, parse_policies
 from ganforge.gans.base import GAN
 from ganforge.gans.gan import MinimaxGAN, OriginalGAN
 from ganforge.gans.hinge import HingeGAN
@@ -28,7 +30,21 @@ GANS: dict[str, type[GAN]] = {
 
 def make_gan(cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
     """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``."""
-    return GANS[cfg.train.loss].from_config(cfg, G, D)
+    gan = GANS[cfg.train.loss].from_config(cfg, G, D)
+    set_options(gan, cfg)
+    return gan
+
+
+def set_options(gan: GAN, cfg: Config) -> None:
+    """The options that compose with every loss: DiffAugment, packing and unrolling (EMA is the loop's)."""
+    train = cfg.train
+    if train.augment:
+        device = next(gan.D.parameters()).device
+        generator = torch.Generator(device).manual_seed(train.seed + 6)  # its own seeded stream
+        gan.augment = DiffAugment(parse_policies(train.augment), generator)
+    gan.pack = train.pack
+    gan.unroll = train.unroll
+    gan.unroll_lr = train.unroll_lr or 0.0
 
 
 __all__ = ["GAN", "GANS", "LSGAN", "WGAN", "WGANGP", "HingeGAN", "MinimaxGAN", "OriginalGAN", "make_gan"]

@@ -13,15 +13,16 @@ from torch import nn
 from ganforge.config import ModelConfig
 from ganforge.models import dcgan, mlp
 
-Builder = Callable[[ModelConfig, tuple[int, ...]], tuple[nn.Module, nn.Module]]
+Builder = Callable[[ModelConfig, tuple[int, ...], int], tuple[nn.Module, nn.Module]]
 
-# name -> builder(model config, data shape) -> (G, D)
+# name -> builder(model config, data shape, pack) -> (G, D)
 MODELS: dict[str, Builder] = {
     "mlp": mlp.build,
     "dcgan": dcgan.build,
 }
 
 
-def build_models(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build (G, D) for data of ``data_shape``: (C, H, W) for images, (2,) for points."""
-    return MODELS[cfg.name](cfg, tuple(data_shape))
+def build_models(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple[nn.Module, nn.Module]:
+    """Build (G, D) for data of ``data_shape``: (C, H, W) for images, (2,) for points; D judges packs of
+    ``pack`` samples (PacGAN, ``train.pack``)."""
+    return MODELS[cfg.name](cfg, tuple(data_shape), pack)
