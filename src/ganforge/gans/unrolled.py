@@ -41,9 +41,7 @@ def unrolled_g_loss(gan: GAN, z: torch.Tensor, real: torch.Tensor, labels: torch
             gan.D_params = None
 
 
-def unrolled_parameters(
-    gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor
-) -> dict[str, torch.Tensor]:
+def unrolled_parameters(gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
     """D's parameters after ``gan.unroll`` gradient steps on its objective (and copies of its buffers)."""
     D = gan.D
     params = {name: p.detach().requires_grad_(True) for name, p in D.named_parameters()}

@@ -69,9 +69,7 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """images (N, C, side, side) -> logits (N,)."""
 
-    def __init__(
-        self, channels: int, side: int, width: int, norm: str = "batch", minibatch_std: bool = False
-    ) -> None:
+    def __init__(self, channels: int, side: int, width: int, norm: str = "batch", minibatch_std: bool = False) -> None:
         super().__init__()
         n_down = _upsamplings(side)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
