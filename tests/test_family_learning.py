@@ -2,8 +2,8 @@
 
 Each run keeps G_ema (decay 0.995): the raw G of a small 2-D GAN circles around the modes from step to step
 (the ring's modes have std 0.01, so "high quality" means within 0.03 of a centre), and averaging its weights
-over the last ~200 steps settles it onto them. Without G_ema the same runs find 5 to 8 modes with 10-25%
-high-quality samples; with it all 8 with about 80% (measured on seeds 0 and 1).
+over the last ~200 steps settles it onto them. Without G_ema the hinge and lsgan runs found 5 to 7 modes with
+about 10% high-quality samples; with it all 8 with about 80% (seeds 0 and 1).
 """
 
 from pathlib import Path
@@ -18,9 +18,13 @@ from ganforge.metrics.modes import PROTOCOL_SAMPLES, mode_coverage
 CONFIGS = Path(__file__).parent.parent / "configs"
 RING_RUN = {"train.steps": 2000, "train.ema": 0.995, "train.sample_every": 2000, "train.checkpoint_every": 2000,
             "train.health_every": 0}  # fmt: skip
+# loss -> (its settings, the high-quality share it must beat; measured at seed 0 in the comment)
 LOSS_SETTINGS = {
-    "hinge": {},
-    "lsgan": {},
+    "hinge": ({}, 0.5),  # 0.80
+    "lsgan": ({}, 0.5),  # 0.77
+    # The clipped critic is too smooth to tell a smear along the ring from the modes (8 modes but 1-13% high
+    # quality with clip 0.01 or 0.1); the minibatch std feature (Karras et al. 2018) lets it see the spread.
+    "wgan": ({"train.d_steps": 5, "train.weight_clip": 0.1, "model.minibatch_std": True}, 0.2),  # 0.39
 }
 
 
@@ -33,13 +37,14 @@ def coverage_of(run: Path, cfg: Config):
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", list(LOSS_SETTINGS))
 def test_the_loss_finds_all_8_ring_modes(tmp_path, loss):
-    overrides = {**RING_RUN, "train.loss": loss, **LOSS_SETTINGS[loss], "out": str(tmp_path / loss)}
+    settings, quality = LOSS_SETTINGS[loss]
+    overrides = {**RING_RUN, "train.loss": loss, **settings, "out": str(tmp_path / loss)}
     cfg = apply_overrides(Config.load(CONFIGS / "ring.yaml"), overrides)
     coverage = coverage_of(ganforge.train(cfg), cfg)
     assert coverage.modes_total == 8
     assert coverage.modes_covered == 8, coverage
-    # A smear along the ring puts ~2% of samples within 3 std of a centre by chance; a learned ring ~80%.
-    assert coverage.high_quality > 0.5, coverage
+    # A smear along the ring puts ~2% of samples within 3 std of a centre by chance.
+    assert coverage.high_quality > quality, coverage
 
 
 # WGAN-GP on the 5 x 5 grid (std 0.05, spacing 2). Found by a search on one thread: the paper's toy setting

@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 import ganforge
+import ganforge.run
 from ganforge.config import Config, ModelConfig, apply_overrides, resolve
 from ganforge.errors import GanforgeError
 from ganforge.gans import augment, make_gan
@@ -331,3 +332,11 @@ def test_presets_are_exported_with_a_ttur_example():
     assert "ttur" in ganforge.presets.PRESETS
     cfg = resolve(Config(preset="ttur"))
     assert (cfg.optim.lr_g, cfg.optim.lr_d) == (1e-4, 3e-4)
+
+
+def test_health_probes_ask_a_packed_D_through_discriminate(tmp_path):
+    cfg = apply_overrides(Config(), {**MNIST, "train.pack": 4, "train.health_every": 2, "train.steps": 2,
+                                     "out": str(tmp_path)})  # fmt: skip
+    run = ganforge.train(cfg)
+    records = [record for record in ganforge.run.RunDir(run).read_metrics() if "health/d_overfit" in record]
+    assert records and all(abs(record["health/d_overfit"]) < 1e6 for record in records)
