@@ -5,7 +5,7 @@ each remedy (PacGAN packing, minibatch standard deviation, unrolled D, and G_ema
 seeds, and prints a Markdown table in the VEEGAN/PacGAN protocol (2,500 samples; a sample is high quality
 within 3 std of its nearest mode; a mode is found when it has one). The results are in docs/models.md.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=src python scripts/mode_collapse.py            # ~10 minutes on one core
+    OMP_NUM_THREADS=1 PYTHONPATH=src python scripts/mode_collapse.py            # ~17 minutes wall, 2 busy cores
     OMP_NUM_THREADS=1 PYTHONPATH=src python scripts/mode_collapse.py --steps 500 --seeds 0   # a quick look
 """
 
