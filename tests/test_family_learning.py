@@ -24,7 +24,7 @@ LOSS_SETTINGS = {
     "lsgan": ({}, 0.5),  # 0.77
     # The clipped critic is too smooth to tell a smear along the ring from the modes (8 modes but 1-13% high
     # quality with clip 0.01 or 0.1); the minibatch std feature (Karras et al. 2018) lets it see the spread.
-    "wgan": ({"train.d_steps": 5, "train.weight_clip": 0.1, "model.minibatch_std": True}, 0.2),  # 0.39
+    "wgan": ({"train.d_steps": 5, "train.weight_clip": 0.1, "model.minibatch_std": True}, 0.2),  # 0.39, 0.42 (seed 1)
 }
 
 
@@ -66,5 +66,6 @@ def test_wgan_gp_finds_at_least_20_of_the_25_grid_modes(tmp_path):
     assert coverage.modes_total == 25
     assert coverage.modes_covered >= 20, coverage
     # A uniform smear over the grid's square also "finds" most modes, so the samples must gather at them: at
-    # least three times the share a smear puts within 3 std of a centre by chance (measured: 0.13 at seed 0).
+    # least three times the share a smear puts within 3 std of a centre by chance. Measured at seeds 0, 1, 2:
+    # 24, 23, 23 modes with 0.13, 0.14, 0.13 high quality.
     assert coverage.high_quality > 3 * UNIFORM_SQUARE_QUALITY, coverage
