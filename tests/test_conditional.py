@@ -92,7 +92,7 @@ def test_acgan_adds_the_class_cross_entropy_to_both_objectives():
     record = stats.collect()
     expected_D = record["loss/D"] + record["loss/D/class_real"] + record["loss/D/class_fake"]
     assert math.isclose(float(total_D.detach()), expected_D, rel_tol=1e-5)
-    total_G = s.gan.g_objective(z, labels)
+    total_G = s.gan.g_objective(z, real, labels)
     record = stats.collect()
     assert math.isclose(float(total_G.detach()), record["loss/G"] + record["loss/G/class"], rel_tol=1e-5)
 

@@ -80,7 +80,7 @@ def test_both_players_add_lambda_times_the_information_term():
     z = s.gan.sample_latent(16, torch.Generator().manual_seed(1))
     stats.reset()
     total_D = s.gan.d_objective(real, z, labels)
-    total_G = s.gan.g_objective(z, labels)
+    total_G = s.gan.g_objective(z, real, labels)
     record = stats.collect()
     assert math.isclose(float(total_D.detach()), record["loss/D"] + record["loss/Q/info"], rel_tol=1e-5)
     assert math.isclose(float(total_G.detach()), record["loss/G"] + record["loss/G/info"], rel_tol=1e-5)

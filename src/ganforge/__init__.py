@@ -1,5 +1,6 @@
 """ganforge: generative adversarial networks, from Goodfellow et al. (2014) onwards."""
 
+from ganforge import presets
 from ganforge.api import TrainedGAN, load, resume, sample, train
 from ganforge.config import Config, DataConfig, ModelConfig, OptimConfig, TaskConfig, TrainConfig
 from ganforge.errors import GanforgeError
@@ -16,6 +17,7 @@ __all__ = [
     "TrainConfig",
     "TrainedGAN",
     "load",
+    "presets",
     "resume",
     "sample",
     "train",

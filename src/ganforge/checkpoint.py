@@ -1,8 +1,9 @@
 """What a checkpoint holds, and putting it back: a training session <-> tensors plus JSON metadata.
 
-A checkpoint holds everything needed to continue bit for bit: G and D, both optimisers, the random
-streams of data and latents, the step, the training time, the learning-rate history of rollbacks and
-the metrics history. The file format itself (safetensors, checksum, atomic writes) lives in ``run.py``.
+A checkpoint holds everything needed to continue bit for bit: G and D (and G_ema when kept), both
+optimisers, the random streams of data and latents and the variant's own (``GAN.random_streams``), the
+step, the training time, the learning-rate history of rollbacks and the metrics history. The file format
+itself (safetensors, checksum, atomic writes) lives in ``run.py``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def session_state(s: Session) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors.update(optimizer_tensors)
     tensors["rng.data"] = s.data_rng.get_state()
     tensors["rng.latent"] = s.latent_rng.get_state()
+    for name, generator in s.gan.random_streams().items():  # e.g. WGAN-GP's eps, DiffAugment's transforms
+        tensors[f"rng.{name}"] = generator.get_state()
+    if s.gan.G_ema is not None:
+        tensors.update({f"G_ema.{key}": value for key, value in s.gan.G_ema.state_dict().items()})
     return tensors, meta
 
 
@@ -51,6 +56,11 @@ def restore_session(s: Session, tensors: dict[str, torch.Tensor], meta: dict[str
         _optimizer_from_tensors(optimizer, name, tensors, meta[name])
     s.data_rng.set_state(tensors["rng.data"])
     s.latent_rng.set_state(tensors["rng.latent"])
+    for name, generator in s.gan.random_streams().items():
+        if f"rng.{name}" in tensors:  # checkpoints from before these streams were saved continue afresh
+            generator.set_state(tensors[f"rng.{name}"])
+    if s.gan.G_ema is not None:
+        _load_ema(s.gan.G_ema, s.gan.G, tensors, source)
     s.step = int(meta["step"])
     s.seconds = float(meta.get("seconds", 0.0))
     s.rollbacks = int(meta.get("rollbacks", 0))
@@ -80,17 +90,33 @@ def load_weights(module: nn.Module, tensors: dict[str, torch.Tensor], name: str,
 def rebuild_gan(
     cfg: Config, tensors: dict[str, torch.Tensor], meta: dict[str, Any], device: torch.device, source: Any
 ) -> GAN:
-    """A trained GAN from its config and checkpoint, in eval mode, without loading the dataset."""
+    """A trained GAN from its config and checkpoint, in eval mode, without loading the dataset.
+
+    When the run kept G_ema (``train.ema``), G holds G_ema's weights: sampling, interpolation and evaluation
+    of a trained run all use the averaged generator.
+    """
     with torch.random.fork_rng(devices=[]):
         if cfg.task.name is not None:  # image-to-image tasks build their own networks
             from ganforge.tasks import build_networks
 
             G, D = build_networks(cfg, tuple(meta["data_shape"]))
         else:
-            G, D = build_models(cfg.model, tuple(meta["data_shape"]), int(meta.get("num_classes") or 0))
-    load_weights(G, tensors, "G", source)
+            G, D = build_models(cfg.model, tuple(meta["data_shape"]), int(meta.get("num_classes") or 0), cfg.train.pack)
+    load_weights(G, tensors, "G_ema" if cfg.train.ema is not None and _has(tensors, "G_ema.") else "G", source)
     load_weights(D, tensors, "D", source)
     return make_gan(cfg, G.to(device).eval(), D.to(device).eval(), int(meta.get("num_classes") or 0))
+
+
+def _load_ema(G_ema: nn.Module, G: nn.Module, tensors: dict[str, torch.Tensor], source: Any) -> None:
+    """G_ema from the checkpoint; one written before EMA was switched on starts G_ema at G's weights."""
+    if _has(tensors, "G_ema."):
+        load_weights(G_ema, tensors, "G_ema", source)
+    else:
+        G_ema.load_state_dict(G.state_dict())
+
+
+def _has(tensors: dict[str, torch.Tensor], prefix: str) -> bool:
+    return any(name.startswith(prefix) for name in tensors)
 
 
 def _check_shape(meta: dict[str, Any], shape: tuple[int, ...], source: Any) -> None:

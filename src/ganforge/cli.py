@@ -42,6 +42,9 @@ TRAIN_FLAGS: dict[str, str] = {
     "on_alarm": "train.on_alarm",
     "condition": "model.condition",
     "task": "task.name",
+    "ema": "train.ema",
+    "augment": "train.augment",
+    "pack": "train.pack",
 }
 
 
@@ -79,6 +82,9 @@ def cli() -> None:
 @click.option("--on-alarm", help="warn (default) or stop: what a training-health alarm does.")
 @click.option("--condition", help="Class labels: none (default), concat (cGAN), projection or acgan.")
 @click.option("--task", help="An image-to-image task: pix2pix, cyclegan, srgan or inpaint (docs/applications.md).")
+@click.option("--ema", type=float, help="Keep G_ema, a moving average of G with this decay (e.g. 0.999), for sampling.")
+@click.option("--augment", help="DiffAugment policies for D's input, e.g. translation,cutout,color (images).")
+@click.option("--pack", type=int, help="PacGAN: D judges packs of this many samples (default 1: off).")
 @click.option(
     "--set",
     "settings",

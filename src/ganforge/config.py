@@ -60,6 +60,7 @@ class ModelConfig:
     condition: str = "none"  # class labels: none | concat (cGAN) | projection | acgan (docs/models.md)
     info_categorical: int = 0  # InfoGAN: categories of one categorical code appended to z (0: no code)
     info_continuous: int = 0  # InfoGAN: continuous codes ~ U[-1, 1] appended to z
+    minibatch_std: bool = False  # D sees the minibatch's standard deviation as one more feature (Karras 2018)
 
 
 @dataclass
@@ -101,6 +102,11 @@ class TrainConfig:
     on_alarm: str = "warn"  # warn | stop: what a health alarm does (docs/health.md)
     info_lambda: float = 1.0  # InfoGAN: weight of the categorical code's term of the mutual-information bound
     info_lambda_continuous: float = 0.1  # InfoGAN: weight of the continuous codes' term (Chen et al. 2016, app. C)
+    ema: float | None = None  # keep G_ema, an exponential moving average of G's weights with this decay; None: off
+    augment: str | None = None  # DiffAugment policies for D's input, e.g. "translation,cutout,color" (images only)
+    pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018); 1: off
+    unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off
+    unroll_lr: float | None = None  # step size of the unrolled (gradient-descent) D steps; None: optim.lr_d
 
 
 @dataclass
@@ -325,6 +331,7 @@ def resolve(cfg: Config) -> Config:
     _check_game(cfg)
     _check_conditioning(cfg)
     _resolve_optimizer(cfg.optim, model_defaults[cfg.optim.name])
+    _check_tricks(cfg)
     return cfg
 
 
@@ -406,6 +413,58 @@ def _check_conditioning(cfg: Config) -> None:
     dataset = cfg.data.name
     kind = "image" if dataset.startswith("folder:") else DATASETS[dataset].kind
     check_conditioning(cfg, kind)
+
+
+def _check_tricks(cfg: Config) -> None:
+    """EMA, DiffAugment, packing and unrolling: each composes with any loss, within its own limits."""
+    from ganforge.data import DATASETS
+    from ganforge.gans.augment import parse_policies
+
+    train = cfg.train
+    if cfg.task.name is not None:
+        options = {  # the values that switch each option on; None where it is off
+            "train.ema": train.ema,
+            "train.augment": train.augment,
+            "train.pack": train.pack if train.pack != 1 else None,
+            "train.unroll": train.unroll or None,
+            "model.minibatch_std": cfg.model.minibatch_std or None,
+        }
+        used = [f"{key}={value}" for key, value in options.items() if value is not None]
+        if used:
+            raise GanforgeError(
+                f"{', '.join(used)} apply to generation from noise, not to the {cfg.task.name} task",
+                "leave EMA, augmentation, packing, unrolling and minibatch std off for image-to-image tasks",
+            )
+    if train.pack > 1 and (cfg.model.condition != "none" or cfg.model.info_categorical or cfg.model.info_continuous):
+        raise GanforgeError(
+            f"train.pack={train.pack} packs samples without their labels or codes, so it cannot be combined with "
+            f"model.condition={cfg.model.condition} or InfoGAN codes",
+            "use train.pack=1 for conditional and InfoGAN runs, or model.minibatch_std=true against mode collapse",
+        )
+    if train.ema is not None and not 0 < train.ema < 1:
+        raise GanforgeError(f"train.ema={train.ema} must be a decay in (0, 1)", "e.g. 0.999, or leave it unset (off)")
+    if train.augment is not None:
+        info = DATASETS.get(cfg.data.name)
+        if info is not None and info.kind == "points":
+            raise GanforgeError(
+                f"train.augment={train.augment!r} augments images, but {cfg.data.name} gives 2-D points",
+                "leave train.augment unset for ring and grid",
+            )
+        train.augment = ",".join(parse_policies(train.augment)) or None  # an empty list: off
+    if train.pack < 1:
+        raise GanforgeError(f"train.pack={train.pack} must be 1 (off) or more", "PacGAN uses 2 to 4")
+    if train.batch_size % train.pack:
+        raise GanforgeError(
+            f"--batch-size {train.batch_size} is not a multiple of train.pack={train.pack}: D judges packs of "
+            f"{train.pack} samples",
+            f"use a batch size divisible by {train.pack}, e.g. {train.batch_size - train.batch_size % train.pack}",
+        )
+    if train.unroll < 0:
+        raise GanforgeError(f"train.unroll={train.unroll} must be 0 (off) or more", "Metz et al. use 5 to 10")
+    if train.unroll_lr is not None and train.unroll_lr <= 0:
+        raise GanforgeError(f"train.unroll_lr={train.unroll_lr} must be positive", "or leave it unset for optim.lr_d")
+    if train.unroll and train.unroll_lr is None:
+        train.unroll_lr = cfg.optim.lr_d
 
 
 def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:

@@ -91,11 +91,12 @@ class HealthProbe:
         # How far D's mean score of held-out real images has fallen from that of training images, as a share
         # of the distance from training images to fakes: 0 when D generalises, 1 when it scores held-out
         # images like fakes. Free of the critic's offset and scale, so it reads the same for every loss.
-        D = self.session.gan.D
+        gan = self.session.gan
+        D = gan.D
         was_training = D.training
         D.eval()
-        try:
-            train, held_out, fake = D(self.real).mean(), D(self.held_out).mean(), D(fakes).mean()
+        try:  # through discriminate, which packs samples when train.pack > 1 (D's input is then m samples wide)
+            train, held_out, fake = (gan.discriminate(x).mean() for x in (self.real, self.held_out, fakes))
         finally:
             D.train(was_training)
         return float((train - held_out) / (train - fake).abs().clamp_min(1e-6))

@@ -283,6 +283,20 @@ PRESETS: dict[str, Preset] = {
             "optim.betas": [0.5, 0.999],
         },
     ),
+    "ttur": Preset(
+        "Heusel, Ramsauer, Unterthiner, Nessler and Hochreiter (2017), GANs Trained by a Two Time-Scale Update "
+        "Rule Converge to a Local Nash Equilibrium",
+        "two time scales: D learns faster than G (Adam at 3e-4 for D, 1e-4 for G, beta1 = 0.5), one D step",
+        {
+            "model.name": "dcgan",
+            "train.loss": "non-saturating",
+            "train.d_steps": 1,
+            "optim.name": "adam",
+            "optim.lr_g": 1e-4,
+            "optim.lr_d": 3e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
 }
 
 

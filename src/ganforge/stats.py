@@ -6,14 +6,20 @@ loop calls ``collect`` once per logging interval, which moves every mean to the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
+_paused = False
 _sums: dict[str, torch.Tensor] = {}
 _counts: dict[str, int] = {}
 
 
 def report(name: str, value: torch.Tensor) -> None:
     """Add ``value`` (a tensor; its mean is taken) to the running statistic ``name``."""
+    if _paused:
+        return
     value = value.detach().float().mean()
     if name in _sums:
         _sums[name] += value
@@ -37,3 +43,14 @@ def reset() -> None:
     """Drop every running statistic (at the start of a run)."""
     _sums.clear()
     _counts.clear()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Drop what is reported inside the block (the unrolled D steps, which would mix into D's statistics)."""
+    global _paused
+    _paused, before = True, _paused
+    try:
+        yield
+    finally:
+        _paused = before

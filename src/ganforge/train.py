@@ -31,6 +31,7 @@ from ganforge import stats
 from ganforge.checkpoint import restore_session, session_state
 from ganforge.config import Config, OptimConfig
 from ganforge.data import ImageData, PointData, load_dataset
+from ganforge.ema import make_ema, update_ema
 from ganforge.engine import pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.game2d import record_game_frame
@@ -99,8 +100,10 @@ def build_session(cfg: Config) -> Session:
         if cfg.task.name:
             G, D = build_task_networks(cfg, data.shape)
         else:
-            G, D = build_models(cfg.model, data.shape, data.num_classes)
+            G, D = build_models(cfg.model, data.shape, data.num_classes, cfg.train.pack)
     gan = make_gan(cfg, G.to(device), D.to(device), data.num_classes)
+    if cfg.train.ema is not None:
+        gan.G_ema = make_ema(gan.G)
     seed = cfg.train.seed
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
     n_fixed = cfg.train.grid_size if data.kind == "image" else POINT_SAMPLES
@@ -146,11 +149,15 @@ def train_step(s: Session) -> None:
     # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
     z = gan.sample_latent(cfg.batch_size, s.latent_rng)
     gan.D.requires_grad_(False)
-    loss_G = gan.g_objective(z, labels)  # g_loss, plus AC-GAN's or InfoGAN's term when configured
+    loss_G = gan.g_objective(
+        z, real, labels
+    )  # g_loss (against an unrolled D when train.unroll > 0), plus AC-GAN's or InfoGAN's term
     s.opt_G.zero_grad(set_to_none=True)
     loss_G.backward()
     s.opt_G.step()
     gan.D.requires_grad_(True)
+    if gan.G_ema is not None:  # (3) G_ema follows G's new weights
+        update_ema(gan.G_ema, gan.G, cfg.ema)
     s.step += 1
 
 
@@ -354,13 +361,14 @@ def _graceful_stop() -> Iterator[Any]:
 
 @torch.no_grad()
 def render(gan: GAN, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """G(z) in eval mode (batch norm uses its running statistics), on the CPU."""
-    was_training = gan.G.training
-    gan.G.eval()
-    try:
-        return gan.generate(z, labels).float().cpu()
-    finally:
-        gan.G.train(was_training)
+    """G(z) in eval mode (batch norm uses its running statistics), on the CPU; G_ema's when one is kept."""
+    with gan.sampling_generator() as G:
+        was_training = G.training
+        G.eval()
+        try:
+            return gan.generate(z, labels).float().cpu()
+        finally:
+            G.train(was_training)
 
 
 def save_samples_frame(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import torch
 from torch import nn
 
+from ganforge.gans.augment import DiffAugment, parse_policies
 from ganforge.gans.base import GAN
 from ganforge.gans.gan import MinimaxGAN, OriginalGAN
 from ganforge.gans.hinge import HingeGAN
@@ -28,14 +30,29 @@ GANS: dict[str, type[GAN]] = {
 
 def make_gan(cfg: Config, G: nn.Module, D: nn.Module, num_classes: int = 0) -> GAN:
     """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``;
-    class conditioning over ``num_classes`` classes and InfoGAN codes as ``cfg.model`` asks (gans/cgan.py)."""
+    class conditioning over ``num_classes`` classes and InfoGAN codes as ``cfg.model`` asks (gans/cgan.py),
+    and the options that compose with every loss (``set_options``)."""
     if cfg.task.name is not None:  # an image-to-image task: its own variant, train.loss is its adversarial form
         from ganforge.tasks import make_task_gan
 
         return make_task_gan(cfg, G, D)
     from ganforge.gans.cgan import configure
 
-    return configure(GANS[cfg.train.loss].from_config(cfg, G, D), cfg, num_classes)
+    gan = configure(GANS[cfg.train.loss].from_config(cfg, G, D), cfg, num_classes)
+    set_options(gan, cfg)
+    return gan
+
+
+def set_options(gan: GAN, cfg: Config) -> None:
+    """The options that compose with every loss: DiffAugment, packing and unrolling (EMA is the loop's)."""
+    train = cfg.train
+    if train.augment:
+        device = next(gan.D.parameters()).device
+        generator = torch.Generator(device).manual_seed(train.seed + 6)  # its own seeded stream
+        gan.augment = DiffAugment(parse_policies(train.augment), generator)
+    gan.pack = train.pack
+    gan.unroll = train.unroll
+    gan.unroll_lr = train.unroll_lr or 0.0
 
 
 __all__ = ["GAN", "GANS", "LSGAN", "WGAN", "WGANGP", "HingeGAN", "MinimaxGAN", "OriginalGAN", "make_gan"]

@@ -6,20 +6,28 @@ variant's ``d_loss`` plus the R1 penalty when ``train.r1_gamma`` > 0, so the pen
 and ``g_objective``; both add the auxiliary terms of AC-GAN and InfoGAN (``gans/cgan.py``) the same way.
 Variants compute losses and report statistics; they never touch optimisers, devices or gradients:
 the loop owns ``zero_grad``, ``backward`` and ``step``.
+
+Options that change what D sees or which D G plays against compose with every loss through
+``discriminate`` and ``g_objective``: DiffAugment (``gans/augment.py``), PacGAN packing (``gans/pack.py``)
+and unrolled D (``gans/unrolled.py``). ``make_gan`` sets them from the config.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 import torch
 from torch import nn
 
 from ganforge import losses, stats
+from ganforge.gans.pack import pack_samples
 
 if TYPE_CHECKING:
     from ganforge.config import Config
+    from ganforge.gans.augment import DiffAugment
     from ganforge.gans.infogan import LatentCodes
 
 
@@ -33,6 +41,14 @@ class AuxiliaryTerm(Protocol):
 
 class GAN(abc.ABC):
     """G, D and the prior p_z over latents z."""
+
+    # Options that compose with every loss; off unless make_gan sets them from the config.
+    augment: DiffAugment | None = None  # DiffAugment on everything D sees (Zhao et al. 2020)
+    pack: int = 1  # D judges packs of this many samples (PacGAN, Lin et al. 2018)
+    unroll: int = 0  # G plays against D advanced this many steps (Metz et al. 2017)
+    unroll_lr: float = 0.0  # step size of those unrolled steps
+    G_ema: nn.Module | None = None  # the moving average of G's weights, which sampling uses when kept
+    D_params: dict[str, torch.Tensor] | None = None  # weights D runs with instead of its own (the unrolled D)
 
     def __init__(self, G: nn.Module, D: nn.Module, z_dim: int, prior: str = "normal", r1_gamma: float = 0.0) -> None:
         self.G = G
@@ -76,7 +92,13 @@ class GAN(abc.ABC):
         Every loss asks D through this one method, so whatever changes what D sees (class labels for a
         conditional D, augmentation, packing several samples into one) composes with every loss.
         """
-        return self.D(x, labels) if self.num_classes else self.D(x)
+        if self.augment is not None:  # the same kind of random transform for real and fake, differentiable
+            x = self.augment(x)
+        x = pack_samples(x, self.pack)  # (N, C, ...) -> (N / m, m * C, ...); packing refuses labels (config.py)
+        inputs = (x, labels) if self.num_classes else (x,)
+        if self.D_params is not None:
+            return torch.func.functional_call(self.D, self.D_params, inputs)
+        return self.D(*inputs)
 
     @abc.abstractmethod
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -98,12 +120,36 @@ class GAN(abc.ABC):
             loss_D = loss_D + term.d_term(self, real, z, labels)
         return loss_D
 
-    def g_objective(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """What the loop minimises for G: ``g_loss``, plus the auxiliary terms (AC-GAN, InfoGAN)."""
-        loss_G = self.g_loss(z, labels)
-        for term in self.auxiliary:
+    def g_objective(self, z: torch.Tensor, real: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """What the loop minimises for G: ``g_loss``, taken against D unrolled ``unroll`` steps on the real
+        minibatch ``real`` when ``unroll`` > 0 (Metz et al. 2017; see ``gans/unrolled.py``), plus the auxiliary
+        terms (AC-GAN, InfoGAN)."""
+        if self.unroll == 0:
+            loss_G = self.g_loss(z, labels)
+        else:
+            from ganforge.gans.unrolled import unrolled_g_loss
+
+            loss_G = unrolled_g_loss(self, z, real, labels)
+        for term in self.auxiliary:  # AC-GAN's class likelihood, InfoGAN's mutual information
             loss_G = loss_G + term.g_term(self, z, labels)
         return loss_G
+
+    def random_streams(self) -> dict[str, torch.Generator]:
+        """The variant's own seeded random streams by name, which checkpoints save so that a resumed run
+        draws what an unbroken one would (DiffAugment's transforms; WGAN-GP adds its interpolation weights)."""
+        return {"augment": self.augment.generator} if self.augment is not None else {}
+
+    @contextmanager
+    def sampling_generator(self) -> Iterator[nn.Module]:
+        """G_ema in G's place while sampling, when the loop keeps one (``train.ema``); else G itself."""
+        if self.G_ema is None:
+            yield self.G
+            return
+        G, self.G = self.G, self.G_ema
+        try:
+            yield self.G
+        finally:
+            self.G = G
 
     def after_d_step(self) -> None:  # noqa: B027 - a hook: most variants have nothing to do here
         """Called after each D update (weight clipping in WGAN, for example)."""

@@ -49,6 +49,12 @@ class WGANGP(GAN):
         generator = torch.Generator(device).manual_seed(cfg.train.seed + 5)  # its own seeded stream
         return cls(G, D, cfg.model.z_dim, cfg.model.prior, cfg.train.r1_gamma, gp_lambda, generator)
 
+    def random_streams(self) -> dict[str, torch.Generator]:
+        streams = super().random_streams()
+        if self.generator is not None:
+            streams["gp"] = self.generator
+        return streams
+
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # the critic's step needs no gradient through G
             fake = self.generate(z, labels)

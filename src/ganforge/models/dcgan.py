@@ -7,6 +7,8 @@ G's first layer is a transposed convolution from the 1x1 latent to a 4x4 map (7x
 paper's "projection and reshape" written as a convolution.
 D's normalisation is ``model.d_norm``: batch (the paper), spectral (spectral norm on every convolution and
 no batch norm, as in SN-GAN, Miyato et al. 2018) or none (no normalisation, as WGAN-GP's critic needs).
+``model.minibatch_std`` appends the minibatch standard deviation as one more feature map before D's last
+convolution (Karras et al. 2018); with PacGAN packing (``train.pack: m``) D's input stacks m images' channels.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
 from ganforge.errors import GanforgeError
+from ganforge.models.layers import MinibatchStd
 
 # image side -> side of the first (smallest) feature map
 BASE_SIDE = {28: 7, 32: 4, 64: 4}
@@ -66,7 +69,7 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """images (N, C, side, side) -> logits (N,)."""
 
-    def __init__(self, channels: int, side: int, width: int, norm: str = "batch") -> None:
+    def __init__(self, channels: int, side: int, width: int, norm: str = "batch", minibatch_std: bool = False) -> None:
         super().__init__()
         n_down = _upsamplings(side)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
@@ -78,7 +81,9 @@ class DCGANDiscriminator(nn.Module):
                 layers.append(nn.BatchNorm2d(features * 2))
             layers.append(nn.LeakyReLU(0.2, True))
             features *= 2
-        layers.append(nn.Conv2d(features, 1, BASE_SIDE[side], 1, 0))  # the last map -> one logit
+        if minibatch_std:  # (N, features, s, s) -> (N, features + 1, s, s)
+            layers.append(MinibatchStd())
+        layers.append(nn.Conv2d(features + int(minibatch_std), 1, BASE_SIDE[side], 1, 0))  # the last map -> one logit
         self.net = nn.Sequential(*layers)
         self.apply(_init)
         if norm == "spectral":  # W / sigma(W) for every convolution, after the N(0, 0.02) init
@@ -90,8 +95,9 @@ class DCGANDiscriminator(nn.Module):
         return self.net(x).flatten()
 
 
-def build(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build the DCGAN pair; the data must be square 28, 32 or 64 px images with 1 or 3 channels."""
+def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple[nn.Module, nn.Module]:
+    """Build the DCGAN pair; the data must be square 28, 32 or 64 px images with 1 or 3 channels.
+    D takes packs of ``pack`` images stacked along the channels."""
     if len(data_shape) != 3:
         raise GanforgeError(
             "model 'dcgan' needs images, but the dataset gives 2-D points", "use --model mlp for ring or grid"
@@ -103,5 +109,5 @@ def build(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.
             "set data.image_size to 32 or 64, or use --model mlp",
         )
     G = DCGANGenerator(cfg.z_dim, channels, height, cfg.width)
-    D = DCGANDiscriminator(channels, height, cfg.width, cfg.d_norm or "batch")
+    D = DCGANDiscriminator(channels * pack, height, cfg.width, cfg.d_norm or "batch", cfg.minibatch_std)
     return G, D

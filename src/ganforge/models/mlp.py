@@ -4,6 +4,8 @@ G: z (100) -> Dense 128 -> LeakyReLU(0.01) -> Dense 784 -> tanh -> 1x28x28.
 D: flatten -> Dense 128 -> LeakyReLU(0.01) -> Dense 1 (a logit; the tutorial's sigmoid lives in the loss).
 For 2-D points the output layer of G is linear, since the mixtures reach beyond [-1, 1].
 ``model.d_norm: spectral`` puts spectral norm (Miyato et al. 2018) on every layer of D; the default is none.
+``model.minibatch_std`` gives D's output layer the minibatch standard deviation as one more input (Karras 2018),
+and with PacGAN packing (``train.pack: m``) D takes m samples concatenated (``gans/pack.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
+from ganforge.gans.pack import packed_shape
+from ganforge.models.layers import MinibatchStd
 
 
 def _stack(widths: list[int], leak: float) -> list[nn.Module]:
@@ -52,12 +56,21 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
     """samples (N, *data_shape) -> logits (N,)."""
 
-    def __init__(self, data_shape: tuple[int, ...], hidden: list[int], leak: float, norm: str = "none") -> None:
+    def __init__(
+        self,
+        data_shape: tuple[int, ...],
+        hidden: list[int],
+        leak: float,
+        norm: str = "none",
+        minibatch_std: bool = False,
+    ) -> None:
         super().__init__()
+        std_layer = [MinibatchStd()] if minibatch_std else []  # one more input to the output layer
         self.net = nn.Sequential(
             nn.Flatten(),
             *_stack([math.prod(data_shape), *hidden], leak),
-            nn.Linear(hidden[-1], 1),
+            *std_layer,
+            nn.Linear(hidden[-1] + len(std_layer), 1),
         )
         self.apply(_keras_init)
         if norm == "spectral":  # W / sigma(W) for every layer, after the Glorot init
@@ -69,8 +82,9 @@ class MLPDiscriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
-def build(cfg: ModelConfig, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Build the tutorial MLP pair for images (C, H, W) or points (2,)."""
+def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple[nn.Module, nn.Module]:
+    """Build the tutorial MLP pair for images (C, H, W) or points (2,); D takes packs of ``pack`` samples."""
     G = MLPGenerator(cfg.z_dim, data_shape, cfg.g_hidden, cfg.leak)
-    D = MLPDiscriminator(data_shape, cfg.d_hidden, cfg.leak, cfg.d_norm or "none")
+    D = MLPDiscriminator(packed_shape(data_shape, pack), cfg.d_hidden, cfg.leak, cfg.d_norm or "none",
+                         cfg.minibatch_std)  # fmt: skip
     return G, D
