@@ -39,6 +39,8 @@ def session_state(s: Session) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors.update(optimizer_tensors)
     tensors["rng.data"] = s.data_rng.get_state()
     tensors["rng.latent"] = s.latent_rng.get_state()
+    if _variant_stream(s.gan) is not None:  # a variant's own stream, such as WGAN-GP's eps
+        tensors["rng.gan"] = _variant_stream(s.gan).get_state()
     return tensors, meta
 
 
@@ -51,10 +53,18 @@ def restore_session(s: Session, tensors: dict[str, torch.Tensor], meta: dict[str
         _optimizer_from_tensors(optimizer, name, tensors, meta[name])
     s.data_rng.set_state(tensors["rng.data"])
     s.latent_rng.set_state(tensors["rng.latent"])
+    if _variant_stream(s.gan) is not None and "rng.gan" in tensors:  # absent from older checkpoints
+        _variant_stream(s.gan).set_state(tensors["rng.gan"])
     s.step = int(meta["step"])
     s.seconds = float(meta.get("seconds", 0.0))
     s.rollbacks = int(meta.get("rollbacks", 0))
     s.history = list(meta.get("history", []))
+
+
+def _variant_stream(gan: GAN) -> torch.Generator | None:
+    """The random stream a variant draws from itself (``generator``), if it has one."""
+    generator = getattr(gan, "generator", None)
+    return generator if isinstance(generator, torch.Generator) else None
 
 
 def load_weights(module: nn.Module, tensors: dict[str, torch.Tensor], name: str, source: Any) -> None:

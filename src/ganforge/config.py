@@ -93,6 +93,7 @@ class TrainConfig:
     eval_samples: int = 2000  # samples (and real ones) per measurement during training
     health_every: int | None = None  # health signals every N steps (0: off); None: the model's default
     on_alarm: str = "warn"  # warn | stop: what a health alarm does (docs/health.md)
+    sync_batchnorm: bool = False  # under torchrun: batch norm statistics over the global batch (GPUs; dcgan)
 
 
 @dataclass
@@ -285,6 +286,7 @@ def resolve(cfg: Config) -> Config:
             setattr(cfg.train, name, value)
     _check_sizes(cfg)
     _check_game(cfg)
+    _check_sync_batchnorm(cfg)
     _resolve_optimizer(cfg.optim, MODEL_DEFAULTS[cfg.model.name][cfg.optim.name])
     return cfg
 
@@ -350,6 +352,15 @@ def _check_game(cfg: Config) -> None:
             raise GanforgeError(f"{key}={value} must be positive", "the papers use 0.01 (clip) and 10 (lambda)")
     if train.r1_gamma < 0:
         raise GanforgeError(f"train.r1_gamma={train.r1_gamma} must be 0 (off) or positive", "e.g. 10 or 0.1")
+
+
+def _check_sync_batchnorm(cfg: Config) -> None:
+    """Synchronised batch norm needs batch norm layers; the number of processes is checked at launch."""
+    if cfg.train.sync_batchnorm and cfg.model.name != "dcgan":
+        raise GanforgeError(
+            f"train.sync_batchnorm synchronises batch norm, which model '{cfg.model.name}' does not use",
+            "use --model dcgan, or leave train.sync_batchnorm off",
+        )
 
 
 def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:

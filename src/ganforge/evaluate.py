@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from ganforge import engine
 from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset, sources
@@ -228,19 +229,38 @@ def _read_npy(path: str | Path) -> torch.Tensor:
 
 
 class TrainingEvaluator:
-    """Metrics during training: fixed latents, real features computed once, a few named metrics."""
+    """Metrics during training: fixed latents, real features computed once, a few named metrics.
+
+    Under torchrun each process generates and embeds its share of the latents, and rank 0 gathers
+    the features and computes the metrics (the other processes get an empty dict).
+    """
 
     def __init__(self, cfg: Any, kind: str, device: torch.device, latents: torch.Tensor) -> None:
         default = "modes" if kind == "points" else "fid"
         self.names = parse_metrics(cfg.train.eval_metrics or default, kind, cfg.data.name)
         self.extractor = _extractor(kind, cfg.data.name, None, device, 500)
         real_cfg = dataclasses.replace(cfg.data, split="test")
-        self.real = reference(real_cfg, self.extractor, cfg.train.eval_samples, device)
-        self.data = load_dataset(real_cfg) if "modes" in self.names else None
+        self.real, self.data = None, None
+        if engine.is_main():  # only rank 0 compares with real data
+            self.real = reference(real_cfg, self.extractor, cfg.train.eval_samples, device)
+            self.data = load_dataset(real_cfg) if "modes" in self.names else None
         self.latents = latents  # (eval_samples, z_dim): the same latents at every measurement
 
     def __call__(self, generate: Any) -> dict[str, float]:
         """Measure ``generate(z)`` (which returns samples on the CPU) on the fixed latents."""
-        samples = torch.cat([generate(z) for z in self.latents.split(500)])
-        values = compute(self.names, self.real, embed(samples, self.extractor), self.data)
+        mine = self.latents[engine.rows_of_rank(len(self.latents))]
+        samples = torch.cat([generate(z) for z in mine.split(500)])
+        fake = gather_sample_set(embed(samples, self.extractor))
+        if fake is None:
+            return {}
+        values = compute(self.names, self.real, fake, self.data)
         return {f"eval/{name}": value for name, value in values.items()}
+
+
+def gather_sample_set(part: SampleSet) -> SampleSet | None:
+    """Every process's share of a sample set, in rank order, on rank 0 (None elsewhere)."""
+    fields = {field.name: getattr(part, field.name) for field in dataclasses.fields(part)}
+    gathered = {name: engine.gather_rows(value) for name, value in fields.items() if value is not None}
+    if not engine.is_main():
+        return None
+    return SampleSet(**gathered)
