@@ -21,6 +21,8 @@ their parameters with the plain modules, which is what optimisers, checkpoints a
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -102,3 +104,51 @@ def updating(replicas: Replicas | None, name: str) -> Any:
 def local_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
     """This process's rows of each tensor of a globally drawn batch (``engine.local_rows``)."""
     return tuple(engine.local_rows(tensor) for tensor in batch)
+
+
+# -- launching: ``ganforge train --devices N`` starts torchrun on this machine --------------------------
+
+
+def check_devices(processes: int, device: str) -> None:
+    """Reject a ``--devices`` count that this machine cannot run, before any process starts."""
+    if processes < 1:
+        raise GanforgeError(f"--devices {processes} must be 1 or more", "e.g. --devices 2")
+    if engine.launched_world_size() > 1:
+        raise GanforgeError(
+            f"--devices {processes} starts torchrun, but this process already runs under torchrun",
+            "drop --devices: torchrun's --nproc-per-node already sets the number of processes",
+        )
+    gpus = torch.cuda.device_count() if device != "cpu" else 0
+    if gpus and processes > gpus:
+        raise GanforgeError(
+            f"--devices {processes} asks for more processes than the {gpus} GPUs here",
+            f"use --devices {gpus} or fewer (one process per GPU), or torchrun for several machines",
+        )
+
+
+def torchrun_command(argv: list[str], processes: int) -> list[str]:
+    """The torchrun command line that runs ``ganforge ARGV`` on ``processes`` processes of this machine."""
+    return [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
+        "-m", "ganforge", *without_option(argv, "--devices"),
+    ]  # fmt: skip
+
+
+def without_option(argv: list[str], name: str) -> list[str]:
+    """``argv`` without ``name VALUE`` or ``name=VALUE``."""
+    kept, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == name:
+            skip = True
+        elif not token.startswith(f"{name}="):
+            kept.append(token)
+    return kept
+
+
+def launch(argv: list[str], processes: int) -> int:
+    """Run ``ganforge ARGV`` under torchrun on ``processes`` local processes; return its exit code."""
+    command = torchrun_command(argv, processes)
+    log.info("starting %d processes: %s", processes, " ".join(command[1:]))
+    return subprocess.run(command, check=False).returncode

@@ -61,6 +61,11 @@ def launched_world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def launched_rank() -> int:
+    """This process's rank as torchrun numbered it (0 when not started by torchrun); valid before joining."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def world_size() -> int:
     """Processes in the running process group (1 when there is none)."""
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
