@@ -260,7 +260,7 @@ class TrainingEvaluator:
 def gather_sample_set(part: SampleSet) -> SampleSet | None:
     """Every process's share of a sample set, in rank order, on rank 0 (None elsewhere)."""
     fields = {field.name: getattr(part, field.name) for field in dataclasses.fields(part)}
-    gathered = {name: engine.gather_rows(value) for name, value in fields.items() if value is not None}
+    gathered = {name: None if value is None else engine.gather_rows(value) for name, value in fields.items()}
     if not engine.is_main():
         return None
     return SampleSet(**gathered)
