@@ -5,6 +5,7 @@ Two processes with half the batch each must take the steps one process takes on 
 rounding, and a checkpoint of either resumes on the other.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from ganforge import distributed, engine
 from ganforge.cli import main
 from ganforge.config import Config, apply_overrides, resolve
 from ganforge.errors import GanforgeError
+from ganforge.evaluate import evaluate_run
 from ganforge.run import RunDir
 from ganforge.train import build_session
 
@@ -64,16 +66,19 @@ def arguments(settings: dict) -> list[str]:
     return [token for pair in pairs for token in ("--set", pair)]
 
 
-def run_ganforge(*args: str, torchrun: int | None = None) -> subprocess.CompletedProcess:
-    """``python -m ganforge ARGS`` in a fresh process (under torchrun with that many processes, if given)."""
+def launch(*args: str, torchrun: int | None = None) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a fresh process, under torchrun with that many processes if given."""
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={torchrun}"] if torchrun else []
     env = {**os.environ, "PYTHONPATH": f"{SOURCE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "OMP_NUM_THREADS": "1", "GANFORGE_OFFLINE": "1", "MPLBACKEND": "Agg"}  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, *launcher, "-m", "ganforge", *args], env=env, capture_output=True, text=True, timeout=600
-    )
+    result = subprocess.run([sys.executable, *launcher, *args], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
+
+
+def run_ganforge(*args: str, torchrun: int | None = None) -> subprocess.CompletedProcess:
+    """``python -m ganforge ARGS`` in a fresh process (under torchrun with that many processes, if given)."""
+    return launch("-m", "ganforge", *args, torchrun=torchrun)
 
 
 def latest(run: Path) -> dict[str, torch.Tensor]:
@@ -126,13 +131,27 @@ def test_two_processes_with_half_batches_match_one_process_and_resume_on_one(tmp
     assert_same_training_state(straight, two)
 
 
+DRIVER = """
+import json, sys
+from ganforge.api import train
+from ganforge.config import Config, apply_overrides
+from ganforge.evaluate import evaluate_run
+
+settings, out = json.loads(sys.argv[1]), sys.argv[2]
+evaluate_run(train(apply_overrides(Config(), {**settings, "out": out})), "modes,precision-recall", 1000, device="cpu")
+"""
+
+
 @pytest.mark.slow
 def test_wgan_gp_with_r1_and_two_critic_steps_matches_one_process(tmp_path):
     """The gradient penalty (autograd.grad with create_graph through D), R1 and d_steps = 2 under DDP; the
-    sharded evaluation and rank 0's health probe give the values one process measures."""
+    sharded evaluations (during training and ``evaluate_run``) and rank 0's health probe give the values
+    one process measures."""
     measured = {**WGAN_GP, "train.eval_every": 10, "train.eval_metrics": "modes", "train.health_every": 10}
     two = tmp_path / "two"
-    run_ganforge("train", *arguments(measured), "--steps", "10", "--out", str(two), "--quiet", torchrun=2)
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER)
+    launch(str(driver), json.dumps({**measured, "train.steps": 10}), str(two), torchrun=2)
 
     one = ganforge.train(config(tmp_path / "one", measured, steps=10))
     assert_same_training_state(one, two)
@@ -142,6 +161,8 @@ def test_wgan_gp_with_r1_and_two_critic_steps_matches_one_process(tmp_path):
     assert "eval/modes_captured" in measured_keys and "health/modes" in measured_keys
     for key in measured_keys:
         assert two_record[key] == pytest.approx(one_record[key], abs=1e-4), key
+    evaluated = evaluate_run(one, "modes,precision-recall", 1000, device="cpu")["metrics"]
+    assert json.loads((two / "eval.json").read_text())["metrics"] == pytest.approx(evaluated, abs=1e-3)
 
 
 @pytest.mark.slow

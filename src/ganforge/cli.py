@@ -247,6 +247,10 @@ def evaluate(
         result = evaluation.evaluate_arrays(real_npy, fake_npy, metrics, extractor, pick_device(device), batch_size)
     else:
         result = evaluation.evaluate_run(run, metrics, count, extractor, split, device, batch_size)
+    from ganforge.engine import launched_rank
+
+    if launched_rank() != 0:  # under torchrun rank 0 says it
+        return
     if as_json:
         click.echo(json.dumps(result["metrics"]))
         return

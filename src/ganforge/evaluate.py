@@ -147,31 +147,41 @@ def evaluate_run(
     run: str | Path, metrics: str | list[str] | None = None, n: int = DEFAULT_N, extractor: str | None = None,
     split: str = "test", device: str = "auto", batch_size: int = 500, seed: int = 0,
 ) -> dict[str, Any]:  # fmt: skip
-    """Evaluate a run's latest checkpoint: ``n`` samples against ``n`` real ones; writes RUN/eval.json."""
+    """Evaluate a run's latest checkpoint: ``n`` samples against ``n`` real ones; writes RUN/eval.json.
+
+    Under torchrun each process generates and embeds its share of the samples; rank 0 gathers the
+    features, compares them with the real ones and writes the file, and every process returns its result.
+    """
     from ganforge.api import load
 
     started = time.perf_counter()
-    trained = load(run, device=device)
-    cfg = trained.config
-    kind = "points" if len(trained.data_shape) == 1 else "image"
-    names = parse_metrics(metrics, kind, cfg.data.name)
-    net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
-    real_cfg = dataclasses.replace(cfg.data, split=split)
-    real = reference(real_cfg, net, n, trained.device)
-    fake = embed(trained.sample(n, seed=seed, batch_size=batch_size), net)
-    data = load_dataset(real_cfg) if "modes" in names else None
-    result = {
-        "step": trained.step,
-        "n": n,
-        "extractor": net.name if net else "none (2-D points)",
-        "extractor_sha256": net.weights_sha256 if net else None,
-        "reference": {"dataset": cfg.data.name, "split": split, "n": len(real.features)},
-        "metrics": compute(names, real, fake, data),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-    write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
-    return result
+    with engine.process_group(device):
+        trained = load(run, device=device)
+        cfg = trained.config
+        kind = "points" if len(trained.data_shape) == 1 else "image"
+        names = parse_metrics(metrics, kind, cfg.data.name)
+        net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
+        latents = trained.latents(n, seed)[engine.rows_of_rank(n)]  # the same samples whatever the processes
+        fake = gather_sample_set(embed(trained.generate(latents, batch_size), net))
+
+        def measure() -> dict[str, Any]:
+            real_cfg = dataclasses.replace(cfg.data, split=split)
+            real = reference(real_cfg, net, n, trained.device)
+            data = load_dataset(real_cfg) if "modes" in names else None
+            result = {
+                "step": trained.step,
+                "n": n,
+                "extractor": net.name if net else "none (2-D points)",
+                "extractor_sha256": net.weights_sha256 if net else None,
+                "reference": {"dataset": cfg.data.name, "split": split, "n": len(real.features)},
+                "metrics": compute(names, real, fake, data),
+                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+            write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
+            return result
+
+        return engine.on_main(measure)
 
 
 def evaluate_arrays(
