@@ -216,3 +216,14 @@ def test_one_process_keeps_every_row_and_gathers_its_own():
     assert engine.rows_of_rank(6) == slice(0, 6)
     assert torch.equal(engine.gather_rows(rows), rows)
     assert engine.on_main(lambda: 7) == 7
+
+
+def test_one_ctrl_c_that_torchrun_forwards_counts_once(monkeypatch):
+    from ganforge.train import _echo
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert _echo("SIGINT", "SIGINT", seconds_since=0.1)  # the terminal's and the agent's copy of one Ctrl-C
+    assert not _echo("SIGINT", "SIGINT", seconds_since=5.0)  # a deliberate second Ctrl-C stops at once
+    assert not _echo("SIGTERM", "SIGINT", seconds_since=0.1)
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert not _echo("SIGINT", "SIGINT", seconds_since=0.1)  # one process: every second signal counts

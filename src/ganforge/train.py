@@ -330,10 +330,15 @@ def _graceful_stop() -> Iterator[Any]:
     received: list[str] = []
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
+    first_at: list[float] = []
+
     def handler(signum: int, frame: Any) -> None:
+        if received and _echo(signal.Signals(signum).name, received[0], time.monotonic() - first_at[0]):
+            return
         if received:
             raise KeyboardInterrupt
         received.append(signal.Signals(signum).name)
+        first_at.append(time.monotonic())
         log.warning("%s: stopping after this step and saving a checkpoint (again to stop at once)", received[0])
 
     for sig in previous:
@@ -343,6 +348,15 @@ def _graceful_stop() -> Iterator[Any]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+SIGNAL_ECHO_SECONDS = 2.0
+
+
+def _echo(name: str, first: str, seconds_since: float) -> bool:
+    """Under torchrun one Ctrl-C arrives twice: from the terminal, and forwarded by torchrun's agent.
+    The same signal within a moment of the first counts as the same one, not as a second request."""
+    return engine.launched_world_size() > 1 and name == first and seconds_since < SIGNAL_ECHO_SECONDS
 
 
 # -- pictures ----------------------------------------------------------------------------------------
