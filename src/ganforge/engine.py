@@ -100,7 +100,7 @@ def process_group(device_name: str | None = None) -> Iterator[None]:
         yield
         return
     cuda = torch.cuda.is_available() and device_name != "cpu"
-    if cuda:
+    if cuda and local_rank() < torch.cuda.device_count():
         torch.cuda.set_device(local_rank())
     backend = "cpu:gloo,cuda:nccl" if cuda and dist.is_nccl_available() else "gloo"
     dist.init_process_group(backend, timeout=timedelta(minutes=30))

@@ -408,6 +408,7 @@ def save_checkpoint(s: Session, run: RunDir, clock: _Clock, keep: bool) -> None:
     if engine.is_main():  # every process holds the same state; one writes it
         tensors, meta = session_state(s)
         run.save_checkpoint(tensors, meta, keep=keep)
+    engine.barrier()  # a process that stops next must not have torchrun end rank 0 in the middle of writing
 
 
 def module_count(module: nn.Module) -> int:
