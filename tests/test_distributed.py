@@ -71,7 +71,7 @@ def launch(*args: str, torchrun: int | None = None) -> subprocess.CompletedProce
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={torchrun}"] if torchrun else []
     env = {**os.environ, "PYTHONPATH": f"{SOURCE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "OMP_NUM_THREADS": "1", "GANFORGE_OFFLINE": "1", "MPLBACKEND": "Agg"}  # fmt: skip
-    result = subprocess.run([sys.executable, *launcher, *args], env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, *launcher, *args], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 

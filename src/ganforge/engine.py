@@ -7,6 +7,7 @@ the same either way. Rank 0 is the main process: it alone reads and writes the r
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -88,22 +89,26 @@ def is_main() -> bool:
 
 @contextmanager
 def process_group(device_name: str | None = None) -> Iterator[None]:
-    """Join torchrun's process group for the block (nothing to do on one process, or if already joined).
+    """Join torchrun's process group for the block (nothing to do on one process).
 
     ``device_name`` 'cpu' keeps a machine's GPUs out of it; anything else uses them when there are some.
 
     The group speaks gloo for CPU tensors and NCCL for CUDA tensors, so small control messages travel
-    on the CPU while DistributedDataParallel reduces GPU gradients over NCCL. Processes other than rank 0
-    log errors only, so every message is said once.
+    on the CPU while DistributedDataParallel reduces GPU gradients over NCCL. It is joined once and
+    kept until the process exits: a group destroyed and joined again (train, then evaluate) could
+    meet a peer's stale address in torchrun's store. Processes other than rank 0 log errors only, so
+    every message is said once.
     """
-    if launched_world_size() <= 1 or dist.is_initialized():
+    if launched_world_size() <= 1:
         yield
         return
-    cuda = torch.cuda.is_available() and device_name != "cpu"
-    if cuda and local_rank() < torch.cuda.device_count():
-        torch.cuda.set_device(local_rank())
-    backend = "cpu:gloo,cuda:nccl" if cuda and dist.is_nccl_available() else "gloo"
-    dist.init_process_group(backend, timeout=timedelta(minutes=30))
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available() and device_name != "cpu"
+        if cuda and local_rank() < torch.cuda.device_count():
+            torch.cuda.set_device(local_rank())
+        backend = "cpu:gloo,cuda:nccl" if cuda and dist.is_nccl_available() else "gloo"
+        dist.init_process_group(backend, timeout=timedelta(minutes=30))
+        atexit.register(_leave)
     level = log.level
     if not is_main():
         log.setLevel(logging.ERROR)
@@ -111,6 +116,10 @@ def process_group(device_name: str | None = None) -> Iterator[None]:
         yield
     finally:
         log.setLevel(level)
+
+
+def _leave() -> None:
+    if dist.is_initialized():
         dist.destroy_process_group()
 
 
