@@ -7,8 +7,10 @@ rounding, and a checkpoint of either resumes on the other.
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from ganforge.cli import main
 from ganforge.config import Config, apply_overrides, resolve
 from ganforge.errors import GanforgeError
 from ganforge.evaluate import evaluate_run
-from ganforge.run import RunDir
+from ganforge.run import RunDir, load_checkpoint_file
 from ganforge.train import build_session
 
 SOURCE = Path(ganforge.__file__).resolve().parents[1]  # the subprocesses import this very ganforge
@@ -66,12 +68,18 @@ def arguments(settings: dict) -> list[str]:
     return [token for pair in pairs for token in ("--set", pair)]
 
 
+def environment() -> dict[str, str]:
+    """The environment of a launched process: this ganforge first on the path, one thread, offline."""
+    return {**os.environ, "PYTHONPATH": f"{SOURCE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+            "OMP_NUM_THREADS": "1", "GANFORGE_OFFLINE": "1", "MPLBACKEND": "Agg"}  # fmt: skip
+
+
 def launch(*args: str, torchrun: int | None = None) -> subprocess.CompletedProcess:
     """``python ARGS`` in a fresh process, under torchrun with that many processes if given."""
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={torchrun}"] if torchrun else []
-    env = {**os.environ, "PYTHONPATH": f"{SOURCE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "OMP_NUM_THREADS": "1", "GANFORGE_OFFLINE": "1", "MPLBACKEND": "Agg"}  # fmt: skip
-    result = subprocess.run([sys.executable, *launcher, *args], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, *launcher, *args], env=environment(), capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -83,6 +91,10 @@ def run_ganforge(*args: str, torchrun: int | None = None) -> subprocess.Complete
 
 def latest(run: Path) -> dict[str, torch.Tensor]:
     return load_file(run / "checkpoints" / "latest.safetensors")
+
+
+def latest_meta(run: Path) -> dict:
+    return load_checkpoint_file(run / "checkpoints" / "latest.safetensors")[1]
 
 
 def assert_same_training_state(a: Path, b: Path) -> None:
@@ -172,6 +184,32 @@ def test_a_one_process_checkpoint_resumes_on_two_processes(tmp_path):
     straight = ganforge.train(config(tmp_path / "straight", WGAN_GP, steps=10))
     assert_same_training_state(straight, run)
     assert [record["step"] for record in RunDir(run).read_metrics()] == [5, 10]
+
+
+@pytest.mark.slow
+def test_sigterm_to_torchrun_stops_every_process_after_the_same_step_and_saves(tmp_path):
+    """torchrun forwards SIGTERM to its workers; they agree on the step to stop after, rank 0 saves,
+    and the checkpoint continues (on one process) as if the run had never stopped."""
+    run = tmp_path / "run"
+    settings = {**RING, "train.log_every": 20, "train.checkpoint_every": 100_000, "train.sample_every": 100_000}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "ganforge",
+               "train", *arguments(settings), "--steps", "100000", "--out", str(run), "--quiet"]  # fmt: skip
+    agent = subprocess.Popen(command, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (run / "metrics.jsonl").is_file():  # training has begun
+            assert agent.poll() is None and time.monotonic() < deadline, "the run did not start"
+            time.sleep(0.5)
+        agent.send_signal(signal.SIGTERM)
+        _, stderr = agent.communicate(timeout=120)
+    finally:
+        agent.kill()
+    assert "SIGTERM received: stopped at step" in stderr
+    step = int(latest_meta(run)["step"])
+    assert 0 < step < 100_000
+    ganforge.resume(run, steps=step + 10)
+    straight = ganforge.train(config(tmp_path / "straight", settings, steps=step + 10))
+    assert_same_training_state(straight, run)
 
 
 # -- checks made before any process starts ---------------------------------------------------------------
