@@ -50,7 +50,8 @@ def check_world(cfg: Config, world: int | None = None) -> None:
         raise GanforgeError(
             f"--batch-size {batch} does not split evenly over {world} processes (it is the global batch; "
             f"each process takes batch_size / {world} of it)",
-            f"use a multiple of {world}, e.g. {below or above} or {above}",
+            f"use a batch size that is a multiple of {world} (e.g. {below or above} or {above}), "
+            f"or a number of processes that divides {batch}",
         )
     if world > 1 and cfg.train.device.startswith("cuda:"):
         raise GanforgeError(
