@@ -20,7 +20,8 @@ import torch
 
 from ganforge.checkpoint import rebuild_gan, restore_session
 from ganforge.config import Config, resolve
-from ganforge.engine import pick_device
+from ganforge.distributed import check_world
+from ganforge.engine import on_main, pick_device, process_group, world_size
 from ganforge.errors import GanforgeError
 from ganforge.gans import GAN
 from ganforge.gans.cgan import check_class
@@ -32,47 +33,71 @@ log = logging.getLogger("ganforge")
 
 
 def train(cfg: Config | None = None, progress: bool = False) -> Path:
-    """Train a new run of ``cfg`` (defaults: the tutorial MLP GAN on MNIST) and return its folder."""
+    """Train a new run of ``cfg`` (defaults: the tutorial MLP GAN on MNIST) and return its folder.
+
+    Started by torchrun, every process calls this; they train together and rank 0 writes the run.
+    """
     cfg = resolve(cfg or Config())
-    cfg.out = str(cfg.out or default_run_path(cfg))
-    RunDir(cfg.out).check_free()  # fail before loading anything
-    session = build_session(cfg)  # loads data and builds networks before the run folder exists
-    run = RunDir.create(cfg.out, cfg)
-    data = session.data
-    size = f"{len(data):,} images" if data.kind == "image" else f"{data.num_classes} modes"
-    log.info(
-        "training %s/%s on %s (%s, %s) on %s: G %s, D %s parameters -> %s",
-        cfg.model.name, cfg.train.loss, cfg.data.name, data.source, size, session.device,
-        f"{module_count(session.gan.G):,}", f"{module_count(session.gan.D):,}", run.path,
-    )  # fmt: skip
-    fit(session, run, progress=progress)
+    with process_group(cfg.train.device):
+        check_world(cfg)
+        cfg.out = on_main(lambda: _free_run_path(cfg))  # fail before loading anything; rank 0 alone reads the disk
+        session = build_session(cfg)  # loads data and builds networks before the run folder exists
+        run = RunDir(on_main(lambda: RunDir.create(cfg.out, cfg).path))
+        data = session.data
+        size = f"{len(data):,} images" if data.kind == "image" else f"{data.num_classes} modes"
+        where = f"{session.device} x {world_size()} processes" if world_size() > 1 else str(session.device)
+        log.info(
+            "training %s/%s on %s (%s, %s) on %s: G %s, D %s parameters -> %s",
+            cfg.model.name, cfg.train.loss, cfg.data.name, data.source, size, where,
+            f"{module_count(session.gan.G):,}", f"{module_count(session.gan.D):,}", run.path,
+        )  # fmt: skip
+        fit(session, run, progress=progress)
     return run.path
+
+
+def _free_run_path(cfg: Config) -> str:
+    path = str(cfg.out or default_run_path(cfg))
+    RunDir(path).check_free()
+    return path
 
 
 def resume(
     path: str | os.PathLike, steps: int | None = None, device: str | None = None, progress: bool = False
 ) -> Path:
-    """Continue a run from its latest checkpoint, up to ``steps`` in total (default: the config's)."""
-    run = RunDir.open(path)
-    cfg = run.read_config()
-    checkpoint, tensors, meta = run.load_latest()
-    if steps is not None:
-        cfg.train.steps = steps
-    if device is not None:
-        cfg.train.device = device
-    cfg = resolve(cfg)
-    session = build_session(cfg)
-    restore_session(session, tensors, meta, checkpoint)
-    if session.step >= cfg.train.steps:
-        raise GanforgeError(
-            f"run {run.path} is already at step {session.step} of {cfg.train.steps}",
-            f"pass --steps with a total above {session.step} to train further",
-        )
-    run.write_config(cfg)
-    run.write_metrics(session.history)  # the history as of the checkpoint: later lines came from lost steps
-    log.info("resuming %s from step %d to %d", run.path, session.step, cfg.train.steps)
-    fit(session, run, progress=progress)
+    """Continue a run from its latest checkpoint, up to ``steps`` in total (default: the config's).
+
+    Under torchrun rank 0 reads the checkpoint and hands it to every process; the number of
+    processes may differ from the run's before (the batch size is global, the random streams shared).
+    """
+    with process_group(device):
+        run, cfg, checkpoint, tensors, meta = on_main(lambda: _read_latest(path))
+        if steps is not None:
+            cfg.train.steps = steps
+        if device is not None:
+            cfg.train.device = device
+        cfg = resolve(cfg)
+        check_world(cfg)
+        session = build_session(cfg)
+        restore_session(session, tensors, meta, checkpoint)
+        if session.step >= cfg.train.steps:
+            raise GanforgeError(
+                f"run {run.path} is already at step {session.step} of {cfg.train.steps}",
+                f"pass --steps with a total above {session.step} to train further",
+            )
+        on_main(lambda: _restart_files(run, cfg, session.history))
+        log.info("resuming %s from step %d to %d", run.path, session.step, cfg.train.steps)
+        fit(session, run, progress=progress)
     return run.path
+
+
+def _read_latest(path: str | os.PathLike) -> tuple:
+    run = RunDir.open(path)
+    return run, run.read_config(), *run.load_latest()
+
+
+def _restart_files(run: RunDir, cfg: Config, history: list) -> None:
+    run.write_config(cfg)
+    run.write_metrics(history)  # the history as of the checkpoint: later lines came from lost steps
 
 
 @dataclass

@@ -93,14 +93,16 @@ def cli() -> None:
     help="Set any config key, e.g. --set model.g_hidden=256,256 (repeatable).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(config_file: str | None, settings: tuple[str, ...], quiet: bool, **flags: Any) -> None:
+@click.option("--devices", type=int, help="Train on N processes of this machine (one per GPU) through torchrun.")
+def train(config_file: str | None, settings: tuple[str, ...], quiet: bool, devices: int | None, **flags: Any) -> None:
     """Train a GAN. With no options: the tutorial MLP GAN on MNIST."""
     from ganforge.api import train as train_run
 
     cfg = Config.load(config_file) if config_file else Config()
     cfg = apply_overrides(cfg, _overrides(flags, settings), source="the command line")
+    _start_processes(devices, cfg)
     path = train_run(cfg, progress=not quiet)
-    click.echo(f"done: {path}/final.png, {path}/losses.png, {path}/progress.gif")
+    _done(path)
 
 
 @cli.command()
@@ -108,12 +110,40 @@ def train(config_file: str | None, settings: tuple[str, ...], quiet: bool, **fla
 @click.option("--steps", type=int, help="Train up to this many steps in total (default: the run's config).")
 @click.option("--device", help="auto, cpu, cuda or cuda:N (default: the run's).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def resume(run: str, steps: int | None, device: str | None, quiet: bool) -> None:
+@click.option("--devices", type=int, help="Continue on N processes of this machine (any number, not the run's).")
+def resume(run: str, steps: int | None, device: str | None, quiet: bool, devices: int | None) -> None:
     """Continue RUN from its latest checkpoint."""
     from ganforge.api import resume as resume_run
+    from ganforge.run import RunDir
 
+    if devices is not None:
+        cfg = RunDir.open(run).read_config()
+        _start_processes(devices, cfg if device is None else apply_overrides(cfg, {"train.device": device}))
     path = resume_run(run, steps=steps, device=device, progress=not quiet)
-    click.echo(f"done: {path}/final.png, {path}/losses.png, {path}/progress.gif")
+    _done(path)
+
+
+def _start_processes(devices: int | None, cfg: Config) -> None:
+    """``--devices N`` (N > 1): check the config for N processes, then rerun this command line under torchrun."""
+    if devices is None:
+        return
+    from ganforge.config import resolve
+    from ganforge.distributed import check_devices, check_world, launch
+
+    check_devices(devices, cfg.train.device)
+    if devices == 1:
+        return
+    check_world(resolve(cfg), devices)  # a mistake shows here once, not from every process
+    context = click.get_current_context().find_root()
+    argv = (context.obj or {}).get("argv", sys.argv[1:])
+    sys.exit(launch(argv, devices))
+
+
+def _done(path: Path) -> None:
+    from ganforge.engine import launched_rank
+
+    if launched_rank() == 0:  # under torchrun, say it once
+        click.echo(f"done: {path}/final.png, {path}/losses.png, {path}/progress.gif")
 
 
 @cli.command()
@@ -280,6 +310,10 @@ def evaluate(
         result = evaluation.evaluate_arrays(real_npy, fake_npy, metrics, extractor, pick_device(device), batch_size)
     else:
         result = evaluation.evaluate_run(run, metrics, count, extractor, split, device, batch_size)
+    from ganforge.engine import launched_rank
+
+    if launched_rank() != 0:  # under torchrun rank 0 says it
+        return
     if as_json:
         click.echo(json.dumps(result["metrics"]))
         return
@@ -407,7 +441,8 @@ def main(argv: list[str] | None = None) -> None:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
-        cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
+        arguments = list(sys.argv[1:] if argv is None else argv)  # kept for --devices, which reruns them
+        cli.main(args=arguments, prog_name="ganforge", standalone_mode=False, obj={"argv": arguments})
     except GanforgeError as error:
         click.echo(f"error: {_one_line(str(error))}", err=True)
         sys.exit(getattr(error, "exit_code", 2))

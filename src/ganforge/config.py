@@ -107,6 +107,7 @@ class TrainConfig:
     pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018); 1: off
     unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off
     unroll_lr: float | None = None  # step size of the unrolled (gradient-descent) D steps; None: optim.lr_d
+    sync_batchnorm: bool = False  # under torchrun: batch norm statistics over the global batch (GPUs; dcgan)
 
 
 @dataclass
@@ -330,6 +331,7 @@ def resolve(cfg: Config) -> Config:
     _check_sizes(cfg)
     _check_game(cfg)
     _check_conditioning(cfg)
+    _check_sync_batchnorm(cfg)
     _resolve_optimizer(cfg.optim, model_defaults[cfg.optim.name])
     _check_tricks(cfg)
     return cfg
@@ -465,6 +467,15 @@ def _check_tricks(cfg: Config) -> None:
         raise GanforgeError(f"train.unroll_lr={train.unroll_lr} must be positive", "or leave it unset for optim.lr_d")
     if train.unroll and train.unroll_lr is None:
         train.unroll_lr = cfg.optim.lr_d
+
+
+def _check_sync_batchnorm(cfg: Config) -> None:
+    """Synchronised batch norm needs batch norm layers; the number of processes is checked at launch."""
+    if cfg.train.sync_batchnorm and cfg.model.name != "dcgan":
+        raise GanforgeError(
+            f"train.sync_batchnorm synchronises batch norm, which model '{cfg.model.name}' does not use",
+            "use --model dcgan, or leave train.sync_batchnorm off",
+        )
 
 
 def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from ganforge import engine
 from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset, sources
@@ -146,33 +147,45 @@ def evaluate_run(
     run: str | Path, metrics: str | list[str] | None = None, n: int = DEFAULT_N, extractor: str | None = None,
     split: str = "test", device: str = "auto", batch_size: int = 500, seed: int = 0,
 ) -> dict[str, Any]:  # fmt: skip
-    """Evaluate a run's latest checkpoint: ``n`` samples against ``n`` real ones; writes RUN/eval.json."""
+    """Evaluate a run's latest checkpoint: ``n`` samples against ``n`` real ones; writes RUN/eval.json.
+
+    Under torchrun each process generates and embeds its share of the samples; rank 0 gathers the
+    features, compares them with the real ones and writes the file, and every process returns its result.
+    """
     from ganforge.api import load
 
     started = time.perf_counter()
-    trained = load(run, device=device)
-    cfg = trained.config
-    if cfg.task.name is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks)
-        return _evaluate_task_run(run, trained, metrics, n, extractor, split, batch_size, started)
-    kind = "points" if len(trained.data_shape) == 1 else "image"
-    names = parse_metrics(metrics, kind, cfg.data.name)
-    net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
-    real_cfg = dataclasses.replace(cfg.data, split=split)
-    real = reference(real_cfg, net, n, trained.device)
-    fake = embed(trained.sample(n, seed=seed, batch_size=batch_size), net)
-    data = load_dataset(real_cfg) if "modes" in names else None
-    result = {
-        "step": trained.step,
-        "n": n,
-        "extractor": net.name if net else "none (2-D points)",
-        "extractor_sha256": net.weights_sha256 if net else None,
-        "reference": {"dataset": cfg.data.name, "split": split, "n": len(real.features)},
-        "metrics": compute(names, real, fake, data),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-    write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
-    return result
+    with engine.process_group(device):
+        trained = load(run, device=device)
+        cfg = trained.config
+        if cfg.task.name is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks), on rank 0
+            return engine.on_main(
+                lambda: _evaluate_task_run(run, trained, metrics, n, extractor, split, batch_size, started)
+            )
+        kind = "points" if len(trained.data_shape) == 1 else "image"
+        names = parse_metrics(metrics, kind, cfg.data.name)
+        net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
+        latents = trained.latents(n, seed)[engine.rows_of_rank(n)]  # the same samples whatever the processes
+        fake = gather_sample_set(embed(trained.generate(latents, batch_size), net))
+
+        def measure() -> dict[str, Any]:
+            real_cfg = dataclasses.replace(cfg.data, split=split)
+            real = reference(real_cfg, net, n, trained.device)
+            data = load_dataset(real_cfg) if "modes" in names else None
+            result = {
+                "step": trained.step,
+                "n": n,
+                "extractor": net.name if net else "none (2-D points)",
+                "extractor_sha256": net.weights_sha256 if net else None,
+                "reference": {"dataset": cfg.data.name, "split": split, "n": len(real.features)},
+                "metrics": compute(names, real, fake, data),
+                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+            write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
+            return result
+
+        return engine.on_main(measure)
 
 
 def _evaluate_task_run(
@@ -248,19 +261,38 @@ def _read_npy(path: str | Path) -> torch.Tensor:
 
 
 class TrainingEvaluator:
-    """Metrics during training: fixed latents, real features computed once, a few named metrics."""
+    """Metrics during training: fixed latents, real features computed once, a few named metrics.
+
+    Under torchrun each process generates and embeds its share of the latents, and rank 0 gathers
+    the features and computes the metrics (the other processes get an empty dict).
+    """
 
     def __init__(self, cfg: Any, kind: str, device: torch.device, latents: torch.Tensor) -> None:
         default = "modes" if kind == "points" else "fid"
         self.names = parse_metrics(cfg.train.eval_metrics or default, kind, cfg.data.name)
         self.extractor = _extractor(kind, cfg.data.name, None, device, 500)
         real_cfg = dataclasses.replace(cfg.data, split="test")
-        self.real = reference(real_cfg, self.extractor, cfg.train.eval_samples, device)
-        self.data = load_dataset(real_cfg) if "modes" in self.names else None
+        self.real, self.data = None, None
+        if engine.is_main():  # only rank 0 compares with real data
+            self.real = reference(real_cfg, self.extractor, cfg.train.eval_samples, device)
+            self.data = load_dataset(real_cfg) if "modes" in self.names else None
         self.latents = latents  # (eval_samples, z_dim): the same latents at every measurement
 
     def __call__(self, generate: Any) -> dict[str, float]:
         """Measure ``generate(z)`` (which returns samples on the CPU) on the fixed latents."""
-        samples = torch.cat([generate(z) for z in self.latents.split(500)])
-        values = compute(self.names, self.real, embed(samples, self.extractor), self.data)
+        mine = self.latents[engine.rows_of_rank(len(self.latents))]
+        samples = torch.cat([generate(z) for z in mine.split(500)])
+        fake = gather_sample_set(embed(samples, self.extractor))
+        if fake is None:
+            return {}
+        values = compute(self.names, self.real, fake, self.data)
         return {f"eval/{name}": value for name, value in values.items()}
+
+
+def gather_sample_set(part: SampleSet) -> SampleSet | None:
+    """Every process's share of a sample set, in rank order, on rank 0 (None elsewhere)."""
+    fields = {field.name: getattr(part, field.name) for field in dataclasses.fields(part)}
+    gathered = {name: None if value is None else engine.gather_rows(value) for name, value in fields.items()}
+    if not engine.is_main():
+        return None
+    return SampleSet(**gathered)

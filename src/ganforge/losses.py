@@ -13,6 +13,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from ganforge.engine import local_rows, world_size
+
 
 def d_loss_real(real_logits: torch.Tensor) -> torch.Tensor:
     """-E[log D(x)]: the real half of D's cross-entropy."""
@@ -82,9 +84,12 @@ def gradient_penalty(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """E[(||grad D(x_hat)||_2 - 1)^2] at x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per sample
-    (Gulrajani et al. 2017, Algorithm 1). The caller multiplies it by lambda."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # one eps per sample, broadcast over (C, H, W)
-    eps = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
+    (Gulrajani et al. 2017, Algorithm 1). The caller multiplies it by lambda.
+
+    Under torchrun ``real`` holds this process's rows: eps is drawn for the global batch and sliced
+    like the batch, so every process's stream matches one process's (distributed.py)."""
+    shape = (real.shape[0] * world_size(),) + (1,) * (real.dim() - 1)  # one eps per sample, broadcast over (C, H, W)
+    eps = local_rows(torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype))
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()

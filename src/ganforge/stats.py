@@ -1,7 +1,8 @@
 """Training statistics reported from anywhere, read back only at logging intervals.
 
 ``report`` adds a detached value to a running sum on its own device: no host synchronisation. The
-loop calls ``collect`` once per logging interval, which moves every mean to the host in one transfer.
+loop calls ``collect`` once per logging interval, which moves every mean to the host in one transfer;
+under torchrun it first averages the means over processes (each saw its share of the global batch).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from contextlib import contextmanager
 
 import torch
 
+from ganforge import engine
+
 _paused = False
+
 _sums: dict[str, torch.Tensor] = {}
 _counts: dict[str, int] = {}
 
@@ -30,11 +34,15 @@ def report(name: str, value: torch.Tensor) -> None:
 
 
 def collect() -> dict[str, float]:
-    """Return the mean of every statistic since the last call, and start afresh. Syncs once."""
+    """Return the mean of every statistic since the last call, and start afresh. Syncs once.
+
+    Under torchrun every process must call it at the same step, having reported the same names.
+    """
     if not _sums:
         return {}
     names = list(_sums)
-    means = torch.stack([_sums[name] / _counts[name] for name in names]).tolist()  # the one host sync
+    means = engine.all_reduce_mean(torch.stack([_sums[name] / _counts[name] for name in names]))
+    means = means.tolist()  # the one host sync
     reset()
     return dict(zip(names, means, strict=True))
 

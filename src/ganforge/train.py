@@ -27,12 +27,13 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ganforge import stats
+from ganforge import engine, stats
 from ganforge.checkpoint import restore_session, session_state
 from ganforge.config import Config, OptimConfig
 from ganforge.data import ImageData, PointData, load_dataset
+from ganforge.distributed import Replicas, local_batch, replicate, updating
 from ganforge.ema import make_ema, update_ema
-from ganforge.engine import pick_device, set_deterministic
+from ganforge.engine import local_rows, pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.game2d import record_game_frame
 from ganforge.gans import GAN, make_gan
@@ -72,6 +73,7 @@ class Session:
     rollbacks: int = 0  # divergence rollbacks so far (each lowered the learning rates)
     history: list[dict[str, Any]] = field(default_factory=list)  # every metrics record, kept in checkpoints
     alarms: set[str] = field(default_factory=set)  # health alarms already sounded
+    replicas: Replicas | None = None  # G and D under DistributedDataParallel, when torchrun started several processes
 
 
 def make_optimizer(cfg: OptimConfig, params: Any, lr: float) -> torch.optim.Optimizer:
@@ -87,7 +89,8 @@ def build_session(cfg: Config) -> Session:
     """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved)."""
     device = pick_device(cfg.train.device)
     set_deterministic(cfg.train.deterministic, device)
-    data = load_task_data(cfg, device) if cfg.task.name else load_dataset(cfg.data, device)
+    with engine.main_first():  # under torchrun rank 0 fills any download cache before the others read it
+        data = load_task_data(cfg, device) if cfg.task.name else load_dataset(cfg.data, device)
     check_num_classes(cfg, data.num_classes)  # a folder of images may hold a single class
     if data.kind == "image" and len(data) < cfg.train.batch_size:
         log.warning(
@@ -108,7 +111,7 @@ def build_session(cfg: Config) -> Session:
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
     n_fixed = cfg.train.grid_size if data.kind == "image" else POINT_SAMPLES
     fixed_z, fixed_labels = _fixed_latents(gan, n_fixed, fixed_rng)
-    return Session(
+    session = Session(
         cfg=cfg,
         device=device,
         data=data,
@@ -120,6 +123,8 @@ def build_session(cfg: Config) -> Session:
         fixed_z=fixed_z,
         fixed_labels=fixed_labels,
     )
+    session.replicas = replicate(cfg, gan, device)  # after the optimisers: wrappers share their parameters
+    return session
 
 
 def _fixed_latents(gan: GAN, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -134,27 +139,31 @@ def _fixed_latents(gan: GAN, n: int, generator: torch.Generator) -> tuple[torch.
 
 
 def train_step(s: Session) -> None:
-    """One iteration of Algorithm 1: ``d_steps`` updates of D, then one update of G."""
+    """One iteration of Algorithm 1: ``d_steps`` updates of D, then one update of G.
+
+    Under torchrun every process draws the global batch and keeps its rows (``local_rows``); the
+    network being updated runs through its DDP wrapper, which averages its gradients (distributed.py).
+    """
     cfg, gan = s.cfg.train, s.gan
     # (1) k updates of D, each on a fresh real minibatch and a fresh noise minibatch
     for _ in range(cfg.d_steps):
-        real, labels = s.data.batch(cfg.batch_size, s.data_rng)
-        z = gan.sample_latent(cfg.batch_size, s.latent_rng)
-        loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
-        s.opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        s.opt_D.step()
+        real, labels = local_batch(s.data.batch(cfg.batch_size, s.data_rng))
+        z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
+        with updating(s.replicas, "D"):
+            loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
+            s.opt_D.zero_grad(set_to_none=True)
+            loss_D.backward()
+            s.opt_D.step()
         gan.after_d_step()
 
     # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
-    z = gan.sample_latent(cfg.batch_size, s.latent_rng)
+    z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
     gan.D.requires_grad_(False)
-    loss_G = gan.g_objective(
-        z, real, labels
-    )  # g_loss (against an unrolled D when train.unroll > 0), plus AC-GAN's or InfoGAN's term
-    s.opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
-    s.opt_G.step()
+    with updating(s.replicas, "G"):
+        loss_G = gan.g_objective(z, real, labels)  # g_loss (D unrolled when train.unroll > 0) + AC-GAN/InfoGAN terms
+        s.opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        s.opt_G.step()
     gan.D.requires_grad_(True)
     if gan.G_ema is not None:  # (3) G_ema follows G's new weights
         update_ema(gan.G_ema, gan.G, cfg.ema)
@@ -166,51 +175,57 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
 
     Host and device meet once per logging interval: statistics are read back, and losses, gradients
     and weights are checked for NaN or Inf (stop, or roll back to the last good checkpoint).
+    Under torchrun every process trains and measures its share; rank 0 alone measures health, writes
+    files and shows progress, and its metrics record is everyone's, so all decide alike.
     """
     s, cfg = session, session.cfg.train
     stats.reset()
-    bar = tqdm(total=cfg.steps, initial=s.step, disable=not progress, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=cfg.steps, initial=s.step, disable=not (progress and engine.is_main()), unit="step",
+               dynamic_ncols=True)  # fmt: skip
     clock = _Clock(s)
     measure = _training_evaluator(s)
-    probe = HealthProbe(s) if cfg.health_every else None
+    probe = HealthProbe(s) if cfg.health_every and engine.is_main() else None
     s.alarms = {finding.alarm for finding in diagnose(s.history, cfg.loss, cfg.steps)}  # fired before a resume
     out_of_memory = out_of_memory_as_error(f"a training step at batch size {cfg.batch_size} on {s.device}",
                                            "lower --batch-size")  # fmt: skip
     with _graceful_stop() as stop_requested, out_of_memory:
-        while s.step < cfg.steps and not stop_requested():
+        while s.step < cfg.steps and not engine.first_signal(stop_requested()):
             s.gan.G.train()
             s.gan.D.train()
             train_step(s)
             done = s.step == cfg.steps
             eval_due = measure is not None and (s.step % cfg.eval_every == 0 or done)
-            health_due = probe is not None and s.step % cfg.health_every == 0
+            health_due = bool(cfg.health_every) and s.step % cfg.health_every == 0
             if s.step % cfg.log_every == 0 or done or eval_due or health_due:
                 record = clock.record(s.step, stats.collect())
                 if eval_due:
                     record.update(measure(lambda z: render(s.gan, z)))
-                if health_due:
+                if health_due and probe is not None:
                     record.update(probe.measure())
+                record = engine.broadcast_object(record)  # rank 0's record (it holds health and eval values)
                 problem = find_divergence(s, record)
                 if problem:
                     _handle_divergence(s, run, problem, clock)
                     bar.n = s.step
                     continue
                 s.history.append(record)
-                run.append_metrics(record)
+                if engine.is_main():
+                    run.append_metrics(record)
                 bar.update(s.step - bar.n)
                 bar.set_postfix(_postfix(record), refresh=False)
                 if health_due:
                     _sound_alarms(s, run, clock, bar)
-            if s.step % cfg.sample_every == 0 or done:
+            if (s.step % cfg.sample_every == 0 or done) and engine.is_main():
                 save_samples_frame(s, run.sample_path(s.step), title=f"step {s.step}")
             if s.step % cfg.sample_every == 0 or s.step % cfg.checkpoint_every == 0 or done:
                 save_checkpoint(s, run, clock, keep=s.step % cfg.checkpoint_every == 0)
-        signal_name = stop_requested()
+        signal_name = engine.first_signal(stop_requested())
     bar.close()
     if s.step < cfg.steps:
         save_checkpoint(s, run, clock, keep=False)
         raise TrainingStopped(signal_name, s.step, cfg.steps, run.path)
-    finish(s, run)
+    if engine.is_main():
+        finish(s, run)
 
 
 def _training_evaluator(s: Session) -> Any:
@@ -232,7 +247,8 @@ def _sound_alarms(s: Session, run: RunDir, clock: _Clock, bar: tqdm) -> None:
         if finding.alarm in s.alarms:
             continue
         s.alarms.add(finding.alarm)
-        bar.write(f"ganforge: alarm at step {s.step}: {finding}")
+        if engine.is_main():
+            bar.write(f"ganforge: alarm at step {s.step}: {finding}")
         log.debug("alarm %s", finding)
         if s.cfg.train.on_alarm == "stop":
             save_checkpoint(s, run, clock, keep=False)
@@ -298,14 +314,15 @@ def _handle_divergence(s: Session, run: RunDir, problem: str, clock: _Clock) -> 
             "lower the learning rates (--lr-g, --lr-d), or train with --set train.on_divergence=rollback",
         )
     rollbacks = s.rollbacks + 1  # counted across rollbacks, which restore older state
-    path, tensors, meta = run.load_latest()
+    path, tensors, meta = engine.on_main(run.load_latest)  # rank 0 reads; every process restores
     restore_session(s, tensors, meta, path)
     s.rollbacks = rollbacks
     factor = cfg.rollback_lr_factor**rollbacks
     for optimizer, lr in ((s.opt_G, s.cfg.optim.lr_g), (s.opt_D, s.cfg.optim.lr_d)):
         for group in optimizer.param_groups:
             group["lr"] = lr * factor
-    run.write_metrics(s.history)
+    if engine.is_main():
+        run.write_metrics(s.history)
     stats.reset()
     clock.reset(s)
     log.warning(
@@ -341,10 +358,15 @@ def _graceful_stop() -> Iterator[Any]:
     received: list[str] = []
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
+    first_at: list[float] = []
+
     def handler(signum: int, frame: Any) -> None:
+        if received and _echo(signal.Signals(signum).name, received[0], time.monotonic() - first_at[0]):
+            return
         if received:
             raise KeyboardInterrupt
         received.append(signal.Signals(signum).name)
+        first_at.append(time.monotonic())
         log.warning("%s: stopping after this step and saving a checkpoint (again to stop at once)", received[0])
 
     for sig in previous:
@@ -354,6 +376,15 @@ def _graceful_stop() -> Iterator[Any]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+SIGNAL_ECHO_SECONDS = 2.0
+
+
+def _echo(name: str, first: str, seconds_since: float) -> bool:
+    """Under torchrun one Ctrl-C arrives twice: from the terminal, and forwarded by torchrun's agent.
+    The same signal within a moment of the first counts as the same one, not as a second request."""
+    return engine.launched_world_size() > 1 and name == first and seconds_since < SIGNAL_ECHO_SECONDS
 
 
 # -- pictures ----------------------------------------------------------------------------------------
@@ -420,8 +451,10 @@ def save_checkpoint(s: Session, run: RunDir, clock: _Clock, keep: bool) -> None:
             f"training diverged at step {s.step}: {problem}; the last good checkpoint is kept",
             "lower the learning rates (--lr-g, --lr-d), or train with --set train.on_divergence=rollback",
         )
-    tensors, meta = session_state(s)
-    run.save_checkpoint(tensors, meta, keep=keep)
+    if engine.is_main():  # every process holds the same state; one writes it
+        tensors, meta = session_state(s)
+        run.save_checkpoint(tensors, meta, keep=keep)
+    engine.barrier()  # a process that stops next must not have torchrun end rank 0 in the middle of writing
 
 
 def module_count(module: nn.Module) -> int:

@@ -29,10 +29,10 @@ class ClassLikelihood:
     def d_term(self, gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # D's classifier learns from G's samples without moving G
             fake = gan.generate(z, labels)
-        real_logits = gan.D.classify(real)
+        real_logits = gan.D_heads.classify(real)
         # (3) D maximises log P(C = c | X_real) + log P(C = c | X_fake)
         loss_real = F.cross_entropy(real_logits, labels)
-        loss_fake = F.cross_entropy(gan.D.classify(fake), labels)
+        loss_fake = F.cross_entropy(gan.D_heads.classify(fake), labels)
         stats.report("loss/D/class_real", loss_real)
         stats.report("loss/D/class_fake", loss_fake)
         stats.report("D/class_accuracy", (real_logits.argmax(1) == labels).float())  # on real images
@@ -40,6 +40,6 @@ class ClassLikelihood:
 
     def g_term(self, gan: GAN, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # (4) G maximises log P(C = c | X_fake): its samples must look like the class asked for
-        loss = F.cross_entropy(gan.D.classify(gan.generate(z, labels)), labels)
+        loss = F.cross_entropy(gan.D_heads.classify(gan.generate(z, labels)), labels)
         stats.report("loss/G/class", loss)
         return loss

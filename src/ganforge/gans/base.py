@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from ganforge import losses, stats
 from ganforge.gans.pack import pack_samples
@@ -85,6 +86,12 @@ class GAN(abc.ABC):
         if labels is None:  # an equal share of every class, reproducibly
             labels = torch.arange(len(z), device=z.device) % self.num_classes
         return self.G(z, labels)
+
+    @property
+    def D_heads(self) -> nn.Module:
+        """D itself, also while the loop routes D through its DDP wrapper, which hides D's extra heads
+        (AC-GAN's classifier, InfoGAN's Q). Their gradients still reach DDP's averaging hooks."""
+        return self.D.module if isinstance(self.D, DistributedDataParallel) else self.D
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """D's logits (or critic scores) for a batch x, (N,).

@@ -123,7 +123,7 @@ class MutualInformation:
         return self._term(gan, gan.generate(z, labels), z, "G")
 
     def _term(self, gan: GAN, fake: torch.Tensor, z: torch.Tensor, player: str) -> torch.Tensor:
-        q_out = gan.D.q(fake)
+        q_out = gan.D_heads.q(fake)
         categorical_loss, continuous_loss = information_loss(q_out, z, self.codes)
         # (3) both players minimise -lambda L_I (Chen et al. 2016, eq. 6), one lambda per kind of code
         loss = self.lambda_categorical * categorical_loss + self.lambda_continuous * continuous_loss
