@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: run test lint bench fashion-data chromium
+.PHONY: run test lint bench fashion-data chromium screenshots
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 			|| echo "could not install chromium; the browser tests will be skipped"; \
 	fi
+
+# The README's pictures of 'ganforge serve', taken by its browser tests.
+screenshots: $(STAMP) chromium
+	GANFORGE_SCREENSHOTS=1 $(PY) -m pytest -q tests/serve/test_browser.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

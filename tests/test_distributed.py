@@ -177,6 +177,24 @@ def test_wgan_gp_with_r1_and_two_critic_steps_matches_one_process(tmp_path):
     assert json.loads((two / "eval.json").read_text())["metrics"] == pytest.approx(evaluated, abs=1e-3)
 
 
+# AC-GAN's classifier and InfoGAN's Q are heads on D's body, reached past the DDP wrapper; G_ema follows G.
+MNIST_HEADS = {**RING, "data.name": "mnist", "model.z_dim": 16, "train.ema": 0.9,
+               "optim.name": "sgd", "optim.lr_g": 0.01, "optim.lr_d": 0.01}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "extra", [{"model.condition": "acgan"}, {"model.info_categorical": 10, "model.info_continuous": 2}]
+)
+def test_auxiliary_heads_and_g_ema_match_one_process(tmp_path, extra):
+    settings = {**MNIST_HEADS, **extra}
+    two = tmp_path / "two"
+    run_ganforge("train", *arguments(settings), "--steps", "5", "--out", str(two), "--quiet", torchrun=2)
+    one = ganforge.train(config(tmp_path / "one", settings, steps=5))
+    assert_same_training_state(one, two)
+    assert any(name.startswith("G_ema.") for name in latest(two))
+
+
 @pytest.mark.slow
 def test_a_one_process_checkpoint_resumes_on_two_processes(tmp_path):
     run = ganforge.train(config(tmp_path / "run", WGAN_GP, steps=5))

@@ -2,7 +2,9 @@
 
 ``make test`` installs chromium (the Makefile's chromium target); where it cannot be installed these
 tests skip, saying so. They never run ``playwright install`` (no downloads): Playwright launches the
-system's chromium by its path. The screenshot test writes docs/images/serve.png for the README.
+system's chromium by its path. The screenshot tests write docs/images/serve.png and serve-game.png for the
+README when GANFORGE_SCREENSHOTS=1 (``make screenshots``), else into the test's temporary folder, so that
+``make test`` leaves the checkout as it found it.
 """
 
 import contextlib
@@ -18,6 +20,7 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("GANFORGE_CHROMIUM", "/usr/bin/chromium"))
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+UPDATE_DOCS = os.environ.get("GANFORGE_SCREENSHOTS") == "1"
 SOURCE = Path(__file__).resolve().parents[2] / "src"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[serve]')")
@@ -111,7 +114,7 @@ def test_the_page_loads_and_resampling_changes_the_images(page, image_run):
         assert Path(download.value.path()).read_bytes().startswith(b"\x89PNG")
 
 
-def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, image_run):
+def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, image_run, tmp_path):
     with served(image_run) as url:
         page.goto(url)
         tiles = page.locator("#grid img.tile")
@@ -129,8 +132,7 @@ def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, image_run):
         page.wait_for_function("src => document.querySelector('#edited').src !== src", arg=before)
         page.select_option("#mode", "lerp")
         page.wait_for_timeout(300)
-        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_IMAGES / "serve.png"), full_page=True)
+        page.screenshot(path=str(_screenshot_path("serve.png", tmp_path)), full_page=True)
 
 
 def test_conditional_and_infogan_runs_get_a_class_picker_and_code_sliders(page, image_run, monkeypatch):
@@ -183,8 +185,7 @@ def test_the_live_view_follows_a_training_run(page, tmp_path):
             slider = page.locator("#game-frame")
             slider.fill(slider.get_attribute("max"))  # pauses the animation at the newest frame
             assert page.locator("#game-play").inner_text() == "Play"
-            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-            page.locator("#game").screenshot(path=str(DOCS_IMAGES / "serve-game.png"))
+            page.locator("#game").screenshot(path=str(_screenshot_path("serve-game.png", tmp_path)))
     finally:
         train.terminate()  # SIGTERM: training stops at a step boundary and saves a checkpoint
         try:
@@ -192,3 +193,10 @@ def test_the_live_view_follows_a_training_run(page, tmp_path):
         except subprocess.TimeoutExpired:
             train.kill()
             train.wait()
+
+
+def _screenshot_path(name: str, tmp_path: Path) -> Path:
+    """docs/images/NAME when GANFORGE_SCREENSHOTS=1 (the README's pictures), else a temporary file."""
+    folder = DOCS_IMAGES if UPDATE_DOCS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
