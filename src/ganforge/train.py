@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from ganforge import stats
 from ganforge.checkpoint import restore_session, session_state
-from ganforge.config import Config, OptimConfig
+from ganforge.config import Config, OptimConfig, TrainConfig
 from ganforge.data import ImageData, PointData, load_dataset
 from ganforge.engine import pick_device, set_deterministic
 from ganforge.errors import GanforgeError
@@ -69,19 +69,46 @@ class Session:
 
 
 def make_optimizer(cfg: OptimConfig, params: Any, lr: float) -> torch.optim.Optimizer:
-    """Adam, RMSProp (as in WGAN), or SGD with momentum as in the 2014 paper."""
+    """Adam, RMSProp (as in WGAN), or SGD with momentum as in the 2014 paper.
+
+    ``optim.fused`` updates every tensor in one kernel instead of a Python loop over them: the same
+    update (SGD bit for bit, Adam to float rounding), measured faster in docs/benchmarks.md.
+    """
+    fused = {"fused": True} if cfg.fused else {}
     if cfg.name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas))
+        return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas), **fused)
     if cfg.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum)
-    return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
+    return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, **fused)
 
 
-def build_session(cfg: Config) -> Session:
-    """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved)."""
+def prepare_for_speed(cfg: TrainConfig, G: nn.Module, D: nn.Module) -> None:
+    """The speed switches that change how G and D run, not what they compute (docs/benchmarks.md)."""
+    if cfg.channels_last:  # NHWC: the layout oneDNN and cuDNN convolutions prefer
+        G.to(memory_format=torch.channels_last)
+        D.to(memory_format=torch.channels_last)
+    if cfg.compile or cfg.cuda_graphs:
+        # In place (nn.Module.compile), so state_dict keys and checkpoints stay as they are.
+        # "reduce-overhead" records CUDA graphs: the whole forward replays as one launch.
+        mode = "reduce-overhead" if cfg.cuda_graphs else None
+        G.compile(mode=mode)
+        D.compile(mode=mode)
+
+
+def precision_context(s: Session) -> Any:
+    """bf16 autocast for the forward passes when ``train.precision`` is bf16 (weights and optimiser stay fp32)."""
+    if s.cfg.train.precision == "bf16":
+        return torch.autocast(s.device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def build_session(cfg: Config, data: ImageData | PointData | None = None) -> Session:
+    """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved).
+
+    ``data``, when given, is used as it is (``ganforge sweep`` loads a dataset once for many runs)."""
     device = pick_device(cfg.train.device)
     set_deterministic(cfg.train.deterministic, device)
-    data = load_dataset(cfg.data, device)
+    data = load_dataset(cfg.data, device) if data is None else data
     if data.kind == "image" and len(data) < cfg.train.batch_size:
         log.warning(
             "%s has %d images, fewer than the batch size %d: every batch repeats images (they are drawn "
@@ -91,7 +118,8 @@ def build_session(cfg: Config) -> Session:
     with torch.random.fork_rng(devices=[]):  # seeded weights, without touching the caller's global RNG
         torch.manual_seed(cfg.train.seed)
         G, D = build_models(cfg.model, data.shape)
-    gan = make_gan(cfg, G.to(device), D.to(device))
+    prepare_for_speed(cfg.train, G.to(device), D.to(device))
+    gan = make_gan(cfg, G, D)
     seed = cfg.train.seed
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
     n_fixed = cfg.train.grid_size if data.kind == "image" else POINT_SAMPLES
@@ -118,7 +146,8 @@ def train_step(s: Session) -> None:
     for _ in range(cfg.d_steps):
         real, labels = s.data.batch(cfg.batch_size, s.data_rng)
         z = gan.sample_latent(cfg.batch_size, s.latent_rng)
-        loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
+        with precision_context(s):
+            loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
         s.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         s.opt_D.step()
@@ -127,7 +156,8 @@ def train_step(s: Session) -> None:
     # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
     z = gan.sample_latent(cfg.batch_size, s.latent_rng)
     gan.D.requires_grad_(False)
-    loss_G = gan.g_loss(z, labels)
+    with precision_context(s):
+        loss_G = gan.g_loss(z, labels)
     s.opt_G.zero_grad(set_to_none=True)
     loss_G.backward()
     s.opt_G.step()
