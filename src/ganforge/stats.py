@@ -6,15 +6,22 @@ loop calls ``collect`` once per logging interval, which moves every mean to the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 _sums: dict[str, torch.Tensor] = {}
 _counts: dict[str, int] = {}
+_captures: list[dict[str, torch.Tensor]] = []
 
 
 def report(name: str, value: torch.Tensor) -> None:
     """Add ``value`` (a tensor; its mean is taken) to the running statistic ``name``."""
     value = value.detach().float().mean()
+    if _captures:  # inside capture(): keep the value for the caller instead
+        _captures[-1][name] = value
+        return
     if name in _sums:
         _sums[name] += value
         _counts[name] += 1
@@ -37,3 +44,18 @@ def reset() -> None:
     """Drop every running statistic (at the start of a run)."""
     _sums.clear()
     _counts.clear()
+
+
+@contextmanager
+def capture() -> Iterator[dict[str, torch.Tensor]]:
+    """Route ``report`` into a fresh dict the caller returns, instead of the running sums.
+
+    Code run under ``torch.func`` transforms (``ganforge sweep`` vmaps a whole population through the
+    variants' losses) must return its values rather than store them: there each value is batched.
+    """
+    values: dict[str, torch.Tensor] = {}
+    _captures.append(values)
+    try:
+        yield values
+    finally:
+        _captures.pop()
