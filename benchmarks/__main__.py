@@ -1,8 +1,8 @@
 """python -m benchmarks [SECTION] [options]: the whole suite, or one section (see docs/benchmarks.md).
 
-    python -m benchmarks              # the suite: throughput table, switches, evaluation, sampling, sweep
-    python -m benchmarks throughput   # one section; --help on any section lists its options
-    python -m benchmarks quality      # time to quality (about 15 minutes; not part of the default suite)
+python -m benchmarks              # the suite: throughput table, switches, evaluation, sampling, sweep
+python -m benchmarks throughput   # one section; --help on any section lists its options
+python -m benchmarks quality      # time to quality (about 15 minutes; not part of the default suite)
 """
 
 from __future__ import annotations

@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None, only: tuple[str, ...] | None = None) -> 
     parser.add_argument("--threads", type=int, default=2, help="torch threads on the CPU.")
     parser.add_argument("--sections", default=",".join(SECTION_NAMES))
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
-    parser.add_argument("--scale", type=float, default=1.0, help="Multiply every timed run's steps (0.1: a quick look).")
+    parser.add_argument("--scale", type=float, default=1.0, help="Multiply timed runs' steps (0.1: a glance).")
     parser.add_argument("--compile", action="store_true", help="Also time train.compile (slow to compile).")
     parser.add_argument("--sweep-members", type=int, default=16)
     parser.add_argument("--sweep-steps", type=int, default=500)

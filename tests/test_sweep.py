@@ -99,3 +99,17 @@ def test_seeds_and_values_parse_and_bad_ones_are_one_line_errors(tmp_path, capsy
             main(argv)
         assert exit_info.value.code == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_sweep_file_sets_seeds_and_values_and_the_cli_prints_the_ranking(tmp_path, capsys):
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(
+        "data: {name: ring}\nmodel: {z_dim: 2, g_hidden: [16], d_hidden: [16]}\n"
+        "train: {steps: 5, batch_size: 16, sample_every: 5, checkpoint_every: 5}\n"
+        "sweep: {seeds: 0-1, set: {optim.lr_g: [1.0e-3, 5.0e-4]}, metric: none}\n"
+    )
+    main(["sweep", "--config", str(sweep_file), "--out", str(tmp_path / "s"), "--quiet"])
+    table = capsys.readouterr().out
+    assert table.count("| member-") == 4 and "4 trained batched" in table
+    lrs = sorted(ganforge.load(tmp_path / "s" / f"member-0{i}").config.optim.lr_g for i in range(4))
+    assert lrs == [5e-4, 5e-4, 1e-3, 1e-3]
