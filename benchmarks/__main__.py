@@ -3,6 +3,7 @@
 python -m benchmarks              # the suite: throughput table, switches, evaluation, sampling, sweep
 python -m benchmarks throughput   # one section; --help on any section lists its options
 python -m benchmarks quality      # time to quality (about 15 minutes; not part of the default suite)
+python -m benchmarks profile      # where the default MLP step spends its time
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import sys
 
 
 def main() -> None:
-    from benchmarks import quality, suite
+    from benchmarks import profile, quality, suite
 
-    sections = {"quality": quality.main, **suite.SECTIONS}
+    sections = {"quality": quality.main, "profile": profile.main, **suite.SECTIONS}
     args = sys.argv[1:]
     if args and args[0] in ("-h", "--help"):
         print(__doc__)
