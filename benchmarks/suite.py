@@ -303,11 +303,15 @@ def sampling(args: argparse.Namespace, device: torch.device) -> list[dict[str, A
 
 
 def sweep(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
-    """16 MLP GANs: ``ganforge sweep`` (one vmapped population) against the same 16 one after another."""
+    """16 MLP GANs: ``ganforge sweep`` (one vmapped population) against the same 16 one after another.
+
+    ``--sweep-data mnist``: the tutorial MLP on MNIST; ``ring``: configs/ring.yaml's MLP on the 8-Gaussian ring."""
     from ganforge.sweep import Population, SweepSpec, member_configs, run_sweep
 
     members, steps = args.sweep_members, args.sweep_steps
-    base = apply_overrides(Config(), {"train.device": str(device), "train.steps": steps})
+    ring = Path(__file__).parent.parent / "configs" / "ring.yaml"
+    base = Config.load(ring) if args.sweep_data == "ring" else Config()
+    base = apply_overrides(base, {"train.device": str(device), "train.steps": steps})
     base = apply_overrides(base, {"train.sample_every": steps, "train.checkpoint_every": steps})
     seeds = list(range(members))
     seconds: dict[str, list[float]] = {"sweep": [], "sequential": []}
@@ -340,6 +344,7 @@ def sweep(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         batched(), one_by_one()
         rates = interleaved({"batched": batched, "one_by_one": one_by_one}, args.repeats)
     result = {
+        "data": args.sweep_data,
         "members": members,
         "steps": steps,
         "sweep_seconds": [round(s, 1) for s in seconds["sweep"]],
@@ -400,6 +405,7 @@ def main(argv: list[str] | None = None, only: tuple[str, ...] | None = None) -> 
     parser.add_argument("--sweep-members", type=int, default=16)
     parser.add_argument("--sweep-steps", type=int, default=500)
     parser.add_argument("--sweep-repeats", type=int, default=1)
+    parser.add_argument("--sweep-data", choices=("mnist", "ring"), default="mnist")
     args = parser.parse_args(argv)
     args.workloads = args.workloads.split(",")
     sections = only or tuple(args.sections.split(","))
@@ -429,6 +435,8 @@ def main(argv: list[str] | None = None, only: tuple[str, ...] | None = None) -> 
     result["matmul_gflop_s_measured"] = [round(p, 1) for p in peaks]
     print_tables(result)
     name = "-".join(sections) if only or args.sections != ",".join(SECTION_NAMES) else "suite"
+    if "sweep" in sections and args.sweep_data != "mnist":
+        name += f"-{args.sweep_data}"
     write_json(RESULTS / f"{name}-{str(device).replace(':', '')}.json", result)
     return result
 
