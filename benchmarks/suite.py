@@ -433,6 +433,9 @@ def main(argv: list[str] | None = None, only: tuple[str, ...] | None = None) -> 
     peaks.append(matmul_peak(device))
     result["matmul_peak_gflop_s"] = round(max(peaks), 1)
     result["matmul_gflop_s_measured"] = [round(p, 1) for p in peaks]
+    for row in result.get("throughput", []):  # against the best sgemm rate seen in the whole run
+        if row["ganforge_gflop_s"]:
+            row["percent_of_peak"] = round(100 * row["ganforge_gflop_s"] / max(peaks), 1)
     print_tables(result)
     name = "-".join(sections) if only or args.sections != ",".join(SECTION_NAMES) else "suite"
     if "sweep" in sections and args.sweep_data != "mnist":
