@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     logging.getLogger("ganforge").setLevel(logging.ERROR)
     result = time_to_quality(args.steps, args.minutes, args.eval_every, args.eval_n, args.threads)
-    result["time_to_fid"] = {str(f): first_time_below(result["curve"], f) for f in (200, 100, 50, 20, 10, 5)}
+    result["time_to_fid"] = {str(f): first_time_below(result["curve"], f) for f in (300, 200, 150, 100, 50, 20)}
     write_json(RESULTS / "quality-cpu.json", result)
     plot(result, PLOT)
     print(json.dumps(result["time_to_fid"]))
