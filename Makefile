@@ -1,12 +1,13 @@
 # make run   - set up .venv if needed and train the default GAN (the tutorial MLP on MNIST)
 # make test  - set up .venv and the offline test data if needed, then run the whole suite
+# make bench - the benchmark suite (docs/benchmarks.md); make bench-quality - time to quality (~15 min)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: run test lint bench fashion-data chromium screenshots
+.PHONY: run test lint bench bench-quality fashion-data chromium screenshots
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,4 +44,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 
 bench: $(STAMP)
-	$(PY) benchmarks/throughput.py
+	$(PY) -m benchmarks
+
+bench-quality: $(STAMP)
+	$(PY) -m benchmarks quality

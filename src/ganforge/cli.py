@@ -327,6 +327,61 @@ def evaluate(
 
 
 @cli.command()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="A config file, with an optional 'sweep:' section (seeds, set, metric, eval_n).")  # fmt: skip
+@click.option("--seeds", help="Member seeds: '0-15', '0,3,7' (default 0).")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=V1,V2",
+    help="A setting for every member, or several values to sweep (every combination); lists in brackets.",
+)
+@click.option("--preset", help="A paper's settings (see 'ganforge presets').")
+@click.option("--model", help="Network: mlp (batched) or dcgan (trained one after another).")
+@click.option("--loss", help="GAN variant (see 'ganforge train --help').")
+@click.option("--dataset", help="mnist (default), fashion-mnist, ring, grid, ...")
+@click.option("--steps", type=int, help="Generator updates per member.")
+@click.option("--batch-size", type=int, help="Minibatch size m per member.")
+@click.option("--device", help="auto (default), cpu, cuda or cuda:N.")
+@click.option("--out", required=True, help="The sweep folder: one run folder per member, summary.md/.json.")
+@click.option("--metric", help="Rank by: fid (images, default), modes (2-D, default), kid, is, ... or none.")
+@click.option("--eval-n", type=int, help="Samples per member for the ranking metric (default 2000).")
+@click.option("--sequential", is_flag=True, help="Train members one after another (to compare speed).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def sweep(
+    config_file: str | None, seeds: str | None, settings: tuple[str, ...], out: str, metric: str | None,
+    eval_n: int | None, sequential: bool, quiet: bool, **flags: Any,
+) -> None:  # fmt: skip
+    """Train many small GANs at once (seeds x values), each leaving a normal run folder, and rank them."""
+    from ganforge.sweep import SweepSpec, load_sweep_file, parse_seeds, parse_setting, run_sweep, summary_table
+
+    values, section = load_sweep_file(config_file) if config_file else ({}, {})
+    base = Config.from_dict(values, source=config_file or "config")
+    base = apply_overrides(base, _overrides(flags, ()), source="the command line")
+    grid = {key: list(v) if isinstance(v, list) else [v] for key, v in (section.get("set") or {}).items()}
+    for setting in settings:
+        key, choices = parse_setting(setting)
+        grid[key] = choices
+    fixed = {key: choices[0] for key, choices in grid.items() if len(choices) == 1}
+    base = apply_overrides(base, fixed, source="--set")
+    eval_n = eval_n if eval_n is not None else section.get("eval_n", 2000)
+    _positive("--eval-n", eval_n)
+    spec = SweepSpec(
+        base=base,
+        out=Path(out),
+        seeds=parse_seeds(seeds if seeds is not None else section.get("seeds", 0)),
+        grid={key: choices for key, choices in grid.items() if len(choices) > 1},
+        metric=metric or section.get("metric"),
+        eval_n=eval_n,
+        sequential=sequential,
+    )
+    summary = run_sweep(spec, progress=not quiet)
+    click.echo(summary_table(summary))
+    click.echo(f"wrote {Path(out) / 'summary.md'} and summary.json")
+
+
+@cli.command()
 @click.argument("run", type=click.Path())
 @click.option("--out", help="Where to write the HTML (default RUN/report.html).")
 def report(run: str, out: str | None) -> None:

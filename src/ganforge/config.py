@@ -20,6 +20,8 @@ from ganforge.errors import GanforgeError
 PRIORS = ("normal", "uniform")
 ON_DIVERGENCE = ("stop", "rollback")
 ON_ALARM = ("warn", "stop")
+PRECISIONS = ("fp32", "bf16")
+FUSED_OPTIMIZERS = ("adam", "sgd")  # the optimisers torch has a fused kernel for
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 D_NORMS = {"mlp": ("none", "spectral"), "dcgan": ("batch", "spectral", "none")}  # per model; the first is its default
 TASK_D_NORMS = ("batch", "instance", "spectral", "none")  # the image-to-image tasks' PatchGAN D (ganforge.tasks)
@@ -72,6 +74,7 @@ class OptimConfig:
     lr_d: float | None = None
     betas: list[float] | None = None  # adam only
     momentum: float | None = None  # sgd and rmsprop
+    fused: bool | None = None  # one fused kernel per step (adam, sgd); None: on where torch has it (docs/benchmarks.md)
 
 
 @dataclass
@@ -108,6 +111,10 @@ class TrainConfig:
     unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off
     unroll_lr: float | None = None  # step size of the unrolled (gradient-descent) D steps; None: optim.lr_d
     sync_batchnorm: bool = False  # under torchrun: batch norm statistics over the global batch (GPUs; dcgan)
+    precision: str = "fp32"  # fp32 | bf16: bf16 runs the forward passes under autocast (docs/benchmarks.md)
+    compile: bool = False  # torch.compile G and D (pays on GPUs and large models; measured in docs/benchmarks.md)
+    cuda_graphs: bool = False  # CUDA only: replay G's and D's kernels as CUDA graphs (torch.compile reduce-overhead)
+    channels_last: bool = False  # dcgan: NHWC memory layout for the convolutions
 
 
 @dataclass
@@ -334,7 +341,35 @@ def resolve(cfg: Config) -> Config:
     _check_sync_batchnorm(cfg)
     _resolve_optimizer(cfg.optim, model_defaults[cfg.optim.name])
     _check_tricks(cfg)
+    _check_speed(cfg)
     return cfg
+
+
+def _check_speed(cfg: Config) -> None:
+    """The speed switches: fill ``optim.fused``; reject switches that cannot apply to this run."""
+    import torch
+
+    train = cfg.train
+    _choice("precision", "train.precision", train.precision, PRECISIONS)
+    if cfg.optim.fused is None:  # same update as the for-loop kernel, to float rounding; measured to pay
+        cfg.optim.fused = cfg.optim.name in FUSED_OPTIMIZERS and train.device != "mps"
+    elif cfg.optim.fused and cfg.optim.name not in FUSED_OPTIMIZERS:
+        raise GanforgeError(
+            f"optim.fused=true: torch has no fused {cfg.optim.name} kernel",
+            f"leave optim.fused unset, or use one of: {', '.join(FUSED_OPTIMIZERS)}",
+        )
+    if train.channels_last and cfg.model.name != "dcgan":
+        raise GanforgeError(
+            f"train.channels_last=true lays out convolution inputs, but model '{cfg.model.name}' has none",
+            "use it with --model dcgan, or leave it out",
+        )
+    if train.cuda_graphs:
+        on_cpu = train.device == "cpu" or (train.device == "auto" and not torch.cuda.is_available())
+        if on_cpu or train.device == "mps":
+            raise GanforgeError(
+                f"train.cuda_graphs=true needs a CUDA GPU, but this run trains on {train.device}",
+                "leave train.cuda_graphs out on the CPU, or train with --device cuda",
+            )
 
 
 def _check_sizes(cfg: Config) -> None:

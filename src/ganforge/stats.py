@@ -18,6 +18,7 @@ _paused = False
 
 _sums: dict[str, torch.Tensor] = {}
 _counts: dict[str, int] = {}
+_captures: list[dict[str, torch.Tensor]] = []
 
 
 def report(name: str, value: torch.Tensor) -> None:
@@ -25,6 +26,9 @@ def report(name: str, value: torch.Tensor) -> None:
     if _paused:
         return
     value = value.detach().float().mean()
+    if _captures:  # inside capture(): keep the value for the caller instead
+        _captures[-1][name] = value
+        return
     if name in _sums:
         _sums[name] += value
         _counts[name] += 1
@@ -62,3 +66,18 @@ def paused() -> Iterator[None]:
         yield
     finally:
         _paused = before
+
+
+@contextmanager
+def capture() -> Iterator[dict[str, torch.Tensor]]:
+    """Route ``report`` into a fresh dict the caller returns, instead of the running sums.
+
+    Code run under ``torch.func`` transforms (``ganforge sweep`` vmaps a whole population through the
+    variants' losses) must return its values rather than store them: there each value is batched.
+    """
+    values: dict[str, torch.Tensor] = {}
+    _captures.append(values)
+    try:
+        yield values
+    finally:
+        _captures.pop()

