@@ -7,11 +7,16 @@ fits. Each task adds its own reconstruction terms to these; the forms themselves
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from ganforge import losses, stats
 from ganforge.data.pairs import Pair
 from ganforge.errors import GanforgeError
+
+if TYPE_CHECKING:
+    from ganforge.gans.base import GAN
 
 FORMS = ("non-saturating", "lsgan", "hinge")
 
@@ -39,6 +44,21 @@ def report_d(form: str, real_logits: torch.Tensor, fake_logits: torch.Tensor, su
     read = torch.sigmoid if form == "non-saturating" else (lambda scores: scores)
     stats.report(f"D(x){suffix}", read(real_logits))
     stats.report(f"D(G(z)){suffix}", read(fake_logits))
+
+
+def image_d_loss(gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: Pair, scale: float = 1.0) -> torch.Tensor:
+    """D's loss in a task whose G turns ``labels.source`` into an image: real targets against G's outputs
+    (held fixed), in ``gan.form``, times ``scale``; the terms are reported as loss/D/real and loss/D/fake."""
+    with torch.no_grad():  # D's step needs no gradient through G
+        fake = gan.generate(z, labels)
+    real_logits, fake_logits = gan.discriminate(real, labels), gan.discriminate(fake, labels)
+    loss_D_real, loss_D_fake = d_terms(gan.form, real_logits, fake_logits)
+    stats.report("loss/D/real", loss_D_real)
+    stats.report("loss/D/fake", loss_D_fake)
+    report_d(gan.form, real_logits, fake_logits)
+    loss_D = (loss_D_real + loss_D_fake) * scale
+    stats.report("loss/D", loss_D)
+    return loss_D
 
 
 def need_pair(labels: object, task: str) -> Pair:

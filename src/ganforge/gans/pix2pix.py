@@ -46,18 +46,9 @@ class Pix2Pix(GAN):
         return self.D(torch.cat([adversarial.need_pair(labels, "pix2pix").source, x], dim=1))
 
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: Pair) -> torch.Tensor:
-        with torch.no_grad():
-            fake = self.generate(z, labels)
-        real_logits, fake_logits = self.discriminate(real, labels), self.discriminate(fake, labels)
-        # (1) D maximises log D(x, y) + log(1 - D(x, G(x)))
-        loss_D_real, loss_D_fake = adversarial.d_terms(self.form, real_logits, fake_logits)
-        stats.report("loss/D/real", loss_D_real)
-        stats.report("loss/D/fake", loss_D_fake)
-        adversarial.report_d(self.form, real_logits, fake_logits)
-        # pix2pix divides D's objective by 2 "to slow down the rate at which D learns relative to G" (sec. 3.3)
-        loss_D = (loss_D_real + loss_D_fake) / 2
-        stats.report("loss/D", loss_D)
-        return loss_D
+        # (1) D maximises log D(x, y) + log(1 - D(x, G(x))), divided by 2 "to slow down the rate at which D
+        # learns relative to G" (Isola et al. 2017, sec. 3.3)
+        return adversarial.image_d_loss(self, real, z, labels, scale=0.5)
 
     def g_loss(self, z: torch.Tensor, labels: Pair) -> torch.Tensor:
         fake = self.generate(z, labels)

@@ -63,17 +63,8 @@ class SRGAN(GAN):
         return self.G(adversarial.need_pair(labels, "srgan").source)
 
     def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: Pair) -> torch.Tensor:
-        with torch.no_grad():
-            fake = self.generate(z, labels)
-        real_logits, fake_logits = self.discriminate(real, labels), self.discriminate(fake, labels)
         # (1) D tells real high-resolution images from super-resolved ones
-        loss_D_real, loss_D_fake = adversarial.d_terms(self.form, real_logits, fake_logits)
-        stats.report("loss/D/real", loss_D_real)
-        stats.report("loss/D/fake", loss_D_fake)
-        adversarial.report_d(self.form, real_logits, fake_logits)
-        loss_D = loss_D_real + loss_D_fake
-        stats.report("loss/D", loss_D)
-        return loss_D
+        return adversarial.image_d_loss(self, real, z, labels)
 
     def g_loss(self, z: torch.Tensor, labels: Pair) -> torch.Tensor:
         fake = self.generate(z, labels)
