@@ -47,6 +47,7 @@ def train_and_measure(preset: str, steps: int, width: int, out: Path) -> dict:
         "model": cfg.model.name,
         "loss": cfg.train.loss,
         "d_steps": cfg.train.d_steps,
+        "steps": steps,
         "seconds": seconds,
         "fid": metrics["fid"],
         "classes": int(metrics["classes_covered"]),
@@ -61,10 +62,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/gallery"))
     args = parser.parse_args()
     rows = [train_and_measure(name, args.steps, args.width, args.out) for name in args.presets.split(",")]
-    print(f"| preset | network | loss | D steps | train time | FID (fashion-cnn) | classes of 10 |\n|{'---|' * 7}")
+    columns = ["preset", "network", "loss", "D steps", "G steps", "train time", "FID (fashion-cnn)", "classes of 10"]
+    print("| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
     for row in rows:
-        print(f"| {row['preset']} | {row['model']} | {row['loss']} | {row['d_steps']} | {row['seconds']:.0f} s | "
-              f"{row['fid']:.1f} | {row['classes']} |")  # fmt: skip
+        cells = [row["preset"], row["model"], row["loss"], row["d_steps"], row["steps"], f"{row['seconds']:.0f} s",
+                 f"{row['fid']:.1f}", row["classes"]]  # fmt: skip
+        print("| " + " | ".join(map(str, cells)) + " |")
 
 
 if __name__ == "__main__":
