@@ -64,6 +64,11 @@ class ModelConfig:
     info_continuous: int = 0  # InfoGAN: continuous codes ~ U[-1, 1] appended to z
     minibatch_std: bool = False  # D sees the minibatch's standard deviation as one more feature (Karras 2018)
 
+    @property
+    def labelled(self) -> bool:
+        """Whether G and D take class labels or InfoGAN codes (``models/conditional.py`` wraps them)."""
+        return self.condition != "none" or bool(self.info_categorical or self.info_continuous)
+
 
 @dataclass
 class OptimConfig:
@@ -437,24 +442,28 @@ def _check_game(cfg: Config) -> None:
 
 def _check_conditioning(cfg: Config) -> None:
     """Class conditioning needs a labelled image dataset; InfoGAN codes need images too (see gans/cgan.py)."""
-    from ganforge.data import DATASETS
     from ganforge.gans.cgan import check_conditioning
 
     if cfg.task.name is not None:  # a task's G is conditioned on an image, not on a class or codes
-        if cfg.model.condition != "none" or cfg.model.info_categorical or cfg.model.info_continuous:
+        if cfg.model.labelled:
             raise GanforgeError(
                 f"model.condition and InfoGAN codes do not apply to the {cfg.task.name} task",
                 "leave model.condition at none and model.info_categorical / info_continuous at 0 for tasks",
             )
         return
-    dataset = cfg.data.name
-    kind = "image" if dataset.startswith("folder:") else DATASETS[dataset].kind
-    check_conditioning(cfg, kind)
+    check_conditioning(cfg, _data_kind(cfg))
+
+
+def _data_kind(cfg: Config) -> str:
+    """'points' for the 2-D mixtures, else 'image' (registered image sets, folders and task data)."""
+    from ganforge.data import DATASETS
+
+    info = DATASETS.get(cfg.data.name)
+    return info.kind if info is not None else "image"
 
 
 def _check_tricks(cfg: Config) -> None:
     """EMA, DiffAugment, packing and unrolling: each composes with any loss, within its own limits."""
-    from ganforge.data import DATASETS
     from ganforge.gans.augment import parse_policies
 
     train = cfg.train
@@ -472,7 +481,7 @@ def _check_tricks(cfg: Config) -> None:
                 f"{', '.join(used)} apply to generation from noise, not to the {cfg.task.name} task",
                 "leave EMA, augmentation, packing, unrolling and minibatch std off for image-to-image tasks",
             )
-    if train.pack > 1 and (cfg.model.condition != "none" or cfg.model.info_categorical or cfg.model.info_continuous):
+    if train.pack > 1 and cfg.model.labelled:
         raise GanforgeError(
             f"train.pack={train.pack} packs samples without their labels or codes, so it cannot be combined with "
             f"model.condition={cfg.model.condition} or InfoGAN codes",
@@ -481,8 +490,7 @@ def _check_tricks(cfg: Config) -> None:
     if train.ema is not None and not 0 < train.ema < 1:
         raise GanforgeError(f"train.ema={train.ema} must be a decay in (0, 1)", "e.g. 0.999, or leave it unset (off)")
     if train.augment is not None:
-        info = DATASETS.get(cfg.data.name)
-        if info is not None and info.kind == "points":
+        if _data_kind(cfg) == "points":
             raise GanforgeError(
                 f"train.augment={train.augment!r} augments images, but {cfg.data.name} gives 2-D points",
                 "leave train.augment unset for ring and grid",

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import Config
@@ -221,9 +221,9 @@ def save_checkpoint_file(path: Path, tensors: dict[str, torch.Tensor], meta: dic
 def load_checkpoint_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read and verify a checkpoint: (tensors on the CPU, metadata). Nothing is unpickled."""
     try:
-        with safe_open(str(path), framework="pt") as handle:
+        with safe_open(str(path), framework="pt") as handle:  # one open: a file replaced meanwhile cannot mix in
             metadata = handle.metadata() or {}
-        tensors = load_file(str(path))
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 - a file handle, not a dict
     except (SafetensorError, OSError, ValueError) as error:
         raise CorruptCheckpoint(path, f"cannot be read: {error}") from None
     if metadata.get("format") != CHECKPOINT_FORMAT:

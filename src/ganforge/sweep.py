@@ -165,7 +165,7 @@ def why_not_batched(cfg: Config) -> str | None:
         return "the speed switches apply to single runs"
     if cfg.task.name is not None:
         return f"the {cfg.task.name} task has networks of its own"
-    if cfg.model.condition != "none" or cfg.model.info_categorical or cfg.model.info_continuous:
+    if cfg.model.labelled:
         return "class labels and InfoGAN codes add heads and terms the batched step does not carry"
     tricks = {"train.ema": cfg.train.ema is not None, "train.augment": bool(cfg.train.augment),
               "train.pack": cfg.train.pack > 1, "train.unroll": cfg.train.unroll > 0,

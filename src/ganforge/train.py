@@ -449,9 +449,10 @@ def save_samples_frame(
     elif s.data.kind == "points":
         centers = s.data.centers.cpu()
         limit = float(centers.abs().max()) * 1.3 + 4 * s.data.std
-        save_samples(samples, path, title=title, real=s.data.real(POINT_SAMPLES).cpu(), centers=centers, limits=limit)
-        if z is None or z is s.fixed_z:  # a progress frame (the fixed latents): also record the game in the plane
-            record_game_frame(path, s.gan, s.data.real(POINT_SAMPLES).cpu(), samples, limit, s.step, s.cfg.train.loss)
+        real = s.data.real(POINT_SAMPLES).cpu()
+        save_samples(samples, path, title=title, real=real, centers=centers, limits=limit)
+        if z is s.fixed_z:  # a progress frame (the fixed latents): also record the game in the plane
+            record_game_frame(path, s.gan, real, samples, limit, s.step, s.cfg.train.loss)
     else:
         save_samples(samples, path, title=title)
 

@@ -31,7 +31,7 @@ def build_models(
     With ``model.condition`` or InfoGAN codes, G and D are wrapped for labels (``num_classes`` of them),
     codes and their heads (``models/conditional.py``); packing is refused for those in config.py.
     """
-    if cfg.condition != "none" or cfg.info_categorical or cfg.info_continuous:
+    if cfg.labelled:
         from ganforge.models.conditional import build_conditional
 
         return build_conditional(cfg, tuple(data_shape), num_classes, MODELS[cfg.name])
