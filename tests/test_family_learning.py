@@ -6,45 +6,96 @@ over the last ~200 steps settles it onto them. Without G_ema (seed 0) hinge foun
 samples and lsgan 5 with 10%; with it both find all 8 with about 80% (seeds 0 and 1).
 """
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 import ganforge
 from ganforge.config import Config, apply_overrides
 from ganforge.data import load_dataset
-from ganforge.metrics.modes import PROTOCOL_SAMPLES, mode_coverage
+from ganforge.metrics.modes import PROTOCOL_SAMPLES, ModeCoverage, mode_coverage
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 RING_RUN = {"train.steps": 2000, "train.ema": 0.995, "train.sample_every": 2000, "train.checkpoint_every": 2000,
             "train.health_every": 0}  # fmt: skip
-# loss -> (its settings, the high-quality share it must beat; measured at seed 0 in the comment)
+
+
+@dataclass(frozen=True)
+class RingTarget:
+    """What a loss must reach on the ring: every mode holds ``min_share`` of the samples within ``radius`` data
+    std of its centre, and the samples within that radius are at least ``quality`` of all."""
+
+    radius: float  # in the data's std (0.01): 3 is the VEEGAN/PacGAN protocol
+    quality: float
+    min_share: float = 0.01
+
+    def coverage(self, samples: torch.Tensor, data) -> ModeCoverage:
+        return mode_coverage(samples, data.centers, data.std, threshold=self.radius,
+                             min_count=round(self.min_share * len(samples)))  # fmt: skip
+
+    def met_by(self, coverage: ModeCoverage) -> bool:
+        return coverage.modes_covered == coverage.modes_total and coverage.high_quality > self.quality
+
+
+# loss -> (its settings, its target). The best control that covers all 8 modes scores 0.39 (blobs as wide as the
+# radius); seeds 0-4 score hinge and lsgan ~0.8 at 3 std and wgan 0.51-0.76 at 10 std:
+# python -m benchmarks.learning_seeds ring (benchmarks/results/learning_seeds.json).
 LOSS_SETTINGS = {
-    "hinge": ({}, 0.5),  # 0.80
-    "lsgan": ({}, 0.5),  # 0.77
-    # The clipped critic is too smooth to tell a smear along the ring from the modes (8 modes but 1-13% high
-    # quality with clip 0.01 or 0.1); the minibatch std feature (Karras et al. 2018) lets it see the spread.
-    "wgan": ({"train.d_steps": 5, "train.weight_clip": 0.1, "model.minibatch_std": True}, 0.2),  # 0.39, 0.42 (seed 1)
+    "hinge": ({}, RingTarget(radius=3, quality=0.5)),
+    "lsgan": ({}, RingTarget(radius=3, quality=0.5)),
+    # Weight clipping leaves the critic too smooth to pull samples within 3 std of a mode: it learns each mode as
+    # a blob a few times wider than the data's, as Gulrajani et al. (2017, figure 1) show on this mixture. So its
+    # target is the modes at 10 std (0.1, an eighth of the spacing between modes), well above a smear along the
+    # ring. Adam at 2e-4 (not the ring's 1e-3) and the minibatch std feature (Karras et al. 2018) keep it stable:
+    # at 1e-3 one seed in five smeared along the ring (Arjovsky et al. warn that momentum destabilises clipping).
+    "wgan": ({"train.d_steps": 5, "train.weight_clip": 0.1, "model.minibatch_std": True,
+              "optim.lr_g": 2e-4, "optim.lr_d": 2e-4}, RingTarget(radius=10, quality=0.45)),  # fmt: skip
 }
 
 
+def ring_controls(data, target: RingTarget, n: int = PROTOCOL_SAMPLES) -> dict[str, torch.Tensor]:
+    """Samples that must fail a target: a smear along the ring (every mode, no concentration), blobs on every
+    mode as wide as the target's radius (39% of them inside it), one sharp mode, and an untrained G's blob."""
+    g = torch.Generator().manual_seed(0)
+    angle = torch.rand(n, generator=g) * 2 * math.pi
+    smear = torch.stack([angle.cos(), angle.sin()], 1) + data.std * torch.randn(n, 2, generator=g)
+    which = torch.arange(n) % len(data.centers)
+    wide = data.centers[which] + target.radius * data.std * torch.randn(n, 2, generator=g)
+    single = data.centers[0] + data.std * torch.randn(n, 2, generator=g)
+    untrained = 0.05 * torch.randn(n, 2, generator=g)
+    return {"smear along the ring": smear, "blobs as wide as the radius": wide, "one mode": single,
+            "untrained G": untrained}  # fmt: skip
+
+
+def samples_of(run: Path) -> torch.Tensor:
+    return ganforge.load(run).sample(PROTOCOL_SAMPLES, seed=1)
+
+
 def coverage_of(run: Path, cfg: Config):
-    samples = ganforge.load(run).sample(PROTOCOL_SAMPLES, seed=1)
     data = load_dataset(cfg.data)
-    return mode_coverage(samples, data.centers, data.std)
+    return mode_coverage(samples_of(run), data.centers, data.std)
+
+
+@pytest.mark.parametrize("loss", list(LOSS_SETTINGS))
+def test_the_ring_targets_fail_every_control(loss):
+    target, data = LOSS_SETTINGS[loss][1], load_dataset(Config.load(CONFIGS / "ring.yaml").data)
+    for name, samples in ring_controls(data, target).items():
+        assert not target.met_by(target.coverage(samples, data)), name
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", list(LOSS_SETTINGS))
 def test_the_loss_finds_all_8_ring_modes(tmp_path, loss):
-    settings, quality = LOSS_SETTINGS[loss]
+    settings, target = LOSS_SETTINGS[loss]
     overrides = {**RING_RUN, "train.loss": loss, **settings, "out": str(tmp_path / loss)}
     cfg = apply_overrides(Config.load(CONFIGS / "ring.yaml"), overrides)
-    coverage = coverage_of(ganforge.train(cfg), cfg)
+    data = load_dataset(cfg.data)
+    coverage = target.coverage(samples_of(ganforge.train(cfg)), data)
     assert coverage.modes_total == 8
-    assert coverage.modes_covered == 8, coverage
-    # A smear along the ring puts ~2% of samples within 3 std of a centre by chance.
-    assert coverage.high_quality > quality, coverage
+    assert target.met_by(coverage), coverage
 
 
 # WGAN-GP on the 5 x 5 grid (std 0.05, spacing 2). Found by a search on one thread: the paper's toy setting

@@ -9,10 +9,14 @@ import ganforge
 from ganforge.cli import main
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
-from ganforge.health import OVERFIT_GAP, diagnose
+from ganforge.health import diagnose
 from ganforge.run import RunDir, load_checkpoint_file
 
 RING = Path(__file__).parent.parent / "configs/ring.yaml"
+
+
+OVERFIT_RUN = {"data.limit": 32, "model.d_hidden": [512, 512], "train.d_steps": 2, "train.steps": 3000,
+               "train.health_every": 250, "train.sample_every": 3000}  # fmt: skip
 
 
 def ring_run(tmp_path, name, **overrides):
@@ -69,17 +73,12 @@ def test_a_discriminator_that_wins_outright_raises_the_saturation_alarm(tmp_path
 
 @pytest.mark.slow
 def test_a_strong_discriminator_on_a_tiny_data_set_raises_the_overfitting_alarm(tmp_path):
-    # 32 images and two D steps per G step: D memorises them well within the run (the gap is a noisy signal,
-    # between about 0.1 and 0.5 early on, so the test compares the run's first and last quarters)
-    cfg = apply_overrides(Config(), {
-        "data.limit": 32, "model.d_hidden": [512, 512], "train.d_steps": 2, "train.steps": 3000,
-        "train.health_every": 250, "train.sample_every": 3000, "out": str(tmp_path / "tiny"),
-    })  # fmt: skip
-    run = ganforge.train(cfg)
-    assert "d-overfitting" in alarms_of(run, cfg)
-    overfit = [r["health/d_overfit"] for r in RunDir(run).read_metrics() if "health/d_overfit" in r]
-    early, late = sum(overfit[:3]) / 3, sum(overfit[-3:]) / 3
-    assert late > OVERFIT_GAP and late > early + 0.25  # it grew as D memorised the 32 images
+    # 32 images and two D steps per G step: D memorises them well within the run. The signal itself is noisy
+    # (0.1-0.5 over the first quarter, 0.15-1.06 over the last, seeds 0-4), so the test asks for what the alarm
+    # promises: three measurements in a row above OVERFIT_GAP after the warm-up, which every one of seeds 0-4
+    # raised (python -m benchmarks.learning_seeds overfit).
+    cfg = apply_overrides(Config(), OVERFIT_RUN | {"out": str(tmp_path / "tiny")})
+    assert "d-overfitting" in alarms_of(ganforge.train(cfg), cfg)
 
 
 def records(values: list[float], key: str, every: int = 100, **extra) -> list[dict]:
