@@ -290,13 +290,13 @@ class Population:
     def _loss_D(self, weights_D: dict, weights_G: dict, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor):
         self.G.weights, self.D.weights = weights_G, weights_D
         with stats.capture() as values:
-            loss_D = self.gan.d_objective(real, z, labels)
+            loss_D = self.gan.d_objective(self.gan.make_step(real, z, labels, with_graph=False))
         return loss_D, values
 
-    def _loss_G(self, weights_G: dict, weights_D: dict, z: torch.Tensor, labels: torch.Tensor):
+    def _loss_G(self, weights_G: dict, weights_D: dict, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor):
         self.G.weights, self.D.weights = weights_G, weights_D  # D's weights are inputs here, not trained
         with stats.capture() as values:
-            loss_G = self.gan.g_loss(z, labels)
+            loss_G = self.gan.g_loss(self.gan.make_step(real, z, labels, with_graph=True))
         return loss_G, values
 
     def _draw(self, real: bool) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
@@ -324,7 +324,7 @@ class Population:
             _accumulate(values, reported)
         # (2) one update of G on fresh noise; D's weights are held fixed
         _, z, _ = self._draw(real=False)
-        grads, (_, reported) = self._g_step(self.weights_G, self.weights_D, z, labels)
+        grads, (_, reported) = self._g_step(self.weights_G, self.weights_D, real, z, labels)
         self.opt_G.step(self.weights_G, grads)
         _accumulate(values, reported)
         self.step += 1

@@ -37,6 +37,7 @@ from ganforge.engine import local_rows, pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.game2d import record_game_frame
 from ganforge.gans import GAN, make_gan
+from ganforge.gans.base import Step
 from ganforge.gans.cgan import MAX_GRID_CLASSES, check_num_classes, class_rows
 from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
@@ -170,28 +171,37 @@ def _fixed_latents(gan: GAN, n: int, generator: torch.Generator) -> tuple[torch.
 def train_step(s: Session) -> None:
     """One iteration of Algorithm 1: ``d_steps`` updates of D, then one update of G.
 
-    Under torchrun every process draws the global batch and keeps its rows (``local_rows``); the
-    network being updated runs through its DDP wrapper, which averages its gradients (distributed.py).
+    Each update reads one ``Step`` (gans/base.py) whose fakes are generated once: D reads them without G's
+    graph. G's update draws its own z, as Algorithm 1 does, unless ``train.g_reuse_fakes`` asks it to reuse
+    the last D update's fakes (the pytorch DCGAN example's choice). Under torchrun every process draws the
+    global batch and keeps its rows (``local_rows``); the network being updated runs through its DDP
+    wrapper, which averages its gradients (distributed.py).
     """
     cfg, gan = s.cfg.train, s.gan
     # (1) k updates of D, each on a fresh real minibatch and a fresh noise minibatch
-    for _ in range(cfg.d_steps):
-        real, labels = local_batch(s.data.batch(cfg.batch_size, s.data_rng))
-        z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
+    for k in range(cfg.d_steps):
+        real, labels = draw_real(s)
+        z = draw_latents(s)
+        if cfg.g_reuse_fakes and k == cfg.d_steps - 1:  # G's update will reuse these fakes: keep G's graph
+            step_G = make_step(s, real, z, labels, for_G=True)
+            step = step_G.detached()
+        else:
+            step = make_step(s, real, z, labels, for_G=False)
         with updating(s.replicas, "D"):
             with precision_context(s):
-                loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
+                loss_D = gan.d_objective(step)  # d_loss, plus the R1 penalty and auxiliary terms when configured
             s.opt_D.zero_grad(set_to_none=True)
             loss_D.backward()
             s.opt_D.step()
         gan.after_d_step()
 
-    # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
-    z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
+    # (2) one update of G on a fresh noise minibatch (or the last D update's fakes); D is held fixed
+    if not cfg.g_reuse_fakes:
+        step_G = make_step(s, real, draw_latents(s), labels, for_G=True)
     gan.D.requires_grad_(False)
     with updating(s.replicas, "G"):
         with precision_context(s):  # g_loss (D unrolled when train.unroll > 0), + AC-GAN's or InfoGAN's term
-            loss_G = gan.g_objective(z, real, labels)
+            loss_G = gan.g_objective(step_G)
         s.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         s.opt_G.step()
@@ -199,6 +209,24 @@ def train_step(s: Session) -> None:
     if gan.G_ema is not None:  # (3) G_ema follows G's new weights
         update_ema(gan.G_ema, gan.G, cfg.ema)
     s.step += 1
+
+
+def draw_real(s: Session) -> tuple[torch.Tensor, Any]:
+    """A fresh real minibatch x and its labels (a task's Pair), from the session's data stream."""
+    real, labels = local_batch(s.data.batch(s.cfg.train.batch_size, s.data_rng))
+    return real, labels
+
+
+def draw_latents(s: Session) -> torch.Tensor:
+    """A fresh noise minibatch z ~ p_z from the session's latent stream."""
+    return local_rows(s.gan.sample_latent(s.cfg.train.batch_size, s.latent_rng))
+
+
+def make_step(s: Session, real: torch.Tensor, z: torch.Tensor, labels: Any, for_G: bool) -> Step:
+    """The step of one update, its fakes G(z) generated once: for G's update with G's graph, through G's
+    DDP wrapper (so its gradients are averaged); for D's update without a graph."""
+    with updating(s.replicas, "G") if for_G else nullcontext(), precision_context(s):
+        return s.gan.make_step(real, z, labels, with_graph=for_G)
 
 
 def fit(session: Session, run: RunDir, progress: bool = True) -> None:
