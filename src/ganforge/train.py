@@ -241,7 +241,7 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     stats.reset()
     bar = tqdm(total=cfg.steps, initial=s.step, disable=not (progress and engine.is_main()), unit="step",
                dynamic_ncols=True)  # fmt: skip
-    clock = _Clock(s)
+    clock = Clock(s)
     measure = _training_evaluator(s)
     probe = HealthProbe(s) if cfg.health_every and engine.is_main() else None
     s.alarms = {finding.alarm for finding in diagnose(s.history, cfg.loss, cfg.steps)}  # fired before a resume
@@ -252,14 +252,12 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
             s.gan.G.train()
             s.gan.D.train()
             train_step(s)
-            done = s.step == cfg.steps
-            eval_due = measure is not None and (s.step % cfg.eval_every == 0 or done)
-            health_due = bool(cfg.health_every) and s.step % cfg.health_every == 0
-            if s.step % cfg.log_every == 0 or done or eval_due or health_due:
+            due = Due.at(cfg, s.step, evaluating=measure is not None)
+            if due.log:
                 record = clock.record(s.step, stats.collect())
-                if eval_due:
+                if due.eval:
                     record.update(measure(lambda z: render(s.gan, z)))
-                if health_due and probe is not None:
+                if due.health and probe is not None:
                     record.update(probe.measure())
                 record = engine.broadcast_object(record)  # rank 0's record (it holds health and eval values)
                 problem = find_divergence(s, record)
@@ -267,17 +265,15 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
                     _handle_divergence(s, run, problem, clock)
                     bar.n = s.step
                     continue
-                s.history.append(record)
-                if engine.is_main():
-                    run.append_metrics(record)
+                keep_record(s, run, record)
                 bar.update(s.step - bar.n)
                 bar.set_postfix(_postfix(record), refresh=False)
-                if health_due:
+                if due.health:
                     _sound_alarms(s, run, clock, bar)
-            if (s.step % cfg.sample_every == 0 or done) and engine.is_main():
+            if due.sample and engine.is_main():
                 save_samples_frame(s, run.sample_path(s.step), title=f"step {s.step}")
-            if s.step % cfg.sample_every == 0 or s.step % cfg.checkpoint_every == 0 or done:
-                save_checkpoint(s, run, clock, keep=s.step % cfg.checkpoint_every == 0)
+            if due.checkpoint:
+                save_checkpoint(s, run, clock, keep=due.keep)
         signal_name = engine.first_signal(stop_requested())
     bar.close()
     if s.step < cfg.steps:
@@ -285,6 +281,42 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
         raise TrainingStopped(signal_name, s.step, cfg.steps, run.path)
     if engine.is_main():
         finish(s, run)
+
+
+@dataclass(frozen=True)
+class Due:
+    """What falls due after a training step: the loop's cadence, which ``ganforge sweep`` shares."""
+
+    log: bool  # a metrics record (and the divergence check that reads it)
+    eval: bool  # in-training evaluation (``train.eval_every``)
+    health: bool  # health signals (``train.health_every``)
+    sample: bool  # a progress picture
+    checkpoint: bool  # a checkpoint: latest (and previous)
+    keep: bool  # ... also kept as step_N (``train.checkpoint_every``)
+
+    @classmethod
+    def at(cls, cfg: TrainConfig, step: int, evaluating: bool = False) -> Due:
+        """The cadence after ``step`` steps; the last step logs, samples and checkpoints."""
+        done = step == cfg.steps
+        eval_due = evaluating and (step % cfg.eval_every == 0 or done)
+        health_due = bool(cfg.health_every) and step % cfg.health_every == 0
+        sample = step % cfg.sample_every == 0 or done
+        keep = step % cfg.checkpoint_every == 0
+        return cls(
+            log=step % cfg.log_every == 0 or done or eval_due or health_due,
+            eval=eval_due,
+            health=health_due,
+            sample=sample,
+            checkpoint=sample or keep or done,
+            keep=keep,
+        )
+
+
+def keep_record(s: Session, run: RunDir, record: dict[str, Any]) -> None:
+    """Add a (checked) metrics record to the session's history and, on rank 0, to metrics.jsonl."""
+    s.history.append(record)
+    if engine.is_main():
+        run.append_metrics(record)
 
 
 def _training_evaluator(s: Session) -> Any:
@@ -300,7 +332,7 @@ def _training_evaluator(s: Session) -> Any:
     return TrainingEvaluator(s.cfg, s.data.kind, s.device, latents)
 
 
-def _sound_alarms(s: Session, run: RunDir, clock: _Clock, bar: tqdm) -> None:
+def _sound_alarms(s: Session, run: RunDir, clock: Clock, bar: tqdm) -> None:
     """Say each newly fired health alarm once, in plain words; with ``on_alarm: stop``, stop there."""
     for finding in diagnose(s.history, s.cfg.train.loss, s.cfg.train.steps):
         if finding.alarm in s.alarms:
@@ -317,7 +349,7 @@ def _sound_alarms(s: Session, run: RunDir, clock: _Clock, bar: tqdm) -> None:
             )
 
 
-class _Clock:
+class Clock:
     """Training time across resumes, and the rate over the last logging interval."""
 
     def __init__(self, s: Session) -> None:
@@ -330,12 +362,21 @@ class _Clock:
     def elapsed(self) -> float:
         return self.base + time.perf_counter() - self.started
 
-    def record(self, step: int, values: dict[str, float]) -> dict[str, Any]:
+    def lap(self, step: int) -> tuple[float, float]:
+        """(training seconds so far, steps per second since the last lap), starting the next lap."""
         now = time.perf_counter()
-        record = {"step": step, "time": round(self.elapsed(), 3), **values}
-        record["it/s"] = round((step - self.last_step) / max(now - self.last_time, 1e-9), 2)
+        rate = round((step - self.last_step) / max(now - self.last_time, 1e-9), 2)
         self.last_time, self.last_step = now, step
-        return record
+        return self.base + now - self.started, rate
+
+    def record(self, step: int, values: dict[str, float]) -> dict[str, Any]:
+        """A metrics record of ``values`` at ``step``, timed by this clock."""
+        return metrics_record(step, *self.lap(step), values)
+
+
+def metrics_record(step: int, seconds: float, rate: float, values: dict[str, float]) -> dict[str, Any]:
+    """One line of metrics.jsonl: the step, the training time, the statistics and the steps per second."""
+    return {"step": step, "time": round(seconds, 3), **values, "it/s": rate}
 
 
 def _postfix(record: dict[str, Any]) -> dict[str, str]:
@@ -362,7 +403,7 @@ def find_divergence(s: Session, record: dict[str, Any]) -> str | None:
     return f"{bad[0]} holds NaN or Inf" if bad else None
 
 
-def _handle_divergence(s: Session, run: RunDir, problem: str, clock: _Clock) -> None:
+def _handle_divergence(s: Session, run: RunDir, problem: str, clock: Clock) -> None:
     """Stop with a clear message, or (``on_divergence: rollback``) go back to the last good checkpoint."""
     cfg = s.cfg.train
     step = s.step
@@ -502,19 +543,30 @@ def finish(s: Session, run: RunDir) -> None:
 # -- checkpoints -------------------------------------------------------------------------------------
 
 
-def save_checkpoint(s: Session, run: RunDir, clock: _Clock, keep: bool) -> None:
-    """Write the session to the run's checkpoints, never a diverged one over a good one."""
-    s.seconds = clock.elapsed()
-    problem = find_divergence(s, {})
-    if problem:  # a NaN arriving between logging intervals: never let it replace the last good checkpoint
+def save_checkpoint(s: Session, run: RunDir, clock: Clock, keep: bool) -> None:
+    """Write the session to the run's checkpoints, never a diverged one over a good one: stop instead."""
+    problem = write_checkpoint(s, run, clock, keep)
+    if problem:
         raise GanforgeError(
             f"training diverged at step {s.step}: {problem}; the last good checkpoint is kept",
             "lower the learning rates (--lr-g, --lr-d), or train with --set train.on_divergence=rollback",
         )
+
+
+def write_checkpoint(s: Session, run: RunDir, clock: Clock, keep: bool) -> str | None:
+    """Write the session to the run's checkpoints unless it holds a NaN or Inf; return that problem, if any.
+
+    The guard runs before every save (the loop's and the sweep's): a NaN arriving between logging
+    intervals must never replace the last good checkpoint."""
+    s.seconds = clock.elapsed()
+    problem = find_divergence(s, {})
+    if problem:
+        return problem
     if engine.is_main():  # every process holds the same state; one writes it
         tensors, meta = session_state(s)
         run.save_checkpoint(tensors, meta, keep=keep)
     engine.barrier()  # a process that stops next must not have torchrun end rank 0 in the middle of writing
+    return None
 
 
 def module_count(module: nn.Module) -> int:
