@@ -307,7 +307,7 @@ class Due:
             eval=eval_due,
             health=health_due,
             sample=sample,
-            checkpoint=sample or keep or done,
+            checkpoint=sample or keep,  # sample includes the last step
             keep=keep,
         )
 
