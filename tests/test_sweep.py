@@ -1,5 +1,6 @@
 """ganforge sweep: many small GANs at once, each as if trained alone, each a normal run folder, ranked."""
 
+import json
 import math
 from pathlib import Path
 
@@ -127,3 +128,52 @@ def test_members_with_options_the_batched_step_does_not_carry_train_alone():
         assert word in why_not_batched(cfg)
     labelled = resolve(apply_overrides(Config(), {"model.condition": "acgan"}))
     assert "class labels" in why_not_batched(labelled)
+
+
+def test_a_nan_in_one_member_never_reaches_its_latest_checkpoint(tmp_path, monkeypatch):
+    # Member 1's weights turn NaN after step 5. Checkpoints fall every 2 steps and records every 4, so the
+    # first save after the NaN (step 6) comes before any record could notice it: the loop's guard must.
+    from ganforge.sweep import Population
+
+    update = Population.train_step
+
+    def poisoned(self):
+        reported = update(self)
+        if self.step == 5:
+            with torch.no_grad():
+                for weight in self.weights_G.values():
+                    weight[1] = float("nan")
+        return reported
+
+    monkeypatch.setattr(Population, "train_step", poisoned)
+    base = ring(8, **{"train.log_every": 4, "train.sample_every": 2, "train.checkpoint_every": 2})
+    summary = run_sweep(SweepSpec(base=base, out=tmp_path / "nan", seeds=[0, 1], metric="none"), progress=False)
+    rows = {row["member"]: row for row in summary["rows"]}
+    assert summary["batched_members"] == 2
+    assert rows["member-00"]["status"] == "done" and ganforge.load(rows["member-00"]["path"]).step == 8
+    assert rows["member-01"]["status"] == "diverged at step 6"
+    latest = load_file(f"{rows['member-01']['path']}/checkpoints/latest.safetensors")
+    assert all(torch.isfinite(tensor).all() for tensor in latest.values())
+    assert ganforge.load(rows["member-01"]["path"]).step == 4  # the last good checkpoint
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+def test_a_member_logs_and_reaches_what_it_does_alone_with_several_D_steps(tmp_path, reuse):
+    # D's statistics are means over the k D updates of an interval, in a population as in a lone run; and G's
+    # update reusing the last D update's fakes (train.g_reuse_fakes) is the same update in both.
+    base = ring(20, **{"train.d_steps": 2, "train.g_reuse_fakes": reuse})
+    summary = run_sweep(SweepSpec(base=base, out=tmp_path / "k", seeds=[0], metric="none"), progress=False)
+    path = summary["rows"][0]["path"]
+    cfg = ganforge.load(path).config
+    cfg.out = str(tmp_path / "alone")
+    run = ganforge.train(cfg)
+    alone = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    together = [json.loads(line) for line in (Path(path) / "metrics.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in together] == [record["step"] for record in alone]
+    for a, b in zip(alone, together, strict=True):
+        for key in ("loss/D", "D(x)", "D(G(z))", "loss/G"):
+            assert math.isclose(a[key], b[key], rel_tol=1e-4, abs_tol=1e-6), (key, a[key], b[key])
+    alone_weights = load_file(run / "checkpoints/latest.safetensors")
+    together_weights = load_file(f"{path}/checkpoints/latest.safetensors")
+    for key in alone_weights:  # float rounding of the batched matmuls, grown by Adam over 40 D updates: ~1e-4
+        assert torch.allclose(alone_weights[key].float(), together_weights[key].float(), rtol=1e-3, atol=1e-3), key

@@ -78,7 +78,7 @@ def converged_D() -> nn.Module:
     for _ in range(STEPS):
         real = DATA_MEAN + DATA_STD * torch.randn(BATCH, 1, generator=generator)
         z = torch.randn(BATCH, 1, generator=generator)
-        loss_D = gan.d_loss(real, z, None)  # -E[log D(x)] - E[log(1 - D(G(z)))]
+        loss_D = gan.d_loss(gan.make_step(real, z, None, with_graph=False))  # -E[log D(x)] - E[log(1 - D(G(z)))]
         optimizer.zero_grad(set_to_none=True)
         loss_D.backward()
         optimizer.step()

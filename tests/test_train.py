@@ -9,7 +9,7 @@ from ganforge.config import Config, apply_overrides, resolve
 from ganforge.data import load_dataset
 from ganforge.errors import GanforgeError
 from ganforge.run import RunDir
-from ganforge.train import build_session, fit
+from ganforge.train import build_session, fit, train_step
 
 
 def ring_config(out, **overrides) -> Config:
@@ -123,3 +123,23 @@ def test_short_mnist_run_learns_and_leaves_every_file(tmp_path):
     after = ganforge.load(run).sample(2000).mean(0)
     target = real.mean(0)
     assert (after - target).abs().mean() < 0.4 * (before - target).abs().mean()
+
+
+def _count_G_forwards(session) -> list[int]:
+    calls = [0]
+    session.gan.G.register_forward_hook(lambda module, inputs, output: calls.__setitem__(0, calls[0] + 1))
+    return calls
+
+
+@pytest.mark.parametrize("reuse, forwards, latent_batches", [(False, 3, 3), (True, 2, 2)])
+def test_each_update_generates_its_fakes_once_and_G_reuses_D_fakes_only_when_asked(reuse, forwards, latent_batches):
+    cfg = resolve(apply_overrides(Config(), {"data.name": "ring", "train.steps": 1, "train.d_steps": 2,
+                                             "train.batch_size": 16, "train.g_reuse_fakes": reuse}))  # fmt: skip
+    session = build_session(cfg)
+    calls = _count_G_forwards(session)
+    train_step(session)
+    assert calls[0] == forwards  # one G forward per D update, plus one for G's own z under Algorithm 1
+    expected = torch.Generator().manual_seed(cfg.train.seed + 1)
+    for _ in range(latent_batches):
+        session.gan.sample_latent(16, expected)
+    assert torch.equal(session.latent_rng.get_state(), expected.get_state())

@@ -1,5 +1,6 @@
 """Options that compose with any loss: EMA of G, DiffAugment, PacGAN packing, minibatch std, unrolled D."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from ganforge.config import Config, ModelConfig, apply_overrides, resolve
 from ganforge.errors import GanforgeError
 from ganforge.gans import augment, make_gan
 from ganforge.gans.pack import pack_samples
-from ganforge.gans.unrolled import unrolled_g_loss
+from ganforge.gans.unrolled import unrolled_weights
 from ganforge.models import build_models
 from ganforge.models.layers import MinibatchStd
 from ganforge.train import build_session, render, train_step
@@ -238,11 +239,11 @@ def unrolled_gan(unroll: int, loss: str = "non-saturating") -> tuple:
 def test_unrolled_g_loss_leaves_D_and_matches_a_finite_difference_through_the_unrolling():
     gan, real, z = unrolled_gan(2)
     before = {name: p.clone() for name, p in gan.D.named_parameters()}
-    loss = gan.g_objective(z, real, None)
+    loss = gan.g_objective(gan.make_step(real, z, None, with_graph=True))
     weight = gan.G.net[0].weight
     (grad,) = torch.autograd.grad(loss, weight)
     assert all(torch.equal(before[name], p) for name, p in gan.D.named_parameters())  # D itself untouched
-    assert gan.D_params is None and "generate" not in vars(gan)
+    assert "generate" not in vars(gan)  # nothing patched onto the variant: the step carries D's weights
 
     # The total derivative of f_K(theta_G): theta_D^K depends on G through the fakes of the unrolled steps.
     h, index = 1e-6, (0, 1)
@@ -250,19 +251,30 @@ def test_unrolled_g_loss_leaves_D_and_matches_a_finite_difference_through_the_un
     for sign in (1, -1):
         with torch.no_grad():
             weight[index] += sign * h
-        values.append(unrolled_g_loss(gan, z, real, None).detach())
+        values.append(gan.g_objective(gan.make_step(real, z, None, with_graph=True)).detach())
         with torch.no_grad():
             weight[index] -= sign * h
     numeric = (values[0] - values[1]) / (2 * h)
     assert torch.allclose(grad[index], numeric, rtol=1e-4, atol=1e-8)
     plain_gan, _, _ = unrolled_gan(0)
-    (plain,) = torch.autograd.grad(plain_gan.g_objective(z, real, None), plain_gan.G.net[0].weight)
+    plain_step = plain_gan.make_step(real, z, None, with_graph=True)
+    (plain,) = torch.autograd.grad(plain_gan.g_objective(plain_step), plain_gan.G.net[0].weight)
     assert not torch.allclose(grad[index], plain[index], rtol=1e-3)  # unrolling changed G's gradient
 
 
 def test_unroll_zero_is_the_plain_generator_loss():
     gan, real, z = unrolled_gan(0)
-    assert torch.equal(gan.g_objective(z, real, None), gan.g_loss(z, None))
+    step = gan.make_step(real, z, None, with_graph=True)
+    assert torch.equal(gan.g_objective(step), gan.g_loss(step))
+
+
+def test_a_step_carrying_D_weights_plays_against_those_weights():
+    gan, real, z = unrolled_gan(2)
+    step = gan.make_step(real, z, None, with_graph=True)
+    own = dict(gan.D.named_parameters())
+    assert torch.equal(gan.g_loss(dataclasses.replace(step, D_weights=own)), gan.g_loss(step))
+    unrolled = dataclasses.replace(step, D_weights=unrolled_weights(gan, step))
+    assert not torch.equal(gan.g_loss(unrolled), gan.g_loss(step))
 
 
 @pytest.mark.parametrize("loss", ["hinge", "wgan-gp"])

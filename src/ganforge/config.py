@@ -90,6 +90,9 @@ class TrainConfig:
     steps: int | None = None  # None: the model's default (MODEL_DEFAULTS)
     batch_size: int = 128
     d_steps: int = 1  # k in Algorithm 1 of Goodfellow et al. (2014)
+    # G's update reuses the fakes of the last D update (as the pytorch DCGAN example does) instead of drawing
+    # its own z as Algorithm 1 does; off in every tutorial preset
+    g_reuse_fakes: bool = False
     r1_gamma: float = 0.0  # > 0: add gamma/2 E[||grad D(x)||^2] on real data to D's loss, any loss (Mescheder 2018)
     gp_lambda: float | None = None  # wgan-gp: weight of the gradient penalty; None: 10 (Gulrajani et al. 2017)
     weight_clip: float | None = None  # wgan: clip D's weights to [-c, c]; None: 0.01 (Arjovsky et al. 2017)

@@ -297,6 +297,24 @@ PRESETS: dict[str, Preset] = {
             "optim.betas": [0.5, 0.999],
         },
     ),
+    "rpgan": Preset(
+        "Jolicoeur-Martineau (2019), The Relativistic Discriminator: a Key Element Missing from Standard GAN; "
+        "with R1 as Huang, Gokaslan, Kuleshov and Tompkin (2024), The GAN is dead; long live the GAN!, train it",
+        "the relativistic pairing loss (D scores each real sample against a generated one) with the R1 penalty "
+        "(gamma 0.1, chosen for 28 x 28 images), no batch norm in D; R3GAN's R2 penalty and networks are not "
+        "reproduced",
+        {
+            "model.name": "dcgan",
+            "model.d_norm": "none",
+            "train.loss": "rpgan",
+            "train.r1_gamma": 0.1,
+            "train.d_steps": 1,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
 }
 
 

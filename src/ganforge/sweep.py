@@ -9,8 +9,16 @@ their losses at once with ``vmap`` over ``functional_call``; each layer becomes 
 multiply for the whole population. Every member keeps its own data order, latents, initial weights
 (its seed) and optimiser settings, so it follows the same trajectory as the same config trained alone
 (to float rounding; tests/test_sweep.py checks it). Members that cannot be batched (batch norm,
-weight clipping, penalties that differentiate twice, the health probe's rollbacks) train one after
-another with ``ganforge train``'s loop instead, and the sweep says so.
+weight clipping, penalties that differentiate twice, rollbacks and in-training evaluation) train one
+after another with ``ganforge train``'s loop instead, and the sweep says so.
+
+The population runs ``ganforge train``'s code for everything but the update itself: each member's
+batches and latents are drawn by the loop's ``draw_real`` / ``draw_latents`` from its own session, every
+loss is the variant's ``d_objective`` / ``g_objective`` on a ``Step`` built by ``GAN.make_step``, and the
+cadence (``Due``), metrics records (``Clock``), divergence check (``find_divergence``) and guarded
+checkpoint writer (``write_checkpoint``) are the loop's. Only what ``vmap`` needs differently lives here:
+stacked weights, networks called with them (``functional_call``) and a stacked optimiser with
+per-member learning rates and betas.
 
 Every member leaves a normal run folder (config.yaml, metrics.jsonl, samples, resumable checkpoints,
 pictures) that ``sample``, ``eval``, ``load`` and ``resume`` read like any other; ``summary.md`` and
@@ -39,14 +47,26 @@ from tqdm import tqdm
 
 from ganforge import stats
 from ganforge.atomic import write_text_atomic
-from ganforge.checkpoint import session_state
 from ganforge.config import Config, apply_overrides, known_keys, resolve
 from ganforge.data import load_dataset
 from ganforge.engine import pick_device
 from ganforge.errors import GanforgeError
 from ganforge.gans import make_gan
 from ganforge.run import RunDir
-from ganforge.train import Session, build_session, finish, save_samples_frame
+from ganforge.train import (
+    Clock,
+    Due,
+    Session,
+    build_session,
+    draw_latents,
+    draw_real,
+    find_divergence,
+    finish,
+    keep_record,
+    metrics_record,
+    save_samples_frame,
+    write_checkpoint,
+)
 
 log = logging.getLogger("ganforge")
 
@@ -290,50 +310,45 @@ class Population:
     def _loss_D(self, weights_D: dict, weights_G: dict, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor):
         self.G.weights, self.D.weights = weights_G, weights_D
         with stats.capture() as values:
-            loss_D = self.gan.d_objective(real, z, labels)
+            loss_D = self.gan.d_objective(self.gan.make_step(real, z, labels, with_graph=False))
         return loss_D, values
 
-    def _loss_G(self, weights_G: dict, weights_D: dict, z: torch.Tensor, labels: torch.Tensor):
+    def _loss_G(self, weights_G: dict, weights_D: dict, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor):
         self.G.weights, self.D.weights = weights_G, weights_D  # D's weights are inputs here, not trained
         with stats.capture() as values:
-            loss_G = self.gan.g_loss(z, labels)
+            loss_G = self.gan.g_objective(self.gan.make_step(real, z, labels, with_graph=True))
         return loss_G, values
 
-    def _draw(self, real: bool) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
-        """Each member's next minibatch from its own random streams, stacked: (P, m, ...)."""
-        m = self.configs[0].train.batch_size
-        reals, labels = [], []
-        if real:
-            for s in self.sessions:
-                x, y = s.data.batch(m, s.data_rng)
-                reals.append(x)
-                labels.append(y)
-        z = torch.stack([s.gan.sample_latent(m, s.latent_rng) for s in self.sessions])
-        if not real:
-            return None, z, None
-        return torch.stack(reals), z, torch.stack(labels)
+    def _draw_real(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each member's next real minibatch and labels from its own data stream, stacked: (P, m, ...)."""
+        reals, labels = zip(*(draw_real(s) for s in self.sessions), strict=True)
+        return torch.stack(reals), torch.stack(labels)
 
-    def train_step(self) -> dict[str, torch.Tensor]:
-        """One iteration of Algorithm 1 for every member; returns the reported values, each (P,)."""
-        values: dict[str, torch.Tensor] = {}
+    def _draw_latents(self) -> torch.Tensor:
+        """Each member's next noise minibatch from its own latent stream, stacked: (P, m, z_dim)."""
+        return torch.stack([draw_latents(s) for s in self.sessions])
+
+    def train_step(self) -> list[dict[str, torch.Tensor]]:
+        """One iteration of Algorithm 1 for every member, as ``train.train_step`` runs it; returns what each
+        update reported, each value (P,)."""
+        cfg = self.configs[0].train
+        values: list[dict[str, torch.Tensor]] = []
         # (1) k updates of D, each on fresh real and noise minibatches
-        for _ in range(self.configs[0].train.d_steps):
-            real, z, labels = self._draw(real=True)
+        for _ in range(cfg.d_steps):
+            real, labels = self._draw_real()
+            z = self._draw_latents()
             grads, (_, reported) = self._d_step(self.weights_D, self.weights_G, real, z, labels)
             self.opt_D.step(self.weights_D, grads)
-            _accumulate(values, reported)
-        # (2) one update of G on fresh noise; D's weights are held fixed
-        _, z, _ = self._draw(real=False)
-        grads, (_, reported) = self._g_step(self.weights_G, self.weights_D, z, labels)
+            values.append(reported)
+        # (2) one update of G on fresh noise; D's weights are held fixed. Reusing the last D update's fakes
+        # (train.g_reuse_fakes) regenerates them from the same z: vmap's gradient needs G's graph inside it.
+        if not cfg.g_reuse_fakes:
+            z = self._draw_latents()
+        grads, (_, reported) = self._g_step(self.weights_G, self.weights_D, real, z, labels)
         self.opt_G.step(self.weights_G, grads)
-        _accumulate(values, reported)
+        values.append(reported)
         self.step += 1
         return values
-
-    def finite(self) -> torch.Tensor:
-        """(P,) booleans: is every weight of the member finite? (no host sync)"""
-        checks = [torch.isfinite(w).flatten(1).all(1) for w in (*self.weights_G.values(), *self.weights_D.values())]
-        return torch.stack(checks).all(0)
 
     def sync_member(self, index: int) -> Session:
         """Copy member ``index``'s weights and optimiser state into its session (for files and pictures)."""
@@ -360,64 +375,82 @@ def _stack(modules: list[nn.Module]) -> dict[str, torch.Tensor]:
     return {name: w.detach() for name, w in weights.items()}  # updated in place by StackedOptimizer
 
 
-def _accumulate(sums: dict[str, torch.Tensor], values: dict[str, torch.Tensor]) -> None:
-    for name, value in values.items():
-        sums[name] = sums[name] + value if name in sums else value.clone()
+class _Statistics:
+    """The running means of ``stats`` for a population: each name averaged over the updates that reported
+    it (D's statistics over all k D updates), as ``stats.collect`` averages them for a lone run."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, reports: list[dict[str, torch.Tensor]]) -> None:
+        for values in reports:
+            for name, value in values.items():
+                self.sums[name] = self.sums[name] + value if name in self.sums else value.clone()
+                self.counts[name] = self.counts.get(name, 0) + 1
+
+    def collect(self) -> tuple[list[str], list[list[float]]]:
+        """The names and each member's means, (P, statistics), in one host sync; then start afresh."""
+        names = list(self.sums)
+        rows = torch.stack([self.sums[name] / self.counts[name] for name in names]).T.tolist()
+        self.sums, self.counts = {}, {}
+        return names, rows
 
 
 def train_population(configs: list[Config], data: Any, progress: bool = True) -> dict[str, Any]:
     """Train a vmapped group to ``train.steps``, writing each member's run folder as ``ganforge train`` does.
 
+    The cadence, metrics records, divergence check and checkpoints are the loop's (train.py); a member
+    that diverges keeps its last good checkpoint and stops being written while the others train on.
     Returns per-member status: the step each diverged at (None if it did not).
     """
     population = Population(configs, data)
     runs = [RunDir.create(cfg.out, cfg) for cfg in configs]
     cfg = configs[0].train
     diverged: list[int | None] = [None] * len(configs)
-    sums: dict[str, torch.Tensor] = {}
-    intervals = 0
-    started = last_time = time.perf_counter()
-    last_step = 0
+    statistics = _Statistics()
+    clock = Clock(population.sessions[0])  # one clock for the lockstep population
     bar = tqdm(total=cfg.steps, disable=not progress, unit="step", dynamic_ncols=True, desc=f"{len(configs)} GANs")
+
+    def stop(index: int, step: int, problem: str) -> None:
+        diverged[index] = step  # its last good checkpoint stays; the others train on
+        log.warning("sweep: %s diverged at step %d (%s); its last good checkpoint is kept", runs[index].path,
+                    step, problem)  # fmt: skip
+
     while population.step < cfg.steps:
-        _accumulate(sums, population.train_step())
-        intervals += 1
-        step, done = population.step, population.step == cfg.steps
-        if step % cfg.log_every == 0 or done:
-            now = time.perf_counter()
-            names = list(sums)
-            means = (torch.stack([sums[name] for name in names]) / intervals).T  # (P, statistics)
-            rows, finite = means.tolist(), population.finite().tolist()  # the one host sync per interval
-            rate = round((step - last_step) / max(now - last_time, 1e-9), 2)
-            for index, run in enumerate(runs):
-                if diverged[index] is not None:
-                    continue
-                record = {"step": step, "time": round(now - started, 3), **dict(zip(names, rows[index], strict=True))}
-                record["it/s"] = rate
-                if not finite[index] or not all(math.isfinite(value) for value in rows[index]):
-                    diverged[index] = step  # its last good checkpoint stays; the others train on
-                    log.warning("sweep: %s diverged at step %d; its last good checkpoint is kept", run.path, step)
-                    continue
-                population.sessions[index].history.append(record)
-                run.append_metrics(record)
-            sums, intervals, last_time, last_step = {}, 0, now, step
-            bar.update(step - bar.n)
-        if step % cfg.sample_every == 0 or step % cfg.checkpoint_every == 0 or done:
-            seconds = time.perf_counter() - started
+        statistics.add(population.train_step())
+        step = population.step
+        due = Due.at(cfg, step)
+        if due.log:
+            names, rows = statistics.collect()
+            seconds, rate = clock.lap(step)
             for index, run in enumerate(runs):
                 if diverged[index] is not None:
                     continue
                 s = population.sync_member(index)
-                s.seconds = seconds
-                if step % cfg.sample_every == 0 or done:
+                record = metrics_record(step, seconds, rate, dict(zip(names, rows[index], strict=True)))
+                problem = find_divergence(s, record)
+                if problem:
+                    stop(index, step, problem)
+                    continue
+                keep_record(s, run, record)
+            bar.update(step - bar.n)
+        if due.checkpoint:
+            for index, run in enumerate(runs):
+                if diverged[index] is not None:
+                    continue
+                s = population.sync_member(index)
+                problem = write_checkpoint(s, run, clock, keep=due.keep)  # the loop's NaN guard, then the save
+                if problem:
+                    stop(index, step, problem)
+                    continue
+                if due.sample:
                     save_samples_frame(s, run.sample_path(step), title=f"step {step}")
-                tensors, meta = session_state(s)
-                run.save_checkpoint(tensors, meta, keep=step % cfg.checkpoint_every == 0)
     bar.close()
     for index, run in enumerate(runs):
         if diverged[index] is None:
             finish(population.sync_member(index), run)
-    return {"diverged": diverged, "seconds": time.perf_counter() - started}
+    return {"diverged": diverged, "seconds": clock.elapsed()}
 
 
 # -- the sweep ---------------------------------------------------------------------------------------

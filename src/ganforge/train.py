@@ -37,6 +37,7 @@ from ganforge.engine import local_rows, pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.game2d import record_game_frame
 from ganforge.gans import GAN, make_gan
+from ganforge.gans.base import Step
 from ganforge.gans.cgan import MAX_GRID_CLASSES, check_num_classes, class_rows
 from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
@@ -170,28 +171,37 @@ def _fixed_latents(gan: GAN, n: int, generator: torch.Generator) -> tuple[torch.
 def train_step(s: Session) -> None:
     """One iteration of Algorithm 1: ``d_steps`` updates of D, then one update of G.
 
-    Under torchrun every process draws the global batch and keeps its rows (``local_rows``); the
-    network being updated runs through its DDP wrapper, which averages its gradients (distributed.py).
+    Each update reads one ``Step`` (gans/base.py) whose fakes are generated once: D reads them without G's
+    graph. G's update draws its own z, as Algorithm 1 does, unless ``train.g_reuse_fakes`` asks it to reuse
+    the last D update's fakes (the pytorch DCGAN example's choice). Under torchrun every process draws the
+    global batch and keeps its rows (``local_rows``); the network being updated runs through its DDP
+    wrapper, which averages its gradients (distributed.py).
     """
     cfg, gan = s.cfg.train, s.gan
     # (1) k updates of D, each on a fresh real minibatch and a fresh noise minibatch
-    for _ in range(cfg.d_steps):
-        real, labels = local_batch(s.data.batch(cfg.batch_size, s.data_rng))
-        z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
+    for k in range(cfg.d_steps):
+        real, labels = draw_real(s)
+        z = draw_latents(s)
+        if cfg.g_reuse_fakes and k == cfg.d_steps - 1:  # G's update will reuse these fakes: keep G's graph
+            step_G = make_step(s, real, z, labels, for_G=True)
+            step = step_G.detached()
+        else:
+            step = make_step(s, real, z, labels, for_G=False)
         with updating(s.replicas, "D"):
             with precision_context(s):
-                loss_D = gan.d_objective(real, z, labels)  # d_loss, plus the R1 penalty when configured
+                loss_D = gan.d_objective(step)  # d_loss, plus the R1 penalty and auxiliary terms when configured
             s.opt_D.zero_grad(set_to_none=True)
             loss_D.backward()
             s.opt_D.step()
         gan.after_d_step()
 
-    # (2) one update of G on a fresh noise minibatch; D is held fixed (no gradients for its weights)
-    z = local_rows(gan.sample_latent(cfg.batch_size, s.latent_rng))
+    # (2) one update of G on a fresh noise minibatch (or the last D update's fakes); D is held fixed
+    if not cfg.g_reuse_fakes:
+        step_G = make_step(s, real, draw_latents(s), labels, for_G=True)
     gan.D.requires_grad_(False)
     with updating(s.replicas, "G"):
         with precision_context(s):  # g_loss (D unrolled when train.unroll > 0), + AC-GAN's or InfoGAN's term
-            loss_G = gan.g_objective(z, real, labels)
+            loss_G = gan.g_objective(step_G)
         s.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         s.opt_G.step()
@@ -199,6 +209,24 @@ def train_step(s: Session) -> None:
     if gan.G_ema is not None:  # (3) G_ema follows G's new weights
         update_ema(gan.G_ema, gan.G, cfg.ema)
     s.step += 1
+
+
+def draw_real(s: Session) -> tuple[torch.Tensor, Any]:
+    """A fresh real minibatch x and its labels (a task's Pair), from the session's data stream."""
+    real, labels = local_batch(s.data.batch(s.cfg.train.batch_size, s.data_rng))
+    return real, labels
+
+
+def draw_latents(s: Session) -> torch.Tensor:
+    """A fresh noise minibatch z ~ p_z from the session's latent stream."""
+    return local_rows(s.gan.sample_latent(s.cfg.train.batch_size, s.latent_rng))
+
+
+def make_step(s: Session, real: torch.Tensor, z: torch.Tensor, labels: Any, for_G: bool) -> Step:
+    """The step of one update, its fakes G(z) generated once: for G's update with G's graph, through G's
+    DDP wrapper (so its gradients are averaged); for D's update without a graph."""
+    with updating(s.replicas, "G") if for_G else nullcontext(), precision_context(s):
+        return s.gan.make_step(real, z, labels, with_graph=for_G)
 
 
 def fit(session: Session, run: RunDir, progress: bool = True) -> None:
@@ -213,7 +241,7 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     stats.reset()
     bar = tqdm(total=cfg.steps, initial=s.step, disable=not (progress and engine.is_main()), unit="step",
                dynamic_ncols=True)  # fmt: skip
-    clock = _Clock(s)
+    clock = Clock(s)
     measure = _training_evaluator(s)
     probe = HealthProbe(s) if cfg.health_every and engine.is_main() else None
     s.alarms = {finding.alarm for finding in diagnose(s.history, cfg.loss, cfg.steps)}  # fired before a resume
@@ -224,14 +252,12 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
             s.gan.G.train()
             s.gan.D.train()
             train_step(s)
-            done = s.step == cfg.steps
-            eval_due = measure is not None and (s.step % cfg.eval_every == 0 or done)
-            health_due = bool(cfg.health_every) and s.step % cfg.health_every == 0
-            if s.step % cfg.log_every == 0 or done or eval_due or health_due:
+            due = Due.at(cfg, s.step, evaluating=measure is not None)
+            if due.log:
                 record = clock.record(s.step, stats.collect())
-                if eval_due:
+                if due.eval:
                     record.update(measure(lambda z: render(s.gan, z)))
-                if health_due and probe is not None:
+                if due.health and probe is not None:
                     record.update(probe.measure())
                 record = engine.broadcast_object(record)  # rank 0's record (it holds health and eval values)
                 problem = find_divergence(s, record)
@@ -239,17 +265,15 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
                     _handle_divergence(s, run, problem, clock)
                     bar.n = s.step
                     continue
-                s.history.append(record)
-                if engine.is_main():
-                    run.append_metrics(record)
+                keep_record(s, run, record)
                 bar.update(s.step - bar.n)
                 bar.set_postfix(_postfix(record), refresh=False)
-                if health_due:
+                if due.health:
                     _sound_alarms(s, run, clock, bar)
-            if (s.step % cfg.sample_every == 0 or done) and engine.is_main():
+            if due.sample and engine.is_main():
                 save_samples_frame(s, run.sample_path(s.step), title=f"step {s.step}")
-            if s.step % cfg.sample_every == 0 or s.step % cfg.checkpoint_every == 0 or done:
-                save_checkpoint(s, run, clock, keep=s.step % cfg.checkpoint_every == 0)
+            if due.checkpoint:
+                save_checkpoint(s, run, clock, keep=due.keep)
         signal_name = engine.first_signal(stop_requested())
     bar.close()
     if s.step < cfg.steps:
@@ -257,6 +281,42 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
         raise TrainingStopped(signal_name, s.step, cfg.steps, run.path)
     if engine.is_main():
         finish(s, run)
+
+
+@dataclass(frozen=True)
+class Due:
+    """What falls due after a training step: the loop's cadence, which ``ganforge sweep`` shares."""
+
+    log: bool  # a metrics record (and the divergence check that reads it)
+    eval: bool  # in-training evaluation (``train.eval_every``)
+    health: bool  # health signals (``train.health_every``)
+    sample: bool  # a progress picture
+    checkpoint: bool  # a checkpoint: latest (and previous)
+    keep: bool  # ... also kept as step_N (``train.checkpoint_every``)
+
+    @classmethod
+    def at(cls, cfg: TrainConfig, step: int, evaluating: bool = False) -> Due:
+        """The cadence after ``step`` steps; the last step logs, samples and checkpoints."""
+        done = step == cfg.steps
+        eval_due = evaluating and (step % cfg.eval_every == 0 or done)
+        health_due = bool(cfg.health_every) and step % cfg.health_every == 0
+        sample = step % cfg.sample_every == 0 or done
+        keep = step % cfg.checkpoint_every == 0
+        return cls(
+            log=step % cfg.log_every == 0 or done or eval_due or health_due,
+            eval=eval_due,
+            health=health_due,
+            sample=sample,
+            checkpoint=sample or keep,  # sample includes the last step
+            keep=keep,
+        )
+
+
+def keep_record(s: Session, run: RunDir, record: dict[str, Any]) -> None:
+    """Add a (checked) metrics record to the session's history and, on rank 0, to metrics.jsonl."""
+    s.history.append(record)
+    if engine.is_main():
+        run.append_metrics(record)
 
 
 def _training_evaluator(s: Session) -> Any:
@@ -272,7 +332,7 @@ def _training_evaluator(s: Session) -> Any:
     return TrainingEvaluator(s.cfg, s.data.kind, s.device, latents)
 
 
-def _sound_alarms(s: Session, run: RunDir, clock: _Clock, bar: tqdm) -> None:
+def _sound_alarms(s: Session, run: RunDir, clock: Clock, bar: tqdm) -> None:
     """Say each newly fired health alarm once, in plain words; with ``on_alarm: stop``, stop there."""
     for finding in diagnose(s.history, s.cfg.train.loss, s.cfg.train.steps):
         if finding.alarm in s.alarms:
@@ -289,7 +349,7 @@ def _sound_alarms(s: Session, run: RunDir, clock: _Clock, bar: tqdm) -> None:
             )
 
 
-class _Clock:
+class Clock:
     """Training time across resumes, and the rate over the last logging interval."""
 
     def __init__(self, s: Session) -> None:
@@ -302,12 +362,21 @@ class _Clock:
     def elapsed(self) -> float:
         return self.base + time.perf_counter() - self.started
 
-    def record(self, step: int, values: dict[str, float]) -> dict[str, Any]:
+    def lap(self, step: int) -> tuple[float, float]:
+        """(training seconds so far, steps per second since the last lap), starting the next lap."""
         now = time.perf_counter()
-        record = {"step": step, "time": round(self.elapsed(), 3), **values}
-        record["it/s"] = round((step - self.last_step) / max(now - self.last_time, 1e-9), 2)
+        rate = round((step - self.last_step) / max(now - self.last_time, 1e-9), 2)
         self.last_time, self.last_step = now, step
-        return record
+        return self.base + now - self.started, rate
+
+    def record(self, step: int, values: dict[str, float]) -> dict[str, Any]:
+        """A metrics record of ``values`` at ``step``, timed by this clock."""
+        return metrics_record(step, *self.lap(step), values)
+
+
+def metrics_record(step: int, seconds: float, rate: float, values: dict[str, float]) -> dict[str, Any]:
+    """One line of metrics.jsonl: the step, the training time, the statistics and the steps per second."""
+    return {"step": step, "time": round(seconds, 3), **values, "it/s": rate}
 
 
 def _postfix(record: dict[str, Any]) -> dict[str, str]:
@@ -334,7 +403,7 @@ def find_divergence(s: Session, record: dict[str, Any]) -> str | None:
     return f"{bad[0]} holds NaN or Inf" if bad else None
 
 
-def _handle_divergence(s: Session, run: RunDir, problem: str, clock: _Clock) -> None:
+def _handle_divergence(s: Session, run: RunDir, problem: str, clock: Clock) -> None:
     """Stop with a clear message, or (``on_divergence: rollback``) go back to the last good checkpoint."""
     cfg = s.cfg.train
     step = s.step
@@ -474,19 +543,30 @@ def finish(s: Session, run: RunDir) -> None:
 # -- checkpoints -------------------------------------------------------------------------------------
 
 
-def save_checkpoint(s: Session, run: RunDir, clock: _Clock, keep: bool) -> None:
-    """Write the session to the run's checkpoints, never a diverged one over a good one."""
-    s.seconds = clock.elapsed()
-    problem = find_divergence(s, {})
-    if problem:  # a NaN arriving between logging intervals: never let it replace the last good checkpoint
+def save_checkpoint(s: Session, run: RunDir, clock: Clock, keep: bool) -> None:
+    """Write the session to the run's checkpoints, never a diverged one over a good one: stop instead."""
+    problem = write_checkpoint(s, run, clock, keep)
+    if problem:
         raise GanforgeError(
             f"training diverged at step {s.step}: {problem}; the last good checkpoint is kept",
             "lower the learning rates (--lr-g, --lr-d), or train with --set train.on_divergence=rollback",
         )
+
+
+def write_checkpoint(s: Session, run: RunDir, clock: Clock, keep: bool) -> str | None:
+    """Write the session to the run's checkpoints unless it holds a NaN or Inf; return that problem, if any.
+
+    The guard runs before every save (the loop's and the sweep's): a NaN arriving between logging
+    intervals must never replace the last good checkpoint."""
+    s.seconds = clock.elapsed()
+    problem = find_divergence(s, {})
+    if problem:
+        return problem
     if engine.is_main():  # every process holds the same state; one writes it
         tensors, meta = session_state(s)
         run.save_checkpoint(tensors, meta, keep=keep)
     engine.barrier()  # a process that stops next must not have torchrun end rank 0 in the middle of writing
+    return None
 
 
 def module_count(module: nn.Module) -> int:

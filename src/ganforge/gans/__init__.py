@@ -12,6 +12,7 @@ from ganforge.gans.base import GAN
 from ganforge.gans.gan import MinimaxGAN, OriginalGAN
 from ganforge.gans.hinge import HingeGAN
 from ganforge.gans.lsgan import LSGAN
+from ganforge.gans.rpgan import RpGAN
 from ganforge.gans.wgan import WGAN
 from ganforge.gans.wgan_gp import WGANGP
 
@@ -25,6 +26,7 @@ GANS: dict[str, type[GAN]] = {
     "wgan-gp": WGANGP,
     "hinge": HingeGAN,
     "lsgan": LSGAN,
+    "rpgan": RpGAN,
 }
 
 

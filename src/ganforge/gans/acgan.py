@@ -20,26 +20,25 @@ import torch.nn.functional as F
 from ganforge import stats
 
 if TYPE_CHECKING:
-    from ganforge.gans.base import GAN
+    from ganforge.gans.base import GAN, Step
 
 
 class ClassLikelihood:
     """The AC-GAN term: -L_C for D (real and generated samples) and for G (its samples)."""
 
-    def d_term(self, gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():  # D's classifier learns from G's samples without moving G
-            fake = gan.generate(z, labels)
-        real_logits = gan.D_heads.classify(real)
-        # (3) D maximises log P(C = c | X_real) + log P(C = c | X_fake)
+    def d_term(self, gan: GAN, step: Step) -> torch.Tensor:
+        labels = step.labels
+        real_logits = gan.D_heads.classify(step.real)
+        # (3) D maximises log P(C = c | X_real) + log P(C = c | X_fake); the step's fakes, held fixed
         loss_real = F.cross_entropy(real_logits, labels)
-        loss_fake = F.cross_entropy(gan.D_heads.classify(fake), labels)
+        loss_fake = F.cross_entropy(gan.D_heads.classify(step.fake), labels)
         stats.report("loss/D/class_real", loss_real)
         stats.report("loss/D/class_fake", loss_fake)
         stats.report("D/class_accuracy", (real_logits.argmax(1) == labels).float())  # on real images
         return loss_real + loss_fake
 
-    def g_term(self, gan: GAN, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        # (4) G maximises log P(C = c | X_fake): its samples must look like the class asked for
-        loss = F.cross_entropy(gan.D_heads.classify(gan.generate(z, labels)), labels)
+    def g_term(self, gan: GAN, step: Step) -> torch.Tensor:
+        # (4) G maximises log P(C = c | X_fake): the step's samples must look like the class asked for
+        loss = F.cross_entropy(gan.D_heads.classify(step.fake), step.labels)
         stats.report("loss/G/class", loss)
         return loss

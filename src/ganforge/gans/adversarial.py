@@ -16,7 +16,7 @@ from ganforge.data.pairs import Pair
 from ganforge.errors import GanforgeError
 
 if TYPE_CHECKING:
-    from ganforge.gans.base import GAN
+    from ganforge.gans.base import GAN, Step
 
 FORMS = ("non-saturating", "lsgan", "hinge")
 
@@ -46,12 +46,10 @@ def report_d(form: str, real_logits: torch.Tensor, fake_logits: torch.Tensor, su
     stats.report(f"D(G(z)){suffix}", read(fake_logits))
 
 
-def image_d_loss(gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: Pair, scale: float = 1.0) -> torch.Tensor:
-    """D's loss in a task whose G turns ``labels.source`` into an image: real targets against G's outputs
-    (held fixed), in ``gan.form``, times ``scale``; the terms are reported as loss/D/real and loss/D/fake."""
-    with torch.no_grad():  # D's step needs no gradient through G
-        fake = gan.generate(z, labels)
-    real_logits, fake_logits = gan.discriminate(real, labels), gan.discriminate(fake, labels)
+def image_d_loss(gan: GAN, step: Step, scale: float = 1.0) -> torch.Tensor:
+    """D's loss in a task whose G turns ``step.labels.source`` into an image: real targets against the step's
+    outputs of G (held fixed), in ``gan.form``, times ``scale``; reported as loss/D/real and loss/D/fake."""
+    real_logits, fake_logits = gan.discriminate(step.real, step.labels), gan.discriminate(step.fake, step.labels)
     loss_D_real, loss_D_fake = d_terms(gan.form, real_logits, fake_logits)
     stats.report("loss/D/real", loss_D_real)
     stats.report("loss/D/fake", loss_D_fake)

@@ -1,6 +1,11 @@
-"""The GAN interface the training loop drives: latents, generation and the two losses.
+"""The GAN interface the training loop drives: latents, generation, the step contract and the two losses.
 
-A variant subclasses ``GAN`` and overrides ``d_loss`` / ``g_loss`` (and maybe ``sample_latent`` or
+Every update reads one ``Step``: the real minibatch x, the latents z, the labels, and the fakes G(z), which
+the loop generates once per update (``GAN.make_step``). D's update reads them without G's graph; G's update
+reads them with it. Both players see everything, so a loss that needs the real batch in G's loss (a
+relativistic one) is written like any other.
+
+A variant subclasses ``GAN`` and overrides ``d_loss(step)`` / ``g_loss(step)`` (and maybe ``sample_latent``,
 ``after_d_step``, or ``from_config`` to take its own settings). The loop calls ``d_objective``: the
 variant's ``d_loss`` plus the R1 penalty when ``train.r1_gamma`` > 0, so the penalty composes with any loss,
 and ``g_objective``; both add the auxiliary terms of AC-GAN and InfoGAN (``gans/cgan.py``) the same way.
@@ -9,15 +14,18 @@ the loop owns ``zero_grad``, ``backward`` and ``step``.
 
 Options that change what D sees or which D G plays against compose with every loss through
 ``discriminate`` and ``g_objective``: DiffAugment (``gans/augment.py``), PacGAN packing (``gans/pack.py``)
-and unrolled D (``gans/unrolled.py``). ``make_gan`` sets them from the config.
+and unrolled D (``gans/unrolled.py``, which hands G's loss a step whose ``D_weights`` are D's unrolled
+weights). ``make_gan`` sets them from the config.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from torch import nn
@@ -25,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ganforge import losses, stats
 from ganforge.gans.pack import pack_samples
+from ganforge.gans.unrolled import unrolled_weights
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -32,12 +41,35 @@ if TYPE_CHECKING:
     from ganforge.gans.infogan import LatentCodes
 
 
+@dataclass(frozen=True)
+class Step:
+    """What both players see in one update of Algorithm 1.
+
+    ``labels`` are the real minibatch's class labels (N,) for a class-conditional run (None or unused
+    otherwise); for an image-to-image task they are its ``Pair``: the input G reads (``source``), the
+    target (``target``, the real minibatch itself for paired data) and, for inpainting, the hole's mask.
+    ``fake`` is G(z) (or G(source)), generated once for the update: D's update gets it without G's graph,
+    G's update with it. ``D_weights`` are the weights D plays with in this step, None for D's own: G's
+    loss against an unrolled D (``gans/unrolled.py``) is the same loss on a step carrying D's future weights.
+    """
+
+    real: torch.Tensor  # x, (N, ...)
+    z: torch.Tensor  # (N, z_dim [+ InfoGAN codes]); (N, 0) for a task, whose G reads labels.source
+    labels: Any  # (N,) class labels, a task's Pair, or None
+    fake: torch.Tensor  # G(z), (N, ...)
+    D_weights: dict[str, torch.Tensor] | None = None
+
+    def detached(self) -> Step:
+        """The same step with the fakes cut from G's graph: what D's update reads when G's update shares them."""
+        return dataclasses.replace(self, fake=self.fake.detach())
+
+
 class AuxiliaryTerm(Protocol):
     """A term that both players add to whichever loss is chosen (``d_objective``, ``g_objective``)."""
 
-    def d_term(self, gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor: ...
+    def d_term(self, gan: GAN, step: Step) -> torch.Tensor: ...
 
-    def g_term(self, gan: GAN, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor: ...
+    def g_term(self, gan: GAN, step: Step) -> torch.Tensor: ...
 
 
 class GAN(abc.ABC):
@@ -49,7 +81,6 @@ class GAN(abc.ABC):
     unroll: int = 0  # G plays against D advanced this many steps (Metz et al. 2017)
     unroll_lr: float = 0.0  # step size of those unrolled steps
     G_ema: nn.Module | None = None  # the moving average of G's weights, which sampling uses when kept
-    D_params: dict[str, torch.Tensor] | None = None  # weights D runs with instead of its own (the unrolled D)
 
     def __init__(self, G: nn.Module, D: nn.Module, z_dim: int, prior: str = "normal", r1_gamma: float = 0.0) -> None:
         self.G = G
@@ -87,14 +118,24 @@ class GAN(abc.ABC):
             labels = torch.arange(len(z), device=z.device) % self.num_classes
         return self.G(z, labels)
 
+    def make_step(self, real: torch.Tensor, z: torch.Tensor, labels: Any, with_graph: bool) -> Step:
+        """The step for one update: G's fakes generated once from ``z`` (and ``labels``); ``with_graph`` keeps
+        G's graph for G's update, while D's update needs none (and keeps no activations for it)."""
+        with nullcontext() if with_graph else torch.no_grad():
+            fake = self.generate(z, labels)
+        return Step(real, z, labels, fake)
+
     @property
     def D_heads(self) -> nn.Module:
         """D itself, also while the loop routes D through its DDP wrapper, which hides D's extra heads
         (AC-GAN's classifier, InfoGAN's Q). Their gradients still reach DDP's averaging hooks."""
         return self.D.module if isinstance(self.D, DistributedDataParallel) else self.D
 
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """D's logits (or critic scores) for a batch x, (N,).
+    def discriminate(
+        self, x: torch.Tensor, labels: Any = None, weights: dict[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """D's logits (or critic scores) for a batch x, (N,), with D's own weights or ``weights`` (a step's
+        ``D_weights``: the unrolled D's).
 
         Every loss asks D through this one method, so whatever changes what D sees (class labels for a
         conditional D, augmentation, packing several samples into one) composes with every loss.
@@ -103,42 +144,41 @@ class GAN(abc.ABC):
             x = self.augment(x)
         x = pack_samples(x, self.pack)  # (N, C, ...) -> (N / m, m * C, ...); packing refuses labels (config.py)
         inputs = (x, labels) if self.num_classes else (x,)
-        if self.D_params is not None:
-            return torch.func.functional_call(self.D, self.D_params, inputs)
+        if weights is not None:
+            return torch.func.functional_call(self.D, weights, inputs)
         return self.D(*inputs)
 
     @abc.abstractmethod
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The loss D minimises on a real minibatch and a noise minibatch."""
+    def d_loss(self, step: Step) -> torch.Tensor:
+        """The loss D minimises on the step's real minibatch and its fakes (held fixed)."""
 
     @abc.abstractmethod
-    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The loss G minimises on a noise minibatch."""
+    def g_loss(self, step: Step) -> torch.Tensor:
+        """The loss G minimises on the step's fakes (and, where the loss asks, its real minibatch)."""
 
-    def d_objective(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def d_objective(self, step: Step) -> torch.Tensor:
         """What the loop minimises for D: ``d_loss``, plus gamma/2 E[||grad_x D(x)||^2] on real data when
         ``r1_gamma`` > 0 (the R1 penalty of Mescheder et al. 2018, which keeps D flat on the data)."""
-        loss_D = self.d_loss(real, z, labels)
+        loss_D = self.d_loss(step)
         if self.r1_gamma > 0:
-            penalty = self.r1_gamma / 2 * losses.r1_penalty(lambda x: self.discriminate(x, labels), real)
+            D = lambda x: self.discriminate(x, step.labels, step.D_weights)  # noqa: E731 - D of its input alone
+            penalty = self.r1_gamma / 2 * losses.r1_penalty(D, step.real)
             stats.report("loss/D/r1", penalty)
             loss_D = loss_D + penalty
         for term in self.auxiliary:  # AC-GAN's class likelihood, InfoGAN's mutual information
-            loss_D = loss_D + term.d_term(self, real, z, labels)
+            loss_D = loss_D + term.d_term(self, step)
         return loss_D
 
-    def g_objective(self, z: torch.Tensor, real: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """What the loop minimises for G: ``g_loss``, taken against D unrolled ``unroll`` steps on the real
-        minibatch ``real`` when ``unroll`` > 0 (Metz et al. 2017; see ``gans/unrolled.py``), plus the auxiliary
-        terms (AC-GAN, InfoGAN)."""
+    def g_objective(self, step: Step) -> torch.Tensor:
+        """What the loop minimises for G: ``g_loss``, taken against D unrolled ``unroll`` steps on the step's
+        real minibatch when ``unroll`` > 0 (Metz et al. 2017; see ``gans/unrolled.py``), plus the auxiliary
+        terms (AC-GAN, InfoGAN), which read D's own heads."""
         if self.unroll == 0:
-            loss_G = self.g_loss(z, labels)
+            loss_G = self.g_loss(step)
         else:
-            from ganforge.gans.unrolled import unrolled_g_loss
-
-            loss_G = unrolled_g_loss(self, z, real, labels)
+            loss_G = self.g_loss(dataclasses.replace(step, D_weights=unrolled_weights(self, step)))
         for term in self.auxiliary:  # AC-GAN's class likelihood, InfoGAN's mutual information
-            loss_G = loss_G + term.g_term(self, z, labels)
+            loss_G = loss_G + term.g_term(self, step)
         return loss_G
 
     def random_streams(self) -> dict[str, torch.Generator]:

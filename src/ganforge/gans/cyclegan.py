@@ -22,7 +22,7 @@ from torch import nn
 from ganforge import stats
 from ganforge.data.pairs import Pair
 from ganforge.gans import adversarial
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -48,14 +48,15 @@ class CycleGAN(GAN):
         """G(a): the images of A in ``labels.source`` translated to B."""
         return self.G(adversarial.need_pair(labels, "cyclegan").source)
 
-    def discriminate(self, x: torch.Tensor, labels: Pair | None = None) -> torch.Tensor:
-        """D_B(x): is x a real image of B? (D_A is asked directly in the losses.)"""
+    def discriminate(self, x: torch.Tensor, labels: Pair | None = None, weights: dict | None = None) -> torch.Tensor:
+        """D_B(x): is x a real image of B? (D_A is asked directly in the losses; tasks refuse unrolling.)"""
         return self.D(x)
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: Pair) -> torch.Tensor:
-        a, b = labels.source, real
+    def d_loss(self, step: Step) -> torch.Tensor:
+        labels = step.labels
+        a, b, fake_b = labels.source, step.real, step.fake  # fake_b = G(a), the step's fakes
         with torch.no_grad():
-            fake_b, fake_a = self.G(a), self.G(b, reverse=True)
+            fake_a = self.G(b, reverse=True)
         # (1) D_B tells real b from G(a); D_A tells real a from F(b)
         real_b_logits, fake_b_logits = self.discriminate(b, labels), self.discriminate(fake_b, labels)
         real_a_logits, fake_a_logits = self.D(a, domain="a"), self.D(fake_a, domain="a")
@@ -69,9 +70,10 @@ class CycleGAN(GAN):
         stats.report("loss/D", loss_D)
         return loss_D
 
-    def g_loss(self, z: torch.Tensor, labels: Pair) -> torch.Tensor:
-        a, b = labels.source, labels.target
-        fake_b, fake_a = self.G(a), self.G(b, reverse=True)
+    def g_loss(self, step: Step) -> torch.Tensor:
+        labels = step.labels
+        a, b, fake_b = labels.source, labels.target, step.fake  # fake_b = G(a), the step's fakes
+        fake_a = self.G(b, reverse=True)
         # (2) both translators fool their D ...
         loss_G_adv = adversarial.g_term(self.form, self.discriminate(fake_b, labels))
         loss_G_adv = loss_G_adv + adversarial.g_term(self.form, self.D(fake_a, domain="a"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ganforge import losses, stats
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 
 class OriginalGAN(GAN):
@@ -20,11 +20,9 @@ class OriginalGAN(GAN):
 
     saturating = False
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():  # D's step needs no gradient through G
-            fake = self.generate(z, labels)
-        real_logits = self.discriminate(real, labels)
-        fake_logits = self.discriminate(fake, labels)
+    def d_loss(self, step: Step) -> torch.Tensor:
+        real_logits = self.discriminate(step.real, step.labels, step.D_weights)
+        fake_logits = self.discriminate(step.fake, step.labels, step.D_weights)
         # (1) D maximises log D(x) + log(1 - D(G(z))), i.e. minimises the two cross-entropies
         loss_D_real = losses.d_loss_real(real_logits)
         loss_D_fake = losses.d_loss_fake(fake_logits)
@@ -36,8 +34,8 @@ class OriginalGAN(GAN):
         stats.report("loss/D", loss_D)
         return loss_D
 
-    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        fake_logits = self.discriminate(self.generate(z, labels), labels)
+    def g_loss(self, step: Step) -> torch.Tensor:
+        fake_logits = self.discriminate(step.fake, step.labels, step.D_weights)
         # (2) G minimises log(1 - D(G(z))) (minimax) or -log D(G(z)) (non-saturating)
         loss_G = losses.g_loss_minimax(fake_logits) if self.saturating else losses.g_loss_non_saturating(fake_logits)
         stats.report("loss/G", loss_G)

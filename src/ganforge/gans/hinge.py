@@ -9,17 +9,15 @@ from __future__ import annotations
 import torch
 
 from ganforge import losses, stats
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 
 class HingeGAN(GAN):
     """Hinge loss for D, -E[D(G(z))] for G."""
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():  # D's step needs no gradient through G
-            fake = self.generate(z, labels)
-        real_scores = self.discriminate(real, labels)
-        fake_scores = self.discriminate(fake, labels)
+    def d_loss(self, step: Step) -> torch.Tensor:
+        real_scores = self.discriminate(step.real, step.labels, step.D_weights)
+        fake_scores = self.discriminate(step.fake, step.labels, step.D_weights)
         # (1) D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]
         loss_D_real = losses.hinge_d_real(real_scores)
         loss_D_fake = losses.hinge_d_fake(fake_scores)
@@ -31,8 +29,8 @@ class HingeGAN(GAN):
         stats.report("loss/D", loss_D)
         return loss_D
 
-    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def g_loss(self, step: Step) -> torch.Tensor:
         # (2) G minimises -E[D(G(z))]
-        loss_G = losses.wasserstein_g(self.discriminate(self.generate(z, labels), labels))
+        loss_G = losses.wasserstein_g(self.discriminate(step.fake, step.labels, step.D_weights))
         stats.report("loss/G", loss_G)
         return loss_G

@@ -27,7 +27,7 @@ from ganforge import stats
 
 if TYPE_CHECKING:
     from ganforge.config import Config, ModelConfig
-    from ganforge.gans.base import GAN
+    from ganforge.gans.base import GAN, Step
 
 
 @dataclass(frozen=True)
@@ -112,15 +112,13 @@ class MutualInformation:
     def from_config(cls, cfg: Config) -> MutualInformation:
         return cls(LatentCodes.from_config(cfg.model), cfg.train.info_lambda, cfg.train.info_lambda_continuous)
 
-    def d_term(self, gan: GAN, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Q's share: recover the codes of G's samples (G held fixed)."""
-        with torch.no_grad():
-            fake = gan.generate(z, labels)
-        return self._term(gan, fake, z, "Q")
+    def d_term(self, gan: GAN, step: Step) -> torch.Tensor:
+        """Q's share: recover the codes of the step's samples (G held fixed)."""
+        return self._term(gan, step.fake, step.z, "Q")
 
-    def g_term(self, gan: GAN, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def g_term(self, gan: GAN, step: Step) -> torch.Tensor:
         """G's share: make samples whose codes Q recovers (Q held fixed by the loop)."""
-        return self._term(gan, gan.generate(z, labels), z, "G")
+        return self._term(gan, step.fake, step.z, "G")
 
     def _term(self, gan: GAN, fake: torch.Tensor, z: torch.Tensor, player: str) -> torch.Tensor:
         q_out = gan.D_heads.q(fake)

@@ -19,7 +19,7 @@ from torch import nn
 from ganforge import stats
 from ganforge.data.pairs import Pair
 from ganforge.gans import adversarial
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -46,12 +46,12 @@ class ContextEncoder(GAN):
         pair = adversarial.need_pair(labels, "inpaint")
         return fill_hole(self.G(pair.source), pair.source)
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: Pair) -> torch.Tensor:
+    def d_loss(self, step: Step) -> torch.Tensor:
         # (1) D tells real images from completed ones
-        return adversarial.image_d_loss(self, real, z, labels)
+        return adversarial.image_d_loss(self, step)
 
-    def g_loss(self, z: torch.Tensor, labels: Pair) -> torch.Tensor:
-        fake = self.generate(z, labels)
+    def g_loss(self, step: Step) -> torch.Tensor:
+        fake, labels = step.fake, step.labels
         # (2) G reconstructs the hole (L_rec, as a mean over the hole's pixels) and fools D (L_adv)
         hole = labels.mask.expand_as(fake)
         loss_G_rec = ((fake - labels.target) * hole).pow(2).sum() / hole.sum().clamp_min(1)

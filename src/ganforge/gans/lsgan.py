@@ -12,17 +12,15 @@ from __future__ import annotations
 import torch
 
 from ganforge import losses, stats
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 
 class LSGAN(GAN):
     """Least-squares losses on D's raw outputs: real -> 1, fake -> 0; G wants 1."""
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():  # D's step needs no gradient through G
-            fake = self.generate(z, labels)
-        real_scores = self.discriminate(real, labels)
-        fake_scores = self.discriminate(fake, labels)
+    def d_loss(self, step: Step) -> torch.Tensor:
+        real_scores = self.discriminate(step.real, step.labels, step.D_weights)
+        fake_scores = self.discriminate(step.fake, step.labels, step.D_weights)
         # (1) D regresses real samples onto 1 and generated ones onto 0
         loss_D_real = losses.least_squares_d_real(real_scores)
         loss_D_fake = losses.least_squares_d_fake(fake_scores)
@@ -34,8 +32,8 @@ class LSGAN(GAN):
         stats.report("loss/D", loss_D)
         return loss_D
 
-    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def g_loss(self, step: Step) -> torch.Tensor:
         # (2) G regresses D's output on its samples onto 1
-        loss_G = losses.least_squares_g(self.discriminate(self.generate(z, labels), labels))
+        loss_G = losses.least_squares_g(self.discriminate(step.fake, step.labels, step.D_weights))
         stats.report("loss/G", loss_G)
         return loss_G

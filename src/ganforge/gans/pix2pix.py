@@ -19,7 +19,7 @@ from torch import nn
 from ganforge import stats
 from ganforge.data.pairs import Pair
 from ganforge.gans import adversarial
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -41,17 +41,17 @@ class Pix2Pix(GAN):
         """G(x) for the sources in ``labels``."""
         return self.G(adversarial.need_pair(labels, "pix2pix").source)
 
-    def discriminate(self, x: torch.Tensor, labels: Pair | None = None) -> torch.Tensor:
-        """D(x_source, y): the pair stacked along channels, one logit per patch."""
+    def discriminate(self, x: torch.Tensor, labels: Pair | None = None, weights: dict | None = None) -> torch.Tensor:
+        """D(x_source, y): the pair stacked along channels, one logit per patch (tasks refuse unrolling)."""
         return self.D(torch.cat([adversarial.need_pair(labels, "pix2pix").source, x], dim=1))
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: Pair) -> torch.Tensor:
+    def d_loss(self, step: Step) -> torch.Tensor:
         # (1) D maximises log D(x, y) + log(1 - D(x, G(x))), divided by 2 "to slow down the rate at which D
         # learns relative to G" (Isola et al. 2017, sec. 3.3)
-        return adversarial.image_d_loss(self, real, z, labels, scale=0.5)
+        return adversarial.image_d_loss(self, step, scale=0.5)
 
-    def g_loss(self, z: torch.Tensor, labels: Pair) -> torch.Tensor:
-        fake = self.generate(z, labels)
+    def g_loss(self, step: Step) -> torch.Tensor:
+        fake, labels = step.fake, step.labels
         # (2) G fools D on the pair (x, G(x)) and stays close to y in L1
         loss_G_adv = adversarial.g_term(self.form, self.discriminate(fake, labels))
         loss_G_L1 = (fake - labels.target).abs().mean()

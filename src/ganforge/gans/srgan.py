@@ -19,7 +19,7 @@ from torch import nn
 from ganforge import stats
 from ganforge.data.pairs import Pair
 from ganforge.gans import adversarial
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -62,12 +62,12 @@ class SRGAN(GAN):
         """G(I_LR) for the low-resolution images in ``labels``."""
         return self.G(adversarial.need_pair(labels, "srgan").source)
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: Pair) -> torch.Tensor:
+    def d_loss(self, step: Step) -> torch.Tensor:
         # (1) D tells real high-resolution images from super-resolved ones
-        return adversarial.image_d_loss(self, real, z, labels)
+        return adversarial.image_d_loss(self, step)
 
-    def g_loss(self, z: torch.Tensor, labels: Pair) -> torch.Tensor:
-        fake = self.generate(z, labels)
+    def g_loss(self, step: Step) -> torch.Tensor:
+        fake, labels = step.fake, step.labels
         # (2) G matches I_HR in pixels (and in the classifier's features) and fools D, weighted by 10^-3
         loss_G_content = (fake - labels.target).pow(2).mean()
         stats.report("loss/G/content", loss_G_content)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ganforge import losses, stats
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -44,11 +44,9 @@ class WGAN(GAN):
         clip = DEFAULT_CLIP if cfg.train.weight_clip is None else cfg.train.weight_clip
         return cls(G, D, cfg.model.z_dim, cfg.model.prior, r1_gamma=cfg.train.r1_gamma, clip=clip)
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():  # the critic's step needs no gradient through G
-            fake = self.generate(z, labels)
-        real_scores = self.discriminate(real, labels)
-        fake_scores = self.discriminate(fake, labels)
+    def d_loss(self, step: Step) -> torch.Tensor:
+        real_scores = self.discriminate(step.real, step.labels, step.D_weights)
+        fake_scores = self.discriminate(step.fake, step.labels, step.D_weights)
         # (1) the critic maximises E[D(x)] - E[D(G(z))], its estimate of W(P_r, P_g)
         loss_D = losses.wasserstein_d(real_scores, fake_scores)
         stats.report("D(x)", real_scores)  # mean raw critic scores, not probabilities
@@ -56,9 +54,9 @@ class WGAN(GAN):
         stats.report("loss/D", loss_D)  # = -(the Wasserstein estimate)
         return loss_D
 
-    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def g_loss(self, step: Step) -> torch.Tensor:
         # (2) G minimises -E[D(G(z))]
-        loss_G = losses.wasserstein_g(self.discriminate(self.generate(z, labels), labels))
+        loss_G = losses.wasserstein_g(self.discriminate(step.fake, step.labels, step.D_weights))
         stats.report("loss/G", loss_G)
         return loss_G
 

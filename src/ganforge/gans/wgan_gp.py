@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ganforge import losses, stats
-from ganforge.gans.base import GAN
+from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -55,15 +55,13 @@ class WGANGP(GAN):
             streams["gp"] = self.generator
         return streams
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():  # the critic's step needs no gradient through G
-            fake = self.generate(z, labels)
-        real_scores = self.discriminate(real, labels)
-        fake_scores = self.discriminate(fake, labels)
+    def d_loss(self, step: Step) -> torch.Tensor:
+        real_scores = self.discriminate(step.real, step.labels, step.D_weights)
+        fake_scores = self.discriminate(step.fake, step.labels, step.D_weights)
         # (1) the critic maximises E[D(x)] - E[D(G(z))] and keeps ||grad D|| near 1 between the two
         loss_wasserstein = losses.wasserstein_d(real_scores, fake_scores)
-        critic = lambda x: self.discriminate(x, labels)  # noqa: E731 - D as a function of its input alone
-        penalty = self.gp_lambda * losses.gradient_penalty(critic, real, fake, self.generator)
+        critic = lambda x: self.discriminate(x, step.labels, step.D_weights)  # noqa: E731 - D of its input alone
+        penalty = self.gp_lambda * losses.gradient_penalty(critic, step.real, step.fake, self.generator)
         stats.report("D(x)", real_scores)  # mean raw critic scores, not probabilities
         stats.report("D(G(z))", fake_scores)
         stats.report("loss/D/wasserstein", loss_wasserstein)
@@ -72,8 +70,8 @@ class WGANGP(GAN):
         stats.report("loss/D", loss_D)
         return loss_D
 
-    def g_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def g_loss(self, step: Step) -> torch.Tensor:
         # (2) G minimises -E[D(G(z))]
-        loss_G = losses.wasserstein_g(self.discriminate(self.generate(z, labels), labels))
+        loss_G = losses.wasserstein_g(self.discriminate(step.fake, step.labels, step.D_weights))
         stats.report("loss/G", loss_G)
         return loss_G
