@@ -336,7 +336,7 @@ def resolve(cfg: Config) -> Config:
     _choice("optimizer", "--optimizer", cfg.optim.name, OPTIMIZERS)
     _choice("divergence policy", "--on-divergence", cfg.train.on_divergence, ON_DIVERGENCE)
     _choice("alarm policy", "--on-alarm", cfg.train.on_alarm, ON_ALARM)
-    _device(cfg.train.device)
+    check_device(cfg.train.device)
     for name, value in model_defaults["train"].items():
         if getattr(cfg.train, name) is None:
             setattr(cfg.train, name, value)
@@ -552,7 +552,8 @@ def _positive(flag: str, value: int) -> None:
         raise GanforgeError(f"{flag} {value} must be a positive integer", f"give {flag} a value of 1 or more")
 
 
-def _device(name: str) -> None:
+def check_device(name: str) -> None:
+    """Reject a device name that is not one, or names hardware that is not here."""
     import torch
 
     if name == "auto" or name == "cpu":

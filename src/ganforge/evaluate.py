@@ -29,6 +29,7 @@ from ganforge.data import load_dataset, sources
 from ganforge.errors import GanforgeError
 from ganforge.metrics import classes, fid, inception_score, kid, modes, prdc
 from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
+from ganforge.trained import load
 
 log = logging.getLogger("ganforge")
 
@@ -152,8 +153,6 @@ def evaluate_run(
     Under torchrun each process generates and embeds its share of the samples; rank 0 gathers the
     features, compares them with the real ones and writes the file, and every process returns its result.
     """
-    from ganforge.api import load
-
     started = time.perf_counter()
     with engine.process_group(device):
         trained = load(run, device=device)

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from ganforge.data import DATASETS, load_dataset, pairs
 from ganforge.data.folder import PREFIX as FOLDER_PREFIX
-from ganforge.data.pairs import Pair, PairedData, UnpairedData
+from ganforge.data.pairs import Pair, PairedData, UnpairedData, make_masks, with_hole
 from ganforge.errors import GanforgeError
 from ganforge.gans.adversarial import FORMS
 from ganforge.gans.base import GAN
@@ -249,6 +249,35 @@ def source_shape(cfg: Config, shape: tuple[int, ...]) -> tuple[int, int, int]:
     if cfg.task.name == "inpaint":
         return channels + 1, height, width
     return channels, height, width
+
+
+def translate_images(
+    cfg: Config, gan: GAN, data_shape: tuple[int, ...], images: Tensor, reverse: bool, seed: int, batch_size: int,
+    where: str, run: Any,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """A trained task's (outputs, inputs as pictured) for ``images`` (N, C, H, W) in [-1, 1], on the CPU; for
+    inpainting, holes are cut by the run's mask rule (random boxes drawn from ``seed``)."""
+    task = cfg.task.name
+    if reverse and task != "cyclegan":
+        raise GanforgeError(f"--reverse translates B -> A, which only cyclegan runs learn ({run} is {task})", "drop it")
+    expected = tuple(data_shape) if task == "inpaint" else source_shape(cfg, tuple(data_shape))
+    if images.dim() != 4 or tuple(images.shape[1:]) != expected:
+        raise GanforgeError(
+            f"{where} holds images of {_shape(images.shape[1:])}, but {run} ({task}) reads {_shape(expected)}",
+            "resize or convert them first (e.g. with PIL), or translate with a run trained at that size",
+        )
+    images = images.detach().float().cpu()
+    if task == "inpaint":  # the run's hole rule; random boxes come from ``seed``
+        generator = torch.Generator().manual_seed(seed)
+        pair = with_hole(images, make_masks(len(images), images.shape[-2:], cfg.task.mask, cfg.task.hole, generator))
+    else:
+        pair = Pair(images, images)
+    outputs = apply_generator(gan, pair, batch_size, reverse=reverse)
+    return outputs, visible_input(task, pair.source, tuple(outputs.shape[-2:]))
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return " x ".join(str(side) for side in shape)
 
 
 # -- pictures ----------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
 from ganforge.tasks import build_networks as build_task_networks
 from ganforge.tasks import load_task_data, save_task_frame
+from ganforge.trained import render
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_losses
@@ -419,18 +420,6 @@ def _echo(name: str, first: str, seconds_since: float) -> bool:
 
 
 # -- pictures ----------------------------------------------------------------------------------------
-
-
-@torch.no_grad()
-def render(gan: GAN, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """G(z) in eval mode (batch norm uses its running statistics), on the CPU; G_ema's when one is kept."""
-    with gan.sampling_generator() as G:
-        was_training = G.training
-        G.eval()
-        try:
-            return gan.generate(z, labels).float().cpu()
-        finally:
-            G.train(was_training)
 
 
 def save_samples_frame(
