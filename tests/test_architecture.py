@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ganforge"
 
 
@@ -101,7 +99,43 @@ def test_the_graph_sees_imports_inside_functions_but_not_type_checking_blocks():
     assert "ganforge.train" not in graph["ganforge.checkpoint"]  # Session is imported for type checking only
 
 
-@pytest.mark.xfail(strict=True, reason="config.resolve imports the registries that import config (issue 14, item 3)")
 def test_no_module_of_ganforge_imports_itself_back():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+# Modules that may name tasks as data: the config's dataclass, the presets, the --task flag.
+NAMES_TASKS_AS_DATA = {"ganforge.config", "ganforge.presets", "ganforge.cli"}
+
+
+def _task_name_branches(path: Path, task_names: set[str]) -> list[str]:
+    """Where a module reads ``<cfg>.task.name`` or compares a value with a registered task's name."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr == "name" and getattr(node.value, "attr", None) == "task":
+            found.append(f"line {node.lineno}: reads .task.name")
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for operand in operands:
+                values = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
+                if any(isinstance(value, ast.Constant) and value.value in task_names for value in values):
+                    found.append(f"line {node.lineno}: compares with a task's name")
+    return found
+
+
+def test_no_module_outside_the_task_registry_branches_on_a_task_name():
+    from ganforge.tasks import TASKS
+
+    offenders = {
+        name: where
+        for name, path in MODULES.items()
+        if not name.startswith("ganforge.tasks") and name not in NAMES_TASKS_AS_DATA
+        if (where := _task_name_branches(path, set(TASKS)))
+    }
+    assert offenders == {}, "ask ganforge.tasks.task_of(cfg) and the task's methods instead"
+
+
+def test_the_task_name_finder_finds_a_branch(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text("if cfg.task.name == 'cyclegan':\n    pass\nif kind in ('srgan', 'inpaint'):\n    pass\n")
+    assert len(_task_name_branches(module, {"cyclegan", "srgan"})) == 3

@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 
 from ganforge.checkpoint import restore_session
-from ganforge.config import Config, resolve
+from ganforge.config import Config
 from ganforge.distributed import check_world
 from ganforge.engine import on_main, process_group, world_size
 from ganforge.errors import GanforgeError
+from ganforge.resolve import resolve
 from ganforge.run import RunDir, default_run_path
 from ganforge.train import build_session, fit, module_count
 from ganforge.trained import TrainedGAN, load, sample

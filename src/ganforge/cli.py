@@ -127,8 +127,8 @@ def _start_processes(devices: int | None, cfg: Config) -> None:
     """``--devices N`` (N > 1): check the config for N processes, then rerun this command line under torchrun."""
     if devices is None:
         return
-    from ganforge.config import resolve
     from ganforge.distributed import check_devices, check_world, launch
+    from ganforge.resolve import resolve
 
     check_devices(devices, cfg.train.device)
     if devices == 1:

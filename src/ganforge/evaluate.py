@@ -29,6 +29,8 @@ from ganforge.data import load_dataset, sources
 from ganforge.errors import GanforgeError
 from ganforge.metrics import classes, fid, inception_score, kid, modes, prdc
 from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
+from ganforge.tasks import Task, task_of
+from ganforge.tasks.evaluation import evaluate_task
 from ganforge.trained import load
 
 log = logging.getLogger("ganforge")
@@ -157,9 +159,10 @@ def evaluate_run(
     with engine.process_group(device):
         trained = load(run, device=device)
         cfg = trained.config
-        if cfg.task.name is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks), on rank 0
+        task = task_of(cfg)
+        if task is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks), on rank 0
             return engine.on_main(
-                lambda: _evaluate_task_run(run, trained, metrics, n, extractor, split, batch_size, started)
+                lambda: _evaluate_task_run(task, run, trained, metrics, n, extractor, split, batch_size, started)
             )
         kind = "points" if len(trained.data_shape) == 1 else "image"
         names = parse_metrics(metrics, kind, cfg.data.name)
@@ -188,17 +191,15 @@ def evaluate_run(
 
 
 def _evaluate_task_run(
-    run: str | Path, trained: Any, metrics: Any, n: int, extractor: str | None, split: str, batch_size: int,
+    task: Task, run: str | Path, trained: Any, metrics: Any, n: int, extractor: str | None, split: str, batch_size: int,
     started: float,
 ) -> dict[str, Any]:  # fmt: skip
-    from ganforge.tasks import evaluate_task
-
     if metrics is not None or extractor is not None:
         raise GanforgeError(
-            f"{run} is a {trained.config.task.name} run, measured by its task's own metrics",
+            f"{run} is a {task.name} run, measured by its task's own metrics",
             "drop --metrics and --extractor (see docs/applications.md for what is reported)",
         )
-    result = evaluate_task(trained, n, split, batch_size)
+    result = evaluate_task(task, trained, n, split, batch_size)
     result["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     result["seconds"] = round(time.perf_counter() - started, 2)
     write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")

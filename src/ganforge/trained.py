@@ -20,16 +20,16 @@ from typing import Any
 import torch
 
 from ganforge.checkpoint import has_weights, load_weights
-from ganforge.config import Config, check_device
+from ganforge.config import Config
 from ganforge.engine import pick_device
 from ganforge.errors import GanforgeError
 from ganforge.gans import GAN, make_gan
 from ganforge.gans.cgan import check_class
 from ganforge.models import build_models
+from ganforge.resolve import check_device
 from ganforge.resources import check_fits, out_of_memory_as_error
 from ganforge.run import RunDir, load_checkpoint_file
-from ganforge.tasks import build_networks as build_task_networks
-from ganforge.tasks import translate_images
+from ganforge.tasks import task_of, translate_images
 
 
 @torch.no_grad()
@@ -53,14 +53,16 @@ def rebuild_gan(
     of a trained run all use the averaged generator.
     """
     shape, num_classes = tuple(meta["data_shape"]), int(meta.get("num_classes") or 0)
+    task = task_of(cfg)
     with torch.random.fork_rng(devices=[]):
-        if cfg.task.name is not None:  # image-to-image tasks build their own networks
-            G, D = build_task_networks(cfg, shape)
+        if task is not None:  # image-to-image tasks build their own networks
+            G, D = task.build_networks(cfg, shape)
         else:
             G, D = build_models(cfg.model, shape, num_classes, cfg.train.pack)
     load_weights(G, tensors, "G_ema" if cfg.train.ema is not None and has_weights(tensors, "G_ema.") else "G", source)
     load_weights(D, tensors, "D", source)
-    return make_gan(cfg, G.to(device).eval(), D.to(device).eval(), num_classes)
+    G, D = G.to(device).eval(), D.to(device).eval()
+    return task.make_gan(cfg, G, D) if task is not None else make_gan(cfg, G, D, num_classes)
 
 
 @dataclass
@@ -79,9 +81,10 @@ class TrainedGAN:
 
     def latents(self, n: int, seed: int = 0) -> torch.Tensor:
         """n latents from the prior, reproducible by ``seed``."""
-        if self.config.task.name is not None:  # sample, interpolate and serve all start here
+        task = task_of(self.config)
+        if task is not None:  # sample, interpolate and serve all start here
             raise GanforgeError(
-                f"{self.path} is a {self.config.task.name} run: it maps images to images and has no latent space",
+                f"{self.path} is a {task.name} run: it maps images to images and has no latent space",
                 f"use 'ganforge translate {self.path} --input IMAGES --out OUT'",
             )
         return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
@@ -140,7 +143,7 @@ class TrainedGAN:
         where: str = "the input",
     ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
         """(outputs, inputs as pictured) for ``images`` (N, C, H, W) in [-1, 1]; both on the CPU."""
-        if self.config.task.name is None:
+        if task_of(self.config) is None:
             raise GanforgeError(
                 f"{self.path} generates from noise ({self.config.model.name}/{self.config.train.loss}); "
                 "it has no input to translate",

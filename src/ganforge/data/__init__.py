@@ -21,7 +21,9 @@ from ganforge.errors import GanforgeError
 if TYPE_CHECKING:
     from ganforge.config import DataConfig
 
-__all__ = ["DATASETS", "SPLITS", "DatasetInfo", "ImageData", "PointData", "describe_datasets", "load_dataset"]
+__all__ = [
+    "DATASETS", "SPLITS", "DatasetInfo", "ImageData", "PointData", "data_kind", "describe_datasets", "load_dataset",
+]  # fmt: skip
 
 SPLITS = ("train", "test")  # image datasets only; the 2-D mixtures are drawn fresh and have no split
 
@@ -50,6 +52,12 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
     ]
 }
+
+
+def data_kind(name: str) -> str:
+    """'points' for the 2-D mixtures, else 'image' (registered image sets, folders and task data)."""
+    info = DATASETS.get(name)
+    return info.kind if info is not None else "image"
 
 
 def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageData | PointData:

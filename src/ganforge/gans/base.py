@@ -17,13 +17,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ganforge import losses, stats
+from ganforge.errors import GanforgeError
 from ganforge.gans.pack import pack_samples
 
 if TYPE_CHECKING:
@@ -50,6 +51,24 @@ class GAN(abc.ABC):
     unroll_lr: float = 0.0  # step size of those unrolled steps
     G_ema: nn.Module | None = None  # the moving average of G's weights, which sampling uses when kept
     D_params: dict[str, torch.Tensor] | None = None  # weights D runs with instead of its own (the unrolled D)
+
+    # What resolution (resolve.py) asks of a registered variant: the train.* settings it owns, each with the
+    # paper's value for when it is left unset, and its own checks.
+    settings: ClassVar[dict[str, float]] = {}
+
+    @classmethod
+    def check_config(cls, cfg: Config) -> None:
+        """Reject settings this variant cannot train with (called when ``--loss`` names it)."""
+        return None  # most variants take any setting the general checks accept
+
+    @classmethod
+    def check_not_chosen(cls, cfg: Config) -> None:
+        """Reject this variant's own settings in a run that trains another loss."""
+        for name in cls.settings:
+            value = getattr(cfg.train, name)
+            if value is not None:
+                raise GanforgeError(f"train.{name}={value} belongs to another loss, not {cfg.train.loss}",
+                                    f"leave train.{name} unset")  # fmt: skip
 
     def __init__(self, G: nn.Module, D: nn.Module, z_dim: int, prior: str = "normal", r1_gamma: float = 0.0) -> None:
         self.G = G
