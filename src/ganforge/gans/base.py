@@ -30,7 +30,7 @@ from ganforge.gans.pack import pack_samples
 if TYPE_CHECKING:
     from ganforge.config import Config
     from ganforge.gans.augment import DiffAugment
-    from ganforge.gans.infogan import LatentCodes
+    from ganforge.models.codes import LatentCodes
 
 
 class AuxiliaryTerm(Protocol):
@@ -120,7 +120,7 @@ class GAN(abc.ABC):
         """
         if self.augment is not None:  # the same kind of random transform for real and fake, differentiable
             x = self.augment(x)
-        x = pack_samples(x, self.pack)  # (N, C, ...) -> (N / m, m * C, ...); packing refuses labels (config.py)
+        x = pack_samples(x, self.pack)  # (N, C, ...) -> (N / m, m * C, ...); packing refuses labels (resolve.py)
         inputs = (x, labels) if self.num_classes else (x,)
         if self.D_params is not None:
             return torch.func.functional_call(self.D, self.D_params, inputs)

@@ -17,8 +17,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
-from ganforge.gans.pack import packed_shape
-from ganforge.models.layers import MinibatchStd
+from ganforge.models.layers import MinibatchStd, packed_shape
 from ganforge.models.spec import Network
 
 
