@@ -139,3 +139,40 @@ def test_the_task_name_finder_finds_a_branch(tmp_path):
     module = tmp_path / "module.py"
     module.write_text("if cfg.task.name == 'cyclegan':\n    pass\nif kind in ('srgan', 'inpaint'):\n    pass\n")
     assert len(_task_name_branches(module, {"cyclegan", "srgan"})) == 3
+
+
+# The layers of docs/architecture.md, top first: a module may import from its own layer and those below it.
+LAYERS = [
+    ("faces", ["ganforge", "ganforge.__main__", "ganforge.cli", "ganforge.serve", "ganforge.api", "ganforge.translate",
+               "ganforge.sweep", "ganforge.report", "ganforge.compare"]),
+    ("the loop", ["ganforge.train", "ganforge.distributed", "ganforge.game2d"]),
+    ("measurement", ["ganforge.evaluate", "ganforge.health", "ganforge.viz.traverse"]),
+    ("a trained model", ["ganforge.trained"]),
+    ("resolution", ["ganforge.resolve"]),
+    ("registries", ["ganforge.gans", "ganforge.tasks", "ganforge.presets"]),
+    ("parts", ["ganforge.models", "ganforge.data", "ganforge.metrics", "ganforge.ema"]),
+    ("plumbing", ["ganforge.config", "ganforge.checkpoint", "ganforge.run", "ganforge.stats", "ganforge.losses",
+                  "ganforge.engine", "ganforge.errors", "ganforge.atomic", "ganforge.resources", "ganforge.viz"]),
+]  # fmt: skip
+
+
+def layer_of(module: str) -> int:
+    """The index of ``module``'s layer: the longest listed prefix wins (viz.traverse is not viz)."""
+    matches = [
+        (len(prefix), index)
+        for index, (_, prefixes) in enumerate(LAYERS)
+        for prefix in prefixes
+        if module == prefix or module.startswith(f"{prefix}.")
+    ]
+    assert matches, f"{module} is in no layer: add it to LAYERS and docs/architecture.md"
+    return max(matches)[1]
+
+
+def test_every_import_points_down_the_layers():
+    upward = [
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+        for module, targets in import_graph().items()
+        for target in targets
+        if layer_of(target) < layer_of(module)
+    ]
+    assert upward == []

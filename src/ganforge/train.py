@@ -263,13 +263,12 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
 def _training_evaluator(s: Session) -> Any:
     if s.cfg.train.eval_every is None:
         return None
-    # metrics and extractors load only when asked for
     task = task_of(s.cfg)
     if task is not None:  # image-to-image tasks: PSNR, L1, cycle error ... on held-out pairs
-        from ganforge.tasks.evaluation import TaskEvaluator
+        from ganforge.tasks.evaluation import TaskEvaluator  # metrics and extractors load only when asked for
 
         return TaskEvaluator(task, s.cfg, s.gan)
-    from ganforge.evaluate import TrainingEvaluator
+    from ganforge.evaluate import TrainingEvaluator  # metrics and extractors load only when asked for
 
     latents = s.gan.sample_latent(s.cfg.train.eval_samples, torch.Generator(s.device).manual_seed(s.cfg.train.seed + 4))
     return TrainingEvaluator(s.cfg, s.data.kind, s.device, latents)

@@ -22,7 +22,8 @@ import torch
 
 from ganforge.errors import GanforgeError, check_choice
 from ganforge.gans.acgan import ClassLikelihood
-from ganforge.gans.infogan import LatentCodes, MutualInformation
+from ganforge.gans.infogan import MutualInformation
+from ganforge.models.codes import LatentCodes
 
 if TYPE_CHECKING:
     from ganforge.config import Config
