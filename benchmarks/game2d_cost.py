@@ -18,8 +18,9 @@ from pathlib import Path
 
 import torch
 
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.game2d import record_game_frame
+from ganforge.resolve import resolve
 from ganforge.train import POINT_SAMPLES, build_session, render, train_step
 
 

@@ -15,7 +15,8 @@ import time
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from ganforge.config import Config, resolve
+from ganforge.config import Config
+from ganforge.resolve import resolve
 from ganforge.train import build_session, train_step
 
 MATMULS = ("aten::mm", "aten::addmm", "aten::bmm")

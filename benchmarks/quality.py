@@ -23,8 +23,9 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import RESULTS, machine_description, write_json
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.evaluate import TrainingEvaluator
+from ganforge.resolve import resolve
 from ganforge.train import build_session, render, train_step
 
 PLOT = Path(__file__).parent.parent / "docs" / "images" / "time-to-quality.png"

@@ -34,9 +34,10 @@ from benchmarks.common import (
     sync,
     write_json,
 )
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.data import load_dataset
 from ganforge.models import build_models
+from ganforge.resolve import resolve
 from ganforge.run import RunDir
 from ganforge.train import build_session, fit, train_step
 

@@ -19,8 +19,9 @@ from typing import Any
 import torch
 
 from ganforge import stats
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.metrics.modes import PROTOCOL_SAMPLES, mode_coverage
+from ganforge.resolve import resolve
 from ganforge.train import build_session, render, train_step
 
 BASE = {  # the ring.yaml network: a small MLP GAN that trains in seconds

@@ -9,10 +9,11 @@ from PIL import Image
 import ganforge
 from ganforge import stats
 from ganforge.cli import main
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.gans.cgan import class_rows
 from ganforge.models.conditional import HeadedDiscriminator
+from ganforge.resolve import resolve
 from ganforge.train import build_session, train_step
 
 TINY_MNIST = {

@@ -1,7 +1,8 @@
 import pytest
 
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
+from ganforge.resolve import resolve
 
 
 def test_defaults_resolve_to_the_tutorial_setup():

@@ -20,9 +20,10 @@ from safetensors.torch import load_file
 import ganforge
 from ganforge import distributed, engine
 from ganforge.cli import main
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.evaluate import evaluate_run
+from ganforge.resolve import resolve
 from ganforge.run import RunDir, load_checkpoint_file
 from ganforge.train import build_session
 

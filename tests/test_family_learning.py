@@ -14,10 +14,12 @@ import pytest
 import torch
 
 import ganforge
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.data import load_dataset
 from ganforge.metrics.modes import PROTOCOL_SAMPLES, ModeCoverage, mode_coverage
-from ganforge.train import build_session, render
+from ganforge.resolve import resolve
+from ganforge.train import build_session
+from ganforge.trained import render
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 RING_RUN = {"train.steps": 2000, "train.ema": 0.995, "train.sample_every": 2000, "train.checkpoint_every": 2000,

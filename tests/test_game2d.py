@@ -4,8 +4,9 @@ import importlib
 
 import torch
 
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.game2d import FIELD_SIZE, FRAME_POINTS, plane_grid, read_game_frame
+from ganforge.resolve import resolve
 from ganforge.run import RunDir
 from ganforge.train import build_session, fit
 

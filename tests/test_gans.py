@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from ganforge import stats
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.gans import GANS, LSGAN, WGAN, WGANGP, HingeGAN
+from ganforge.resolve import resolve
 from ganforge.train import build_session, train_step
 
 TINY_GRID = {

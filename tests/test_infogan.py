@@ -10,9 +10,10 @@ from PIL import Image
 import ganforge
 from ganforge import stats
 from ganforge.cli import main
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.gans.infogan import LatentCodes, information_loss
+from ganforge.resolve import resolve
 from ganforge.train import build_session
 
 TINY_INFOGAN = {

@@ -5,9 +5,10 @@ import yaml
 
 import ganforge
 from ganforge.cli import main
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.presets import PRESETS
+from ganforge.resolve import resolve
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 FAST = {"train.steps": 2, "train.batch_size": 16, "train.sample_every": 100, "train.log_every": 1}

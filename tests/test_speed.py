@@ -5,8 +5,9 @@ import torch
 from safetensors.torch import load_file
 
 import ganforge
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
+from ganforge.resolve import resolve
 from ganforge.train import build_session, train_step
 
 RING = {

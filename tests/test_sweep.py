@@ -117,7 +117,8 @@ def test_a_sweep_file_sets_seeds_and_values_and_the_cli_prints_the_ranking(tmp_p
 
 
 def test_members_with_options_the_batched_step_does_not_carry_train_alone():
-    from ganforge.config import Config, apply_overrides, resolve
+    from ganforge.config import Config, apply_overrides
+    from ganforge.resolve import resolve
     from ganforge.sweep import why_not_batched
 
     plain = resolve(apply_overrides(Config(), {"data.name": "ring", "model.z_dim": 2}))

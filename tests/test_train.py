@@ -5,9 +5,10 @@ import torch
 from safetensors.torch import load_file
 
 import ganforge
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.data import load_dataset
 from ganforge.errors import GanforgeError
+from ganforge.resolve import resolve
 from ganforge.run import RunDir
 from ganforge.train import build_session, fit, train_step
 

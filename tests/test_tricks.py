@@ -10,13 +10,14 @@ from torch import nn
 
 import ganforge
 import ganforge.run
-from ganforge.config import Config, ModelConfig, apply_overrides, resolve
+from ganforge.config import Config, ModelConfig, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.gans import augment, make_gan
 from ganforge.gans.pack import pack_samples
 from ganforge.gans.unrolled import unrolled_weights
 from ganforge.models import build_models
 from ganforge.models.layers import MinibatchStd
+from ganforge.resolve import resolve
 from ganforge.train import build_session, render, train_step
 
 RING = {

@@ -13,10 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from ganforge.config import Config
 from ganforge.errors import GanforgeError
-from ganforge.gans import GAN, make_gan
-from ganforge.models import build_models
 
 if TYPE_CHECKING:
     from ganforge.train import Session
@@ -87,35 +84,16 @@ def load_weights(module: nn.Module, tensors: dict[str, torch.Tensor], name: str,
     module.load_state_dict(weights)
 
 
-def rebuild_gan(
-    cfg: Config, tensors: dict[str, torch.Tensor], meta: dict[str, Any], device: torch.device, source: Any
-) -> GAN:
-    """A trained GAN from its config and checkpoint, in eval mode, without loading the dataset.
-
-    When the run kept G_ema (``train.ema``), G holds G_ema's weights: sampling, interpolation and evaluation
-    of a trained run all use the averaged generator.
-    """
-    with torch.random.fork_rng(devices=[]):
-        if cfg.task.name is not None:  # image-to-image tasks build their own networks
-            from ganforge.tasks import build_networks
-
-            G, D = build_networks(cfg, tuple(meta["data_shape"]))
-        else:
-            G, D = build_models(cfg.model, tuple(meta["data_shape"]), int(meta.get("num_classes") or 0), cfg.train.pack)
-    load_weights(G, tensors, "G_ema" if cfg.train.ema is not None and _has(tensors, "G_ema.") else "G", source)
-    load_weights(D, tensors, "D", source)
-    return make_gan(cfg, G.to(device).eval(), D.to(device).eval(), int(meta.get("num_classes") or 0))
-
-
 def _load_ema(G_ema: nn.Module, G: nn.Module, tensors: dict[str, torch.Tensor], source: Any) -> None:
     """G_ema from the checkpoint; one written before EMA was switched on starts G_ema at G's weights."""
-    if _has(tensors, "G_ema."):
+    if has_weights(tensors, "G_ema."):
         load_weights(G_ema, tensors, "G_ema", source)
     else:
         G_ema.load_state_dict(G.state_dict())
 
 
-def _has(tensors: dict[str, torch.Tensor], prefix: str) -> bool:
+def has_weights(tensors: dict[str, torch.Tensor], prefix: str) -> bool:
+    """Whether the checkpoint holds a network under ``prefix`` (e.g. ``G_ema.``)."""
     return any(name.startswith(prefix) for name in tensors)
 
 

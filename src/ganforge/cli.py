@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ganforge.config import Config, apply_overrides
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, check_positive
 
 log = logging.getLogger("ganforge")
 
@@ -127,8 +127,8 @@ def _start_processes(devices: int | None, cfg: Config) -> None:
     """``--devices N`` (N > 1): check the config for N processes, then rerun this command line under torchrun."""
     if devices is None:
         return
-    from ganforge.config import resolve
     from ganforge.distributed import check_devices, check_world, launch
+    from ganforge.resolve import resolve
 
     check_devices(devices, cfg.train.device)
     if devices == 1:
@@ -166,8 +166,8 @@ def sample(
     from ganforge.viz.grid import save_samples
 
     target = _output_file(out, (".png", ".npy"), overwrite)
-    _positive("--n", count)
-    _positive("--batch-size", batch_size)
+    check_positive("--n", count)
+    check_positive("--batch-size", batch_size)
     trained = load(run, device=device)
     samples = trained.sample(count, seed=seed, batch_size=batch_size, class_=class_)
     if target.suffix == ".npy":
@@ -196,7 +196,7 @@ def traverse(run: str, out: str, columns: int, span: float, seed: int, device: s
     from ganforge.viz.traverse import traversal
 
     target = _output_file(out, (".png",), overwrite)
-    _positive("--columns", columns)
+    check_positive("--columns", columns)
     if not span > 0:
         raise GanforgeError(f"--span {span} must be positive", "e.g. --span 2 (or 1 for the prior's range)")
     trained = load(run, device=device)
@@ -232,7 +232,7 @@ def interpolate(
 
     target = _output_file(out, (".gif", ".png"), overwrite)
     for flag, value in (("--walks", walks), ("--steps", steps)):
-        _positive(flag, value)
+        check_positive(flag, value)
     if keyframes < 2:
         raise GanforgeError(f"--keyframes {keyframes} is too few to walk between", "give --keyframes 2 or more")
     trained = load(run, device=device)
@@ -263,7 +263,7 @@ def translate(
     """Apply the generator of an image-to-image RUN (pix2pix, cyclegan, srgan, inpaint) to new images."""
     from ganforge.translate import translate as translate_images
 
-    _positive("--batch-size", batch_size)
+    check_positive("--batch-size", batch_size)
     done = translate_images(run, source, out, reverse, seed, device, batch_size, overwrite)
     click.echo(f"{done.count} images translated by step {done.step} -> {done.out}")
 
@@ -298,8 +298,8 @@ def evaluate(
 
     from ganforge import evaluate as evaluation
 
-    _positive("--n", count)
-    _positive("--batch-size", batch_size)
+    check_positive("--n", count)
+    check_positive("--batch-size", batch_size)
     if run is not None and (real_npy or fake_npy):
         raise GanforgeError("give a RUN or --real/--fake, not both", "see 'ganforge eval --help'")
     if run is None:
@@ -366,7 +366,7 @@ def sweep(
     fixed = {key: choices[0] for key, choices in grid.items() if len(choices) == 1}
     base = apply_overrides(base, fixed, source="--set")
     eval_n = eval_n if eval_n is not None else section.get("eval_n", 2000)
-    _positive("--eval-n", eval_n)
+    check_positive("--eval-n", eval_n)
     spec = SweepSpec(
         base=base,
         out=Path(out),
@@ -468,11 +468,6 @@ def _yaml_value(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return text
-
-
-def _positive(flag: str, value: int) -> None:
-    if value <= 0:
-        raise GanforgeError(f"{flag} {value} must be a positive integer", f"give {flag} a value of 1 or more")
 
 
 def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:

@@ -1,8 +1,8 @@
-"""The run configuration: dataclasses, YAML in and out, validation and command-line overrides.
+"""The run configuration as data: dataclasses, YAML in and out, and command-line overrides.
 
-One ``Config`` describes a run completely. It is validated here, before any work starts, so a
-mistyped value fails in a second with one line naming it, not an hour into training. The resolved
-config (every default filled in) is what a run folder stores in ``config.yaml``.
+One ``Config`` describes a run completely. ``resolve.py`` checks it and fills in every default before
+any work starts, so a mistyped value fails in a second with one line naming it, not an hour into
+training. The resolved config is what a run folder stores in ``config.yaml``.
 """
 
 from __future__ import annotations
@@ -16,19 +16,6 @@ from typing import Any
 import yaml
 
 from ganforge.errors import GanforgeError
-
-PRIORS = ("normal", "uniform")
-ON_DIVERGENCE = ("stop", "rollback")
-ON_ALARM = ("warn", "stop")
-PRECISIONS = ("fp32", "bf16")
-FUSED_OPTIMIZERS = ("adam", "sgd")  # the optimisers torch has a fused kernel for
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-D_NORMS = {"mlp": ("none", "spectral"), "dcgan": ("batch", "spectral", "none")}  # per model; the first is its default
-TASK_D_NORMS = ("batch", "instance", "spectral", "none")  # the image-to-image tasks' PatchGAN D (ganforge.tasks)
-D_NORMS.update({"unet": TASK_D_NORMS, "srresnet": TASK_D_NORMS, "context-encoder": TASK_D_NORMS})
-D_NORMS["resnet"] = ("instance", "batch", "spectral", "none")  # CycleGAN normalises per image (Zhu et al. 2017)
-LOSS_DEFAULTS = {"wgan": {"weight_clip": 0.01}, "wgan-gp": {"gp_lambda": 10.0}}  # the papers' c and lambda
-DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
 
 @dataclass
@@ -72,7 +59,7 @@ class ModelConfig:
 
 @dataclass
 class OptimConfig:
-    """Optimisers for G and D. ``None`` takes the model's paper default (see ``MODEL_DEFAULTS``)."""
+    """Optimisers for G and D. ``None`` takes the model's paper default (its registry entry's ``defaults``)."""
 
     name: str = "adam"
     lr_g: float | None = None
@@ -87,7 +74,7 @@ class TrainConfig:
     """The game and its cadence: Algorithm 1 runs ``d_steps`` D updates per G update, ``steps`` times."""
 
     loss: str = "non-saturating"
-    steps: int | None = None  # None: the model's default (MODEL_DEFAULTS)
+    steps: int | None = None  # None: the model's default (its registry entry's defaults)
     batch_size: int = 128
     d_steps: int = 1  # k in Algorithm 1 of Goodfellow et al. (2014)
     # G's update reuses the fakes of the last D update (as the pytorch DCGAN example does) instead of drawing
@@ -153,11 +140,21 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
-    out: str | None = None  # the run folder; None picks runs/<dataset>-<model>[-N]
+    out: str | None = None  # the run folder; None picks runs/<dataset>-<model>-<loss>[-N]
     preset: str | None = None  # a paper's settings (ganforge.presets) under every key not set explicitly
+    # The dotted keys set through apply_overrides (a config file, flags, --set), even to a default value:
+    # the keys a preset must not fill. Not part of the run's description, so never saved.
+    explicit: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        del values["explicit"]
+        return values
+
+    def copy(self) -> Config:
+        """A copy whose sections can be edited without touching this one."""
+        sections = {name: dataclasses.replace(getattr(self, name)) for name in SECTIONS}
+        return Config(**sections, out=self.out, preset=self.preset, explicit=set(self.explicit))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], source: str = "config") -> Config:
@@ -186,29 +183,6 @@ class Config:
         return cls.from_dict(values, source=str(path))
 
 
-# Defaults per model, used where a setting is left as None: the papers' optimiser settings, and a
-# training length that gives a recognisable result in a few minutes on two CPU cores.
-MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mlp": {
-        # The Keras tutorial compiles both models with Adam() at Keras' defaults, and trains 20,000
-        # iterations at batch 128, sampling every 1,000.
-        "adam": {"lr": 1e-3, "betas": [0.9, 0.999]},
-        # Goodfellow et al. (2014) used SGD with momentum 0.5 (their released code raised it to 0.7).
-        "sgd": {"lr": 0.1, "momentum": 0.5},
-        # Arjovsky et al. (2017), Algorithm 1: RMSProp at 5e-5 (momentum-free, which they found more stable).
-        "rmsprop": {"lr": 5e-5, "momentum": 0.0},
-        "train": {"steps": 20000, "sample_every": 1000, "checkpoint_every": 5000, "health_every": 500},
-    },
-    "dcgan": {
-        # Radford et al. (2016), section 4: Adam, learning rate 0.0002, beta1 = 0.5, batch 128.
-        "adam": {"lr": 2e-4, "betas": [0.5, 0.999]},
-        "sgd": {"lr": 0.02, "momentum": 0.5},
-        "rmsprop": {"lr": 5e-5, "momentum": 0.0},
-        "train": {"steps": 2000, "sample_every": 100, "checkpoint_every": 500, "health_every": 100},
-    },
-}
-
-
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"train": {"steps": 5}}`` -> ``{"train.steps": 5}``; leaves that are not section dicts stay whole."""
     flat: dict[str, Any] = {}
@@ -231,8 +205,8 @@ def known_keys() -> list[str]:
 
 def apply_overrides(cfg: Config, overrides: dict[str, Any], source: str = "override") -> Config:
     """Return a copy of ``cfg`` with dotted keys (``train.steps``) set; unknown keys are an error."""
-    cfg = _copy(cfg)
-    cfg._explicit = {*explicit_keys(cfg), *overrides}  # keys a preset must not fill (see resolve)
+    cfg = cfg.copy()
+    cfg.explicit |= set(overrides)  # keys a preset must not fill (see presets.apply)
     keys = known_keys()
     for dotted, value in overrides.items():
         if dotted not in keys:
@@ -245,18 +219,6 @@ def apply_overrides(cfg: Config, overrides: dict[str, Any], source: str = "overr
         section, name = dotted.split(".", 1)
         setattr(getattr(cfg, section), name, _coerce(dotted, value, source))
     return cfg
-
-
-def _copy(cfg: Config) -> Config:
-    sections = {name: dataclasses.replace(getattr(cfg, name)) for name in SECTIONS}
-    copy = Config(**sections, out=cfg.out, preset=cfg.preset)
-    copy._explicit = set(explicit_keys(cfg))
-    return copy
-
-
-def explicit_keys(cfg: Config) -> set[str]:
-    """The dotted keys set through ``apply_overrides`` (a config file, flags, ``--set``), even to a default value."""
-    return getattr(cfg, "_explicit", set())
 
 
 def _field_type(dotted: str) -> str:
@@ -307,270 +269,3 @@ def _number(cast: type, item: Any) -> int | float:
     if cast is int and not number.is_integer():
         raise TypeError
     return cast(number)
-
-
-def resolve(cfg: Config) -> Config:
-    """Validate ``cfg`` and fill in model-dependent defaults; raise ``GanforgeError`` on the first bad value."""
-    from ganforge.data import DATASETS, SPLITS
-    from ganforge.gans import GANS
-    from ganforge.models import MODELS
-
-    cfg = _copy(cfg)
-    if cfg.task.name is not None and cfg.preset is None:  # --task NAME brings its preset (ganforge.tasks)
-        from ganforge.tasks import task_preset
-
-        cfg.preset = task_preset(cfg.task.name)
-    if cfg.preset is not None:  # defaults < preset < config file < flags: see presets.apply
-        from ganforge.presets import apply as apply_preset
-
-        cfg = apply_preset(cfg, cfg.preset)
-    if cfg.task.name is not None:  # image-to-image tasks bring their own data, networks and defaults
-        from ganforge.tasks import resolve_task
-
-        model_defaults = resolve_task(cfg)
-    else:
-        if not cfg.data.name.startswith("folder:"):  # folder:PATH is checked when it loads
-            _choice("dataset", "--dataset", cfg.data.name, DATASETS)
-        _choice("model", "--model", cfg.model.name, MODELS)
-        model_defaults = MODEL_DEFAULTS[cfg.model.name]
-    _choice("split", "data.split", cfg.data.split, SPLITS)
-    _choice("loss", "--loss", cfg.train.loss, GANS)
-    _choice("prior", "--prior", cfg.model.prior, PRIORS)
-    _choice("optimizer", "--optimizer", cfg.optim.name, OPTIMIZERS)
-    _choice("divergence policy", "--on-divergence", cfg.train.on_divergence, ON_DIVERGENCE)
-    _choice("alarm policy", "--on-alarm", cfg.train.on_alarm, ON_ALARM)
-    _device(cfg.train.device)
-    for name, value in model_defaults["train"].items():
-        if getattr(cfg.train, name) is None:
-            setattr(cfg.train, name, value)
-    _check_sizes(cfg)
-    _check_game(cfg)
-    _check_conditioning(cfg)
-    _check_sync_batchnorm(cfg)
-    _resolve_optimizer(cfg.optim, model_defaults[cfg.optim.name])
-    _check_tricks(cfg)
-    _check_speed(cfg)
-    return cfg
-
-
-def _check_speed(cfg: Config) -> None:
-    """The speed switches: fill ``optim.fused``; reject switches that cannot apply to this run."""
-    import torch
-
-    train = cfg.train
-    _choice("precision", "train.precision", train.precision, PRECISIONS)
-    if cfg.optim.fused is None:  # same update as the for-loop kernel, to float rounding; measured to pay
-        cfg.optim.fused = cfg.optim.name in FUSED_OPTIMIZERS and train.device != "mps"
-    elif cfg.optim.fused and cfg.optim.name not in FUSED_OPTIMIZERS:
-        raise GanforgeError(
-            f"optim.fused=true: torch has no fused {cfg.optim.name} kernel",
-            f"leave optim.fused unset, or use one of: {', '.join(FUSED_OPTIMIZERS)}",
-        )
-    if train.channels_last and cfg.model.name != "dcgan":
-        raise GanforgeError(
-            f"train.channels_last=true lays out convolution inputs, but model '{cfg.model.name}' has none",
-            "use it with --model dcgan, or leave it out",
-        )
-    if train.cuda_graphs:
-        on_cpu = train.device == "cpu" or (train.device == "auto" and not torch.cuda.is_available())
-        if on_cpu or train.device == "mps":
-            raise GanforgeError(
-                f"train.cuda_graphs=true needs a CUDA GPU, but this run trains on {train.device}",
-                "leave train.cuda_graphs out on the CPU, or train with --device cuda",
-            )
-
-
-def _check_sizes(cfg: Config) -> None:
-    for flag, value in [
-        ("--steps", cfg.train.steps),
-        ("--batch-size", cfg.train.batch_size),
-        ("--d-steps", cfg.train.d_steps),
-        ("--z-dim", cfg.model.z_dim),
-        ("--sample-every", cfg.train.sample_every),
-        ("--checkpoint-every", cfg.train.checkpoint_every),
-        ("train.log_every", cfg.train.log_every),
-        ("train.grid_size", cfg.train.grid_size),
-        ("model.width", cfg.model.width),
-    ]:
-        _positive(flag, value)
-    for flag, widths in [("model.g_hidden", cfg.model.g_hidden), ("model.d_hidden", cfg.model.d_hidden)]:
-        if not widths or any(width <= 0 for width in widths):
-            raise GanforgeError(f"{flag}={widths} must be a non-empty list of positive widths", "e.g. [128]")
-    if cfg.data.image_size is not None and cfg.data.image_size <= 0:
-        raise GanforgeError(f"--image-size {cfg.data.image_size} must be positive", "e.g. 32 or 64")
-    if not 0 < cfg.train.rollback_lr_factor < 1:
-        raise GanforgeError(
-            f"train.rollback_lr_factor={cfg.train.rollback_lr_factor} must be between 0 and 1", "e.g. 0.5"
-        )
-    if cfg.train.health_every < 0:
-        raise GanforgeError(f"train.health_every={cfg.train.health_every} must be 0 (off) or more", "e.g. 500")
-    if cfg.train.max_rollbacks < 0:
-        raise GanforgeError(f"train.max_rollbacks={cfg.train.max_rollbacks} must be 0 or more", "e.g. 3")
-    if cfg.data.limit is not None and cfg.data.limit <= 0:
-        raise GanforgeError(f"data.limit={cfg.data.limit} must be positive", "e.g. 1000, or leave it out")
-    if cfg.train.seed < 0:
-        raise GanforgeError(f"--seed {cfg.train.seed} must be zero or positive", "use e.g. --seed 0")
-
-
-def _check_game(cfg: Config) -> None:
-    """Fill D's normalisation and the loss's own settings; reject settings that belong to another loss."""
-    model, train = cfg.model, cfg.train
-    model.d_norm = D_NORMS[model.name][0] if model.d_norm is None else model.d_norm
-    _choice(f"D normalisation for model '{model.name}'", "model.d_norm", model.d_norm, D_NORMS[model.name])
-    if train.weight_clip is not None and train.loss != "wgan":
-        raise GanforgeError(
-            f"train.weight_clip={train.weight_clip} clips D's weights, which only --loss wgan does (not {train.loss})",
-            "WGAN-GP replaces clipping with its gradient penalty: leave train.weight_clip unset",
-        )
-    if train.gp_lambda is not None and train.loss != "wgan-gp":
-        raise GanforgeError(
-            f"train.gp_lambda={train.gp_lambda} is WGAN-GP's gradient penalty, but the loss is {train.loss}"
-            + (", which clips weights instead" if train.loss == "wgan" else ""),
-            "use --loss wgan-gp for the penalty, or train.r1_gamma for a penalty that fits any loss",
-        )
-    if train.loss == "wgan-gp" and model.d_norm == "batch":
-        raise GanforgeError(
-            "--loss wgan-gp penalises D's gradient per sample, which batch norm in D mixes across the batch",
-            "set --set model.d_norm=none (or spectral), or use --preset wgan-gp",
-        )
-    for name, value in LOSS_DEFAULTS.get(train.loss, {}).items():
-        if getattr(train, name) is None:
-            setattr(train, name, value)
-    for key, value in (("train.weight_clip", train.weight_clip), ("train.gp_lambda", train.gp_lambda)):
-        if value is not None and value <= 0:
-            raise GanforgeError(f"{key}={value} must be positive", "the papers use 0.01 (clip) and 10 (lambda)")
-    if train.r1_gamma < 0:
-        raise GanforgeError(f"train.r1_gamma={train.r1_gamma} must be 0 (off) or positive", "e.g. 10 or 0.1")
-
-
-def _check_conditioning(cfg: Config) -> None:
-    """Class conditioning needs a labelled image dataset; InfoGAN codes need images too (see gans/cgan.py)."""
-    from ganforge.gans.cgan import check_conditioning
-
-    if cfg.task.name is not None:  # a task's G is conditioned on an image, not on a class or codes
-        if cfg.model.labelled:
-            raise GanforgeError(
-                f"model.condition and InfoGAN codes do not apply to the {cfg.task.name} task",
-                "leave model.condition at none and model.info_categorical / info_continuous at 0 for tasks",
-            )
-        return
-    check_conditioning(cfg, _data_kind(cfg))
-
-
-def _data_kind(cfg: Config) -> str:
-    """'points' for the 2-D mixtures, else 'image' (registered image sets, folders and task data)."""
-    from ganforge.data import DATASETS
-
-    info = DATASETS.get(cfg.data.name)
-    return info.kind if info is not None else "image"
-
-
-def _check_tricks(cfg: Config) -> None:
-    """EMA, DiffAugment, packing and unrolling: each composes with any loss, within its own limits."""
-    from ganforge.gans.augment import parse_policies
-
-    train = cfg.train
-    if cfg.task.name is not None:
-        options = {  # the values that switch each option on; None where it is off
-            "train.ema": train.ema,
-            "train.augment": train.augment,
-            "train.pack": train.pack if train.pack != 1 else None,
-            "train.unroll": train.unroll or None,
-            "model.minibatch_std": cfg.model.minibatch_std or None,
-        }
-        used = [f"{key}={value}" for key, value in options.items() if value is not None]
-        if used:
-            raise GanforgeError(
-                f"{', '.join(used)} apply to generation from noise, not to the {cfg.task.name} task",
-                "leave EMA, augmentation, packing, unrolling and minibatch std off for image-to-image tasks",
-            )
-    if train.pack > 1 and cfg.model.labelled:
-        raise GanforgeError(
-            f"train.pack={train.pack} packs samples without their labels or codes, so it cannot be combined with "
-            f"model.condition={cfg.model.condition} or InfoGAN codes",
-            "use train.pack=1 for conditional and InfoGAN runs, or model.minibatch_std=true against mode collapse",
-        )
-    if train.ema is not None and not 0 < train.ema < 1:
-        raise GanforgeError(f"train.ema={train.ema} must be a decay in (0, 1)", "e.g. 0.999, or leave it unset (off)")
-    if train.augment is not None:
-        if _data_kind(cfg) == "points":
-            raise GanforgeError(
-                f"train.augment={train.augment!r} augments images, but {cfg.data.name} gives 2-D points",
-                "leave train.augment unset for ring and grid",
-            )
-        train.augment = ",".join(parse_policies(train.augment)) or None  # an empty list: off
-    if train.pack < 1:
-        raise GanforgeError(f"train.pack={train.pack} must be 1 (off) or more", "PacGAN uses 2 to 4")
-    if train.batch_size % train.pack:
-        raise GanforgeError(
-            f"--batch-size {train.batch_size} is not a multiple of train.pack={train.pack}: D judges packs of "
-            f"{train.pack} samples",
-            f"use a batch size divisible by {train.pack}, e.g. {train.batch_size - train.batch_size % train.pack}",
-        )
-    if train.unroll < 0:
-        raise GanforgeError(f"train.unroll={train.unroll} must be 0 (off) or more", "Metz et al. use 5 to 10")
-    if train.unroll_lr is not None and train.unroll_lr <= 0:
-        raise GanforgeError(f"train.unroll_lr={train.unroll_lr} must be positive", "or leave it unset for optim.lr_d")
-    if train.unroll and train.unroll_lr is None:
-        train.unroll_lr = cfg.optim.lr_d
-
-
-def _check_sync_batchnorm(cfg: Config) -> None:
-    """Synchronised batch norm needs batch norm layers; the number of processes is checked at launch."""
-    if cfg.train.sync_batchnorm and cfg.model.name != "dcgan":
-        raise GanforgeError(
-            f"train.sync_batchnorm synchronises batch norm, which model '{cfg.model.name}' does not use",
-            "use --model dcgan, or leave train.sync_batchnorm off",
-        )
-
-
-def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:
-    optim.lr_g = defaults["lr"] if optim.lr_g is None else optim.lr_g
-    optim.lr_d = defaults["lr"] if optim.lr_d is None else optim.lr_d
-    for flag, lr in [("--lr-g", optim.lr_g), ("--lr-d", optim.lr_d)]:
-        if lr <= 0:
-            raise GanforgeError(f"{flag} {lr} must be positive", "typical values are 1e-4 to 1e-3 for Adam")
-    if optim.name == "adam":
-        optim.betas = list(defaults["betas"]) if optim.betas is None else optim.betas
-        if len(optim.betas) != 2 or not all(0 <= beta < 1 for beta in optim.betas):
-            raise GanforgeError(f"--betas {optim.betas} must be two numbers in [0, 1)", "e.g. --betas 0.5,0.999")
-        optim.momentum = None
-    else:
-        optim.momentum = defaults["momentum"] if optim.momentum is None else optim.momentum
-        if not 0 <= optim.momentum < 1:
-            raise GanforgeError(f"optim.momentum={optim.momentum} must be in [0, 1)", "e.g. 0.5")
-        optim.betas = None
-
-
-def _choice(what: str, flag: str, value: str, choices: Any) -> None:
-    if value not in choices:
-        names = sorted(choices)
-        close = difflib.get_close_matches(value, names, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"choose one of: {', '.join(names)}"
-        raise GanforgeError(f"unknown {what} '{value}' ({flag})", hint)
-
-
-def _positive(flag: str, value: int) -> None:
-    if value <= 0:
-        raise GanforgeError(f"{flag} {value} must be a positive integer", f"give {flag} a value of 1 or more")
-
-
-def _device(name: str) -> None:
-    import torch
-
-    if name == "auto" or name == "cpu":
-        return
-    if name == "cuda" or name.startswith("cuda:"):
-        index = name.partition(":")[2]
-        if index and not index.isdigit():
-            raise GanforgeError(f"--device {name} is not a device", DEVICES_HELP)
-        if not torch.cuda.is_available():
-            raise GanforgeError(f"--device {name}: no CUDA GPU is visible here", "use --device cpu or auto")
-        if index and int(index) >= torch.cuda.device_count():
-            raise GanforgeError(f"--device {name}: only {torch.cuda.device_count()} GPUs here", DEVICES_HELP)
-        return
-    if name == "mps":
-        if not torch.backends.mps.is_available():
-            raise GanforgeError("--device mps: Apple's MPS backend is not available here", "use --device cpu")
-        return
-    raise GanforgeError(f"--device {name} is not a device", DEVICES_HELP)

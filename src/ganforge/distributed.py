@@ -33,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ganforge import engine
 from ganforge.errors import GanforgeError
+from ganforge.tasks import task_of
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -53,9 +54,10 @@ def check_world(cfg: Config, world: int | None = None) -> None:
             f"use a batch size that is a multiple of {world} (e.g. {below or above} or {above}), "
             f"or a number of processes that divides {batch}",
         )
-    if world > 1 and cfg.task.name is not None:
+    task = task_of(cfg)
+    if world > 1 and task is not None and not task.distributed:
         raise GanforgeError(
-            f"the {cfg.task.name} task trains on one process; torchrun started {world}",
+            f"the {task.name} task trains on one process; torchrun started {world}",
             "drop --devices / torchrun for image-to-image tasks (docs/distributed.md lists what runs distributed)",
         )
     if world > 1 and cfg.train.device.startswith("cuda:"):

@@ -14,6 +14,7 @@ import datetime
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,12 @@ from ganforge.data import load_dataset, sources
 from ganforge.errors import GanforgeError
 from ganforge.metrics import classes, fid, inception_score, kid, modes, prdc
 from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
+from ganforge.tasks import Task, task_of
+from ganforge.tasks.evaluation import evaluate_task
+from ganforge.trained import load
 
 log = logging.getLogger("ganforge")
 
-IMAGE_METRICS = ("fid", "kid", "is", "precision-recall", "density-coverage", "classes")
-POINT_METRICS = ("modes", "precision-recall", "density-coverage")
-STACKED_METRICS = ("stacked-modes",)
-METRICS = (*IMAGE_METRICS, "modes", *STACKED_METRICS)
 DEFAULT_N = 10_000
 
 
@@ -48,23 +48,124 @@ class SampleSet:
     samples: torch.Tensor | None = None  # kept for metrics that need the samples themselves (2-D, stacked)
 
 
+Compute = Callable[[SampleSet, SampleSet, Any], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registered metric: the sample kinds ("image", "points") and datasets it applies to, and its values."""
+
+    name: str
+    compute: Compute  # (real, fake, the real dataset or None) -> {value name: float}
+    kinds: tuple[str, ...]
+    default: bool = True  # measured when --metrics is left out (for its kinds)
+    datasets: tuple[str, ...] | None = None  # only for runs on these datasets; their default is this metric first
+    wrong_kind: tuple[str, str] | None = None  # (message, fix) for a kind it does not apply to
+    wrong_dataset: tuple[str, str] | None = None  # (message, fix) for a dataset it does not apply to
+
+
+METRICS: dict[str, Metric] = {}  # in registration order: the order of the defaults and of the choices listed
+
+
+def register_metric(name: str, kinds: tuple[str, ...] = ("image",), **options: Any) -> Callable[[Compute], Compute]:
+    """Register ``compute(real, fake, data)`` as the metric ``name`` (the StyleGAN2-ADA pattern)."""
+
+    def register(compute: Compute) -> Compute:
+        METRICS[name] = Metric(name, compute, kinds, **options)
+        return compute
+
+    return register
+
+
+# 2-D points first: the points runs' defaults are modes, precision-recall, density-coverage in that order.
+@register_metric(
+    "modes", kinds=("points",),
+    wrong_kind=("metric 'modes' counts the modes of the 2-D mixtures", "use it on ring or grid runs"),
+)  # fmt: skip
+def _modes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    coverage = modes.mode_coverage(fake.samples, data.centers, data.std)
+    return {
+        "modes_captured": float(coverage.modes_covered),
+        "modes_total": float(coverage.modes_total),
+        "high_quality": coverage.high_quality,
+    }
+
+
+@register_metric("fid")
+def _fid(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    return {"fid": fid.fid(real.features, fake.features)}
+
+
+@register_metric("kid")
+def _kid(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    subset = min(1000, len(real.features), len(fake.features))
+    value, std = kid.kid(real.features, fake.features, subset_size=subset)
+    return {"kid": value, "kid_std": std}
+
+
+@register_metric("is")
+def _inception_score(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    _need_probabilities(fake, "is")
+    value, std = inception_score.inception_score(fake.probabilities, splits=10)
+    return {"is": value, "is_std": std}
+
+
+@register_metric("precision-recall", kinds=("image", "points"))
+def _precision_recall(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    precision, recall = prdc.precision_recall(real.features, fake.features, k=3)
+    return {"precision": precision, "recall": recall}
+
+
+@register_metric("density-coverage", kinds=("image", "points"))
+def _density_coverage(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    density, coverage = prdc.density_coverage(real.features, fake.features, k=5)
+    return {"density": density, "coverage": coverage}
+
+
+@register_metric("classes")
+def _classes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    _need_probabilities(fake, "classes")
+    real_labels = real.probabilities.argmax(1) if real.probabilities is not None else None
+    stats = classes.class_statistics(fake.probabilities.argmax(1), fake.probabilities.shape[1], real_labels)
+    return {
+        "classes_covered": float(stats["classes_covered"]),
+        "class_entropy": stats["entropy"],
+        "class_kl": stats["kl_to_real"],
+    }
+
+
+@register_metric(
+    "stacked-modes", default=False, datasets=("stacked-mnist",),
+    wrong_dataset=("metric 'stacked-modes' needs a stacked-mnist run", "use 'classes' for other data"),
+)  # fmt: skip
+def _stacked_modes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    stacked = classes.stacked_mnist_modes(fake.samples)
+    return {"stacked_modes": float(stacked["modes_covered"]), "stacked_kl": stacked["kl_to_uniform"]}
+
+
+STACKED_DEFAULTS = ("fid", "kid")  # measured after a dataset's own metric (stacked-modes) by default
+
+
 def parse_metrics(names: str | list[str] | None, kind: str, dataset: str) -> list[str]:
     """Check metric names for a dataset kind; None gives that kind's defaults."""
     if names is None:
-        if dataset == "stacked-mnist":
-            return ["stacked-modes", "fid", "kid"]
-        return list(POINT_METRICS if kind == "points" else IMAGE_METRICS)
+        own = [name for name, metric in METRICS.items() if metric.datasets and dataset in metric.datasets]
+        if own:
+            return [*own, *STACKED_DEFAULTS]
+        return [name for name, metric in METRICS.items() if metric.default and kind in metric.kinds]
     if isinstance(names, str):
         names = [name.strip() for name in names.split(",") if name.strip()]
     for name in names:
-        if name not in METRICS:
+        metric = METRICS.get(name)
+        if metric is None:
             raise GanforgeError(f"unknown metric '{name}'", f"choose from: {', '.join(METRICS)}")
-        if kind == "points" and name not in POINT_METRICS:
-            raise GanforgeError(f"metric '{name}' needs images, not 2-D points", f"use {', '.join(POINT_METRICS)}")
-        if kind == "image" and name == "modes":
-            raise GanforgeError("metric 'modes' counts the modes of the 2-D mixtures", "use it on ring or grid runs")
-        if name == "stacked-modes" and dataset != "stacked-mnist":
-            raise GanforgeError("metric 'stacked-modes' needs a stacked-mnist run", "use 'classes' for other data")
+        if kind not in metric.kinds:
+            if kind == "points":
+                on_points = [other for other, entry in METRICS.items() if "points" in entry.kinds]
+                raise GanforgeError(f"metric '{name}' needs images, not 2-D points", f"use {', '.join(on_points)}")
+            raise GanforgeError(*(metric.wrong_kind or (f"metric '{name}' does not apply to {kind}", "drop it")))
+        if metric.datasets is not None and dataset not in metric.datasets:
+            raise GanforgeError(*(metric.wrong_dataset or (f"metric '{name}' does not apply here", "drop it")))
     if not names:
         raise GanforgeError("--metrics names no metric", f"choose from: {', '.join(METRICS)}")
     return names
@@ -89,31 +190,7 @@ def compute(names: list[str], real: SampleSet, fake: SampleSet, data: Any = None
     """The metrics ``names`` of ``fake`` against ``real``, as one flat dict of floats."""
     out: dict[str, float] = {}
     for name in names:
-        if name == "fid":
-            out["fid"] = fid.fid(real.features, fake.features)
-        elif name == "kid":
-            subset = min(1000, len(real.features), len(fake.features))
-            out["kid"], out["kid_std"] = kid.kid(real.features, fake.features, subset_size=subset)
-        elif name == "is":
-            _need_probabilities(fake, name)
-            out["is"], out["is_std"] = inception_score.inception_score(fake.probabilities, splits=10)
-        elif name == "precision-recall":
-            out["precision"], out["recall"] = prdc.precision_recall(real.features, fake.features, k=3)
-        elif name == "density-coverage":
-            out["density"], out["coverage"] = prdc.density_coverage(real.features, fake.features, k=5)
-        elif name == "classes":
-            _need_probabilities(fake, name)
-            real_labels = real.probabilities.argmax(1) if real.probabilities is not None else None
-            stats = classes.class_statistics(fake.probabilities.argmax(1), fake.probabilities.shape[1], real_labels)
-            out["classes_covered"] = float(stats["classes_covered"])
-            out["class_entropy"], out["class_kl"] = stats["entropy"], stats["kl_to_real"]
-        elif name == "modes":
-            coverage = modes.mode_coverage(fake.samples, data.centers, data.std)
-            out["modes_captured"], out["modes_total"] = float(coverage.modes_covered), float(coverage.modes_total)
-            out["high_quality"] = coverage.high_quality
-        elif name == "stacked-modes":
-            stacked = classes.stacked_mnist_modes(fake.samples)
-            out["stacked_modes"], out["stacked_kl"] = float(stacked["modes_covered"]), stacked["kl_to_uniform"]
+        out.update(METRICS[name].compute(real, fake, data))
     return out
 
 
@@ -152,15 +229,14 @@ def evaluate_run(
     Under torchrun each process generates and embeds its share of the samples; rank 0 gathers the
     features, compares them with the real ones and writes the file, and every process returns its result.
     """
-    from ganforge.api import load
-
     started = time.perf_counter()
     with engine.process_group(device):
         trained = load(run, device=device)
         cfg = trained.config
-        if cfg.task.name is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks), on rank 0
+        task = task_of(cfg)
+        if task is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks), on rank 0
             return engine.on_main(
-                lambda: _evaluate_task_run(run, trained, metrics, n, extractor, split, batch_size, started)
+                lambda: _evaluate_task_run(task, run, trained, metrics, n, extractor, split, batch_size, started)
             )
         kind = "points" if len(trained.data_shape) == 1 else "image"
         names = parse_metrics(metrics, kind, cfg.data.name)
@@ -189,17 +265,15 @@ def evaluate_run(
 
 
 def _evaluate_task_run(
-    run: str | Path, trained: Any, metrics: Any, n: int, extractor: str | None, split: str, batch_size: int,
+    task: Task, run: str | Path, trained: Any, metrics: Any, n: int, extractor: str | None, split: str, batch_size: int,
     started: float,
 ) -> dict[str, Any]:  # fmt: skip
-    from ganforge.tasks import evaluate_task
-
     if metrics is not None or extractor is not None:
         raise GanforgeError(
-            f"{run} is a {trained.config.task.name} run, measured by its task's own metrics",
+            f"{run} is a {task.name} run, measured by its task's own metrics",
             "drop --metrics and --extractor (see docs/applications.md for what is reported)",
         )
-    result = evaluate_task(trained, n, split, batch_size)
+    result = evaluate_task(task, trained, n, split, batch_size)
     result["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     result["seconds"] = round(time.perf_counter() - started, 2)
     write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")

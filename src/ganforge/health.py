@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from ganforge.errors import GanforgeError
+from ganforge.trained import render
 
 log = logging.getLogger("ganforge")
 
@@ -69,8 +70,6 @@ class HealthProbe:
     @torch.no_grad()
     def measure(self) -> dict[str, float]:
         """The signals now (call at a logging step, after the step's updates)."""
-        from ganforge.train import render
-
         s = self.session
         samples = render(s.gan, self.latents)
         values = {"health/diversity": _spread(self._embed(samples)) / max(self.real_spread, 1e-12)}

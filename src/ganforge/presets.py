@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganforge.config import Config, apply_overrides, explicit_keys
+from ganforge.config import Config, apply_overrides
+from ganforge.errors import check_choice
 
 
 @dataclass(frozen=True)
@@ -321,10 +322,8 @@ PRESETS: dict[str, Preset] = {
 def apply(cfg: Config, name: str) -> Config:
     """A copy of ``cfg`` with preset ``name`` under every key the user did not set explicitly (see the module
     docstring for the rule); ``cfg.preset`` becomes ``name``. Raises ``GanforgeError`` for an unknown name."""
-    from ganforge.config import _choice
-
-    _choice("preset", "--preset", name, PRESETS)
-    explicit = explicit_keys(cfg)
+    check_choice("preset", "--preset", name, PRESETS)
+    explicit = set(cfg.explicit)
     defaults = Config()
     fill = {
         key: value
@@ -332,7 +331,7 @@ def apply(cfg: Config, name: str) -> Config:
         if key not in explicit and _value(cfg, key) == _value(defaults, key)
     }
     applied = apply_overrides(cfg, fill, source=f"preset '{name}'")
-    applied._explicit = set(explicit)  # the preset's values are not the user's choices
+    applied.explicit = explicit  # the preset's values are not the user's choices
     applied.preset = name
     return applied
 

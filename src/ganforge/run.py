@@ -212,12 +212,6 @@ def write_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[st
     save_file(tensors, str(path), metadata=metadata)
 
 
-def save_checkpoint_file(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Write a checkpoint file atomically."""
-    with atomic_path(path) as tmp:
-        write_checkpoint(tmp, tensors, meta)
-
-
 def load_checkpoint_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read and verify a checkpoint: (tensors on the CPU, metadata). Nothing is unpickled."""
     try:

@@ -47,12 +47,14 @@ from tqdm import tqdm
 
 from ganforge import stats
 from ganforge.atomic import write_text_atomic
-from ganforge.config import Config, apply_overrides, known_keys, resolve
+from ganforge.config import Config, apply_overrides, known_keys
 from ganforge.data import load_dataset
 from ganforge.engine import pick_device
 from ganforge.errors import GanforgeError
 from ganforge.gans import make_gan
+from ganforge.resolve import resolve
 from ganforge.run import RunDir
+from ganforge.tasks import task_of
 from ganforge.train import (
     Clock,
     Due,
@@ -183,8 +185,9 @@ def why_not_batched(cfg: Config) -> str | None:
         return "rollback and in-training evaluation need ganforge train's loop"
     if cfg.train.precision != "fp32" or cfg.train.compile or cfg.train.cuda_graphs:
         return "the speed switches apply to single runs"
-    if cfg.task.name is not None:
-        return f"the {cfg.task.name} task has networks of its own"
+    task = task_of(cfg)
+    if task is not None:
+        return f"the {task.name} task has networks of its own"
     if cfg.model.labelled:
         return "class labels and InfoGAN codes add heads and terms the batched step does not carry"
     tricks = {"train.ema": cfg.train.ema is not None, "train.augment": bool(cfg.train.augment),
@@ -198,7 +201,7 @@ def why_not_batched(cfg: Config) -> str | None:
 
 def _group_key(cfg: Config) -> str:
     """Members with equal keys share shapes and algorithm: everything but the per-member settings."""
-    values = dataclasses.asdict(cfg)
+    values = cfg.to_dict()
     for dotted in PER_MEMBER_KEYS:
         section, _, name = dotted.partition(".")
         (values[section].pop(name, None) if name else values.pop(section, None))

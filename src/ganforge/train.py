@@ -43,8 +43,8 @@ from ganforge.health import HealthProbe, diagnose
 from ganforge.models import build_models
 from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
-from ganforge.tasks import build_networks as build_task_networks
-from ganforge.tasks import load_task_data, save_task_frame
+from ganforge.tasks import save_task_frame, task_of
+from ganforge.trained import render
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
 from ganforge.viz.plots import plot_losses
@@ -115,11 +115,12 @@ def build_session(cfg: Config, data: ImageData | PointData | None = None) -> Ses
     """Load the data and build G, D, the optimisers and the seeded random streams for ``cfg`` (resolved).
 
     ``data``, when given, is used as it is (``ganforge sweep`` loads a dataset once for many runs)."""
+    task = task_of(cfg)  # an image-to-image task brings its own data, networks and variant; None: from noise
     device = pick_device(cfg.train.device)
     set_deterministic(cfg.train.deterministic, device)
     if data is None:
         with engine.main_first():  # under torchrun rank 0 fills any download cache before the others read it
-            data = load_task_data(cfg, device) if cfg.task.name else load_dataset(cfg.data, device)
+            data = task.load_data(cfg, device) if task is not None else load_dataset(cfg.data, device)
     check_num_classes(cfg, data.num_classes)  # a folder of images may hold a single class
     if data.kind == "image" and len(data) < cfg.train.batch_size:
         log.warning(
@@ -129,12 +130,12 @@ def build_session(cfg: Config, data: ImageData | PointData | None = None) -> Ses
         )  # fmt: skip
     with torch.random.fork_rng(devices=[]):  # seeded weights, without touching the caller's global RNG
         torch.manual_seed(cfg.train.seed)
-        if cfg.task.name:
-            G, D = build_task_networks(cfg, data.shape)
+        if task is not None:
+            G, D = task.build_networks(cfg, data.shape)
         else:
             G, D = build_models(cfg.model, data.shape, data.num_classes, cfg.train.pack)
     prepare_for_speed(cfg.train, G.to(device), D.to(device))
-    gan = make_gan(cfg, G, D, data.num_classes)
+    gan = task.make_gan(cfg, G, D) if task is not None else make_gan(cfg, G, D, data.num_classes)
     if cfg.train.ema is not None:
         gan.G_ema = make_ema(gan.G)
     seed = cfg.train.seed
@@ -322,10 +323,11 @@ def keep_record(s: Session, run: RunDir, record: dict[str, Any]) -> None:
 def _training_evaluator(s: Session) -> Any:
     if s.cfg.train.eval_every is None:
         return None
-    if s.cfg.task.name is not None:  # image-to-image tasks: PSNR, L1, cycle error ... on held-out pairs
-        from ganforge.tasks import TaskEvaluator
+    task = task_of(s.cfg)
+    if task is not None:  # image-to-image tasks: PSNR, L1, cycle error ... on held-out pairs
+        from ganforge.tasks.evaluation import TaskEvaluator  # metrics and extractors load only when asked for
 
-        return TaskEvaluator(s.cfg, s.gan)
+        return TaskEvaluator(task, s.cfg, s.gan)
     from ganforge.evaluate import TrainingEvaluator  # metrics and extractors load only when asked for
 
     latents = s.gan.sample_latent(s.cfg.train.eval_samples, torch.Generator(s.device).manual_seed(s.cfg.train.seed + 4))
@@ -490,24 +492,12 @@ def _echo(name: str, first: str, seconds_since: float) -> bool:
 # -- pictures ----------------------------------------------------------------------------------------
 
 
-@torch.no_grad()
-def render(gan: GAN, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """G(z) in eval mode (batch norm uses its running statistics), on the CPU; G_ema's when one is kept."""
-    with gan.sampling_generator() as G:
-        was_training = G.training
-        G.eval()
-        try:
-            return gan.generate(z, labels).float().cpu()
-        finally:
-            G.train(was_training)
-
-
 def save_samples_frame(
     s: Session, path: Any, title: str | None = None, z: torch.Tensor | None = None, labels: torch.Tensor | None = None
 ) -> None:
     """A progress picture: an image grid (one row per class for a conditional run), or for 2-D data a
     scatter over the real mixture; for image-to-image tasks, rows of input | output | target."""
-    if s.cfg.task.name is not None:
+    if task_of(s.cfg) is not None:
         save_task_frame(s.cfg, s.gan, s.data, path)
         return
     if z is None:

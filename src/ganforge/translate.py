@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,12 +18,9 @@ from PIL import Image, UnidentifiedImageError
 
 from ganforge.atomic import atomic_path
 from ganforge.data.folder import EXTENSIONS, GREY_MODES
-from ganforge.data.pairs import Pair, make_masks, with_hole
 from ganforge.errors import GanforgeError
-from ganforge.tasks import apply_generator, source_shape, visible_input
-
-if TYPE_CHECKING:
-    from ganforge.api import TrainedGAN
+from ganforge.trained import load
+from ganforge.viz.grid import save_image_grid
 
 SUFFIXES = (".npy", ".png")
 
@@ -50,44 +46,12 @@ def translate(
 ) -> Translation:
     """Translate the images at ``source`` with RUN's generator (B -> A with ``reverse``, cyclegan only);
     for inpainting, holes are cut by the run's mask rule (random boxes drawn from ``seed``)."""
-    from ganforge.api import load
-
     target = _output(Path(out), overwrite)
     trained = load(run, device=device)
     images, names = read_images(Path(source))
-    outputs, inputs = translate_tensor(trained, images, reverse, seed, batch_size, where=str(source))
+    outputs, inputs = trained.translate_with_inputs(images, reverse, seed, batch_size, where=str(source))
     _write(target, outputs, inputs, names)
     return Translation(len(outputs), trained.step, target)
-
-
-def translate_tensor(
-    trained: TrainedGAN, images: torch.Tensor, reverse: bool = False, seed: int = 0, batch_size: int = 500,
-    where: str = "the input",
-) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """(outputs, inputs as pictured) for ``images`` (N, C, H, W) in [-1, 1]; both on the CPU."""
-    cfg, run = trained.config, trained.path
-    task = cfg.task.name
-    if task is None:
-        raise GanforgeError(
-            f"{run} generates from noise ({cfg.model.name}/{cfg.train.loss}); it has no input to translate",
-            f"draw samples with 'ganforge sample {run} --out FILE'",
-        )
-    if reverse and task != "cyclegan":
-        raise GanforgeError(f"--reverse translates B -> A, which only cyclegan runs learn ({run} is {task})", "drop it")
-    expected = tuple(trained.data_shape) if task == "inpaint" else source_shape(cfg, tuple(trained.data_shape))
-    if images.dim() != 4 or tuple(images.shape[1:]) != expected:
-        raise GanforgeError(
-            f"{where} holds images of {_shape(images.shape[1:])}, but {run} ({task}) reads {_shape(expected)}",
-            "resize or convert them first (e.g. with PIL), or translate with a run trained at that size",
-        )
-    images = images.detach().float().cpu()
-    if task == "inpaint":  # the run's hole rule; random boxes come from ``seed``
-        generator = torch.Generator().manual_seed(seed)
-        pair = with_hole(images, make_masks(len(images), images.shape[-2:], cfg.task.mask, cfg.task.hole, generator))
-    else:
-        pair = Pair(images, images)
-    outputs = apply_generator(trained.gan, pair, batch_size, reverse=reverse)
-    return outputs, visible_input(task, pair.source, tuple(outputs.shape[-2:]))
 
 
 def read_images(path: Path) -> tuple[torch.Tensor, list[str]]:
@@ -145,8 +109,6 @@ def _output(target: Path, overwrite: bool) -> Path:
 
 
 def _write(target: Path, outputs: torch.Tensor, inputs: torch.Tensor, names: list[str]) -> None:
-    from ganforge.viz.grid import save_image_grid
-
     if target.suffix.lower() == ".npy":
         with atomic_path(target) as tmp, open(tmp, "wb") as handle:
             np.save(handle, outputs.numpy().astype(np.float32))
@@ -159,7 +121,3 @@ def _write(target: Path, outputs: torch.Tensor, inputs: torch.Tensor, names: lis
             picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
             with atomic_path(target / f"{name}.png") as tmp:
                 picture.save(tmp, format="PNG")
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return " x ".join(str(side) for side in shape)

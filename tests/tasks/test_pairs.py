@@ -123,8 +123,9 @@ def test_unpaired_folders_may_differ_in_size_and_names(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["edges2fashion", "edges2mnist", "silhouette2fashion", "mnist2thick",
                                   "mnist2inverted", "tops2shoes"])  # fmt: skip
 def test_every_builtin_task_dataset_loads_offline_and_batches(name):
-    from ganforge.config import Config, apply_overrides, resolve
+    from ganforge.config import Config, apply_overrides
     from ganforge.data.pairs import PAIRED
+    from ganforge.resolve import resolve
     from ganforge.tasks import load_task_data
 
     task = "pix2pix" if name in PAIRED else "cyclegan"

@@ -2,8 +2,9 @@
 
 import pytest
 
-from ganforge.config import Config, apply_overrides, resolve
+from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
+from ganforge.resolve import resolve
 
 
 def task_config(**overrides):

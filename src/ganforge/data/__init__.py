@@ -21,35 +21,67 @@ from ganforge.errors import GanforgeError
 if TYPE_CHECKING:
     from ganforge.config import DataConfig
 
-__all__ = ["DATASETS", "SPLITS", "DatasetInfo", "ImageData", "PointData", "describe_datasets", "load_dataset"]
+__all__ = [
+    "DATASETS", "SPLITS", "DatasetInfo", "ImageData", "PointData", "data_kind", "describe_datasets", "load_dataset",
+]  # fmt: skip
 
 SPLITS = ("train", "test")  # image datasets only; the 2-D mixtures are drawn fresh and have no split
 
 
+Loader = Callable[["DataConfig", "Path | None"], "ImageData | PointData"]  # (config, data folder) -> data
+Source = Callable[["Path | None"], tuple[str, bool]]  # data folder -> (where it would load from, offline?)
+
+
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A dataset's registry entry: its name, ``kind`` ("image" or "points") and a one-line description."""
+    """A dataset's registry entry: its name, ``kind`` ("image" or "points"), a one-line description, its
+    loader (images on the CPU, before ``data.limit``, the device and ``data.image_size``) and its source."""
 
     name: str
     kind: str
     description: str
+    load: Loader
+    source: Source
+
+
+def _idx(dataset: idx.IdxDataset) -> tuple[Loader, Source]:
+    def load(cfg: DataConfig, folder: Path | None) -> ImageData:
+        return idx.load_idx_dataset(dataset, folder, cfg.download, cfg.split)
+
+    return load, lambda folder: idx.describe_source(dataset, folder)
+
+
+def _stacked(cfg: DataConfig, folder: Path | None) -> ImageData:
+    return stacked.stack_digits(idx.load_idx_dataset(idx.MNIST, folder, cfg.download, cfg.split), cfg.split)
+
+
+def _generated(folder: Path | None) -> tuple[str, bool]:
+    return sources.SOURCE_GENERATED, True
 
 
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
-        DatasetInfo("mnist", "image", "handwritten digits, 60,000 x 1 x 28 x 28, 10 classes (LeCun et al., 1998)"),
-        DatasetInfo("fashion-mnist", "image", "clothing photos, 60,000 x 1 x 28 x 28, 10 classes (Xiao et al., 2017)"),
-        DatasetInfo("stacked-mnist", "image", "3 random MNIST digits as RGB channels, 1,000 modes (Metz et al., 2017)"),
-        DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)"),
-        DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)"),
-        DatasetInfo(
-            "grid",
-            "points",
-            "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)",
-        ),
+        DatasetInfo("mnist", "image", "handwritten digits, 60,000 x 1 x 28 x 28, 10 classes (LeCun et al., 1998)",
+                    *_idx(idx.MNIST)),
+        DatasetInfo("fashion-mnist", "image", "clothing photos, 60,000 x 1 x 28 x 28, 10 classes (Xiao et al., 2017)",
+                    *_idx(idx.FASHION_MNIST)),
+        DatasetInfo("stacked-mnist", "image", "3 random MNIST digits as RGB channels, 1,000 modes (Metz et al., 2017)",
+                    _stacked, _idx(idx.MNIST)[1]),
+        DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)",
+                    lambda cfg, folder: cifar.load_cifar10(folder, cfg.download, cfg.split), cifar.describe_source),
+        DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)",
+                    lambda cfg, folder: toy.make_ring(cfg.modes, cfg.radius, cfg.std), _generated),
+        DatasetInfo("grid", "points", "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)",
+                    lambda cfg, folder: toy.make_grid(cfg.modes, cfg.spacing, cfg.std), _generated),
     ]
-}
+}  # fmt: skip
+
+
+def data_kind(name: str) -> str:
+    """'points' for the 2-D mixtures, else 'image' (registered image sets, folders and task data)."""
+    info = DATASETS.get(name)
+    return info.kind if info is not None else "image"
 
 
 def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageData | PointData:
@@ -64,13 +96,12 @@ def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageDa
         raise GanforgeError(f"unknown dataset '{cfg.name}'", f"choose one of: {', '.join(DATASETS)}")
     if cfg.split not in SPLITS:
         raise GanforgeError(f"data.split='{cfg.split}' is not a split", f"choose one of: {', '.join(SPLITS)}")
-    if cfg.name == "ring":
-        return toy.make_ring(cfg.modes, cfg.radius, cfg.std).to(device)
-    if cfg.name == "grid":
-        return toy.make_grid(cfg.modes, cfg.spacing, cfg.std).to(device)
+    info = DATASETS[cfg.name]
+    if info.kind == "points":
+        return info.load(cfg, None).to(device)
     if cfg.image_size is not None and cfg.image_size <= 0:
         raise GanforgeError(f"data.image_size={cfg.image_size} must be positive", "e.g. 32 or 64")
-    data = _IMAGE_LOADERS[cfg.name](_folder(cfg.data_dir), cfg.download, cfg.split)
+    data = info.load(cfg, _folder(cfg.data_dir))
     if cfg.limit is not None:
         data = data.first(cfg.limit)
     data = data.to(device)
@@ -89,7 +120,7 @@ def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
     rows = []
     for info in DATASETS.values():
         try:
-            source, available = _SOURCES[info.name](root)
+            source, available = info.source(root)
         except GanforgeError as error:  # e.g. half a pair of IDX files: show the problem, keep listing
             source, available = f"broken: {error.message}", False
         rows.append(
@@ -106,22 +137,3 @@ def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
 
 def _folder(data_dir: str | None) -> Path | None:
     return None if data_dir is None else Path(data_dir).expanduser()
-
-
-_IMAGE_LOADERS: dict[str, Callable[[Path | None, bool, str], ImageData]] = {
-    "mnist": lambda folder, download, split: idx.load_idx_dataset(idx.MNIST, folder, download, split),
-    "fashion-mnist": lambda folder, download, split: idx.load_idx_dataset(idx.FASHION_MNIST, folder, download, split),
-    "stacked-mnist": lambda folder, download, split: stacked.stack_digits(
-        idx.load_idx_dataset(idx.MNIST, folder, download, split), split
-    ),
-    "cifar10": cifar.load_cifar10,
-}
-
-_SOURCES: dict[str, Callable[[Path | None], tuple[str, bool]]] = {
-    "mnist": lambda folder: idx.describe_source(idx.MNIST, folder),
-    "fashion-mnist": lambda folder: idx.describe_source(idx.FASHION_MNIST, folder),
-    "stacked-mnist": lambda folder: idx.describe_source(idx.MNIST, folder),
-    "cifar10": cifar.describe_source,
-    "ring": lambda folder: (sources.SOURCE_GENERATED, True),
-    "grid": lambda folder: (sources.SOURCE_GENERATED, True),
-}

@@ -9,6 +9,7 @@ from torch import nn
 
 from ganforge.gans.augment import DiffAugment, parse_policies
 from ganforge.gans.base import GAN
+from ganforge.gans.cgan import configure
 from ganforge.gans.gan import MinimaxGAN, OriginalGAN
 from ganforge.gans.hinge import HingeGAN
 from ganforge.gans.lsgan import LSGAN
@@ -31,15 +32,10 @@ GANS: dict[str, type[GAN]] = {
 
 
 def make_gan(cfg: Config, G: nn.Module, D: nn.Module, num_classes: int = 0) -> GAN:
-    """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``;
+    """The variant ``cfg.train.loss`` names, around G and D, with its settings from the resolved ``cfg``
+    (generation from noise; a task makes its own variant, ``ganforge.tasks``);
     class conditioning over ``num_classes`` classes and InfoGAN codes as ``cfg.model`` asks (gans/cgan.py),
     and the options that compose with every loss (``set_options``)."""
-    if cfg.task.name is not None:  # an image-to-image task: its own variant, train.loss is its adversarial form
-        from ganforge.tasks import make_task_gan
-
-        return make_task_gan(cfg, G, D)
-    from ganforge.gans.cgan import configure
-
     gan = configure(GANS[cfg.train.loss].from_config(cfg, G, D), cfg, num_classes)
     set_options(gan, cfg)
     return gan

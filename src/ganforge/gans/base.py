@@ -25,20 +25,21 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ganforge import losses, stats
+from ganforge.errors import GanforgeError
 from ganforge.gans.pack import pack_samples
 from ganforge.gans.unrolled import unrolled_weights
 
 if TYPE_CHECKING:
     from ganforge.config import Config
     from ganforge.gans.augment import DiffAugment
-    from ganforge.gans.infogan import LatentCodes
+    from ganforge.models.codes import LatentCodes
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,24 @@ class GAN(abc.ABC):
     unroll: int = 0  # G plays against D advanced this many steps (Metz et al. 2017)
     unroll_lr: float = 0.0  # step size of those unrolled steps
     G_ema: nn.Module | None = None  # the moving average of G's weights, which sampling uses when kept
+
+    # What resolution (resolve.py) asks of a registered variant: the train.* settings it owns, each with the
+    # paper's value for when it is left unset, and its own checks.
+    settings: ClassVar[dict[str, float]] = {}
+
+    @classmethod
+    def check_config(cls, cfg: Config) -> None:
+        """Reject settings this variant cannot train with (called when ``--loss`` names it)."""
+        return None  # most variants take any setting the general checks accept
+
+    @classmethod
+    def check_not_chosen(cls, cfg: Config) -> None:
+        """Reject this variant's own settings in a run that trains another loss."""
+        for name in cls.settings:
+            value = getattr(cfg.train, name)
+            if value is not None:
+                raise GanforgeError(f"train.{name}={value} belongs to another loss, not {cfg.train.loss}",
+                                    f"leave train.{name} unset")  # fmt: skip
 
     def __init__(self, G: nn.Module, D: nn.Module, z_dim: int, prior: str = "normal", r1_gamma: float = 0.0) -> None:
         self.G = G
@@ -142,7 +161,7 @@ class GAN(abc.ABC):
         """
         if self.augment is not None:  # the same kind of random transform for real and fake, differentiable
             x = self.augment(x)
-        x = pack_samples(x, self.pack)  # (N, C, ...) -> (N / m, m * C, ...); packing refuses labels (config.py)
+        x = pack_samples(x, self.pack)  # (N, C, ...) -> (N / m, m * C, ...); packing refuses labels (resolve.py)
         inputs = (x, labels) if self.num_classes else (x,)
         if weights is not None:
             return torch.func.functional_call(self.D, weights, inputs)

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, check_choice
 from ganforge.gans.acgan import ClassLikelihood
-from ganforge.gans.infogan import LatentCodes, MutualInformation
+from ganforge.gans.infogan import MutualInformation
+from ganforge.models.codes import LatentCodes
 
 if TYPE_CHECKING:
     from ganforge.config import Config
@@ -34,10 +35,8 @@ MAX_GRID_CLASSES = 16  # progress grids show one row per class, for the first 16
 
 def check_conditioning(cfg: Config, data_kind: str) -> None:
     """Reject a condition or InfoGAN codes the dataset or the other settings cannot support."""
-    from ganforge.config import _choice
-
     model = cfg.model
-    _choice("condition", "model.condition", model.condition, CONDITIONS)
+    check_choice("condition", "model.condition", model.condition, CONDITIONS)
     for key, value in (("model.info_categorical", model.info_categorical),
                        ("model.info_continuous", model.info_continuous)):  # fmt: skip
         if value < 0:

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import torch
 
+from ganforge.models.layers import packed_shape
 
-def packed_shape(data_shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
-    """The shape of one pack, which D's first layer must take: (m * C, H, W) or (m * d,)."""
-    return (data_shape[0] * pack, *data_shape[1:])
+__all__ = ["pack_samples", "packed_shape"]
 
 
 def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
     """(N, C, ...) -> (N // m, m * C, ...): each run of m consecutive samples becomes one input of D.
 
-    The loop's batches are multiples of m (checked in config.py); a batch of another size, such as a health
+    The loop's batches are multiples of m (checked in resolve.py); a batch of another size, such as a health
     probe's, drops its last N mod m samples rather than mixing samples from two sources into one pack.
     """
     if pack == 1:

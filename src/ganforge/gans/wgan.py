@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ganforge import losses, stats
+from ganforge.errors import GanforgeError
 from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
@@ -26,6 +27,17 @@ DEFAULT_CLIP = 0.01  # c in Algorithm 1
 
 class WGAN(GAN):
     """Critic loss E[D(G(z))] - E[D(x)], generator loss -E[D(G(z))], weights clipped to [-clip, clip]."""
+
+    settings = {"weight_clip": DEFAULT_CLIP}
+
+    @classmethod
+    def check_not_chosen(cls, cfg: Config) -> None:
+        if cfg.train.weight_clip is not None:
+            raise GanforgeError(
+                f"train.weight_clip={cfg.train.weight_clip} clips D's weights, which only --loss wgan does "
+                f"(not {cfg.train.loss})",
+                "WGAN-GP replaces clipping with its gradient penalty: leave train.weight_clip unset",
+            )
 
     def __init__(
         self,

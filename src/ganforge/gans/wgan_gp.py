@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ganforge import losses, stats
+from ganforge.errors import GanforgeError
 from ganforge.gans.base import GAN, Step
 
 if TYPE_CHECKING:
@@ -27,6 +28,25 @@ DEFAULT_LAMBDA = 10.0
 
 class WGANGP(GAN):
     """WGAN's losses plus lambda times the gradient penalty on random interpolates; no clipping."""
+
+    settings = {"gp_lambda": DEFAULT_LAMBDA}
+
+    @classmethod
+    def check_config(cls, cfg: Config) -> None:
+        if cfg.model.d_norm == "batch":
+            raise GanforgeError(
+                "--loss wgan-gp penalises D's gradient per sample, which batch norm in D mixes across the batch",
+                "set --set model.d_norm=none (or spectral), or use --preset wgan-gp",
+            )
+
+    @classmethod
+    def check_not_chosen(cls, cfg: Config) -> None:
+        if cfg.train.gp_lambda is not None:
+            raise GanforgeError(
+                f"train.gp_lambda={cfg.train.gp_lambda} is WGAN-GP's gradient penalty, but the loss is "
+                f"{cfg.train.loss}" + (", which clips weights instead" if cfg.train.loss == "wgan" else ""),
+                "use --loss wgan-gp for the penalty, or train.r1_gamma for a penalty that fits any loss",
+            )
 
     def __init__(
         self,

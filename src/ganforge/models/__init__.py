@@ -6,19 +6,17 @@ into the probability D(x) lives in the loss (``ganforge.losses``), where it can 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from torch import nn
 
 from ganforge.config import ModelConfig
 from ganforge.models import dcgan, mlp
+from ganforge.models.conditional import build_conditional
+from ganforge.models.spec import Network
 
-Builder = Callable[[ModelConfig, tuple[int, ...], int], tuple[nn.Module, nn.Module]]
-
-# name -> builder(model config, data shape, pack) -> (G, D)
-MODELS: dict[str, Builder] = {
-    "mlp": mlp.build,
-    "dcgan": dcgan.build,
+# name -> the network's entry: its builder, D's normalisations, its defaults and what it supports
+MODELS: dict[str, Network] = {
+    "mlp": mlp.NETWORK,
+    "dcgan": dcgan.NETWORK,
 }
 
 
@@ -29,10 +27,8 @@ def build_models(
     ``pack`` samples (PacGAN, ``train.pack``).
 
     With ``model.condition`` or InfoGAN codes, G and D are wrapped for labels (``num_classes`` of them),
-    codes and their heads (``models/conditional.py``); packing is refused for those in config.py.
+    codes and their heads (``models/conditional.py``); packing is refused for those in resolve.py.
     """
     if cfg.labelled:
-        from ganforge.models.conditional import build_conditional
-
-        return build_conditional(cfg, tuple(data_shape), num_classes, MODELS[cfg.name])
-    return MODELS[cfg.name](cfg, tuple(data_shape), pack)
+        return build_conditional(cfg, tuple(data_shape), num_classes, MODELS[cfg.name].build)
+    return MODELS[cfg.name].build(cfg, tuple(data_shape), pack)

@@ -26,6 +26,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
 from ganforge.models import dcgan, mlp
+from ganforge.models.codes import LatentCodes
 
 Q_HIDDEN = 128  # width of Q's hidden layer (the paper's Q for MNIST: FC 128, then the code outputs)
 
@@ -136,8 +137,6 @@ def build_conditional(
 
     G's input grows by K (the one-hot label) and by the code size; D gains the heads it needs.
     """
-    from ganforge.gans.infogan import LatentCodes
-
     codes = LatentCodes.from_config(cfg)
     conditional = cfg.condition != "none"
     extra = (num_classes if conditional else 0) + codes.size

@@ -20,6 +20,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from ganforge.config import ModelConfig
 from ganforge.errors import GanforgeError
 from ganforge.models.layers import MinibatchStd
+from ganforge.models.spec import Network
 
 # image side -> side of the first (smallest) feature map
 BASE_SIDE = {28: 7, 32: 4, 64: 4}
@@ -111,3 +112,19 @@ def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple
     G = DCGANGenerator(cfg.z_dim, channels, height, cfg.width)
     D = DCGANDiscriminator(channels * pack, height, cfg.width, cfg.d_norm or "batch", cfg.minibatch_std)
     return G, D
+
+
+NETWORK = Network(
+    build,
+    d_norms=("batch", "spectral", "none"),
+    defaults={
+        # Radford et al. (2016), section 4: Adam, learning rate 0.0002, beta1 = 0.5, batch 128.
+        "adam": {"lr": 2e-4, "betas": [0.5, 0.999]},
+        "sgd": {"lr": 0.02, "momentum": 0.5},
+        "rmsprop": {"lr": 5e-5, "momentum": 0.0},
+        # A training length that gives a recognisable result in a few minutes on two CPU cores.
+        "train": {"steps": 2000, "sample_every": 100, "checkpoint_every": 500, "health_every": 100},
+    },
+    convolutional=True,
+    batch_norm=True,
+)

@@ -8,6 +8,11 @@ from torch import nn
 GROUP_SIZE = 4  # samples per statistic, as in the released code of Karras et al. (2018)
 
 
+def packed_shape(data_shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
+    """The shape of one PacGAN pack (``gans/pack.py``), which D's first layer must take: (m * C, H, W) or (m * d,)."""
+    return (data_shape[0] * pack, *data_shape[1:])
+
+
 class MinibatchStd(nn.Module):
     """Append the minibatch standard deviation as one more feature (Karras, Aila, Laine and Lehtinen 2018, sec. 3).
 

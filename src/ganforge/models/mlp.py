@@ -17,8 +17,8 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
-from ganforge.gans.pack import packed_shape
-from ganforge.models.layers import MinibatchStd
+from ganforge.models.layers import MinibatchStd, packed_shape
+from ganforge.models.spec import Network
 
 
 def _stack(widths: list[int], leak: float) -> list[nn.Module]:
@@ -88,3 +88,19 @@ def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple
     D = MLPDiscriminator(packed_shape(data_shape, pack), cfg.d_hidden, cfg.leak, cfg.d_norm or "none",
                          cfg.minibatch_std)  # fmt: skip
     return G, D
+
+
+NETWORK = Network(
+    build,
+    d_norms=("none", "spectral"),
+    defaults={
+        # The Keras tutorial compiles both models with Adam() at Keras' defaults, and trains 20,000
+        # iterations at batch 128, sampling every 1,000.
+        "adam": {"lr": 1e-3, "betas": [0.9, 0.999]},
+        # Goodfellow et al. (2014) used SGD with momentum 0.5 (their released code raised it to 0.7).
+        "sgd": {"lr": 0.1, "momentum": 0.5},
+        # Arjovsky et al. (2017), Algorithm 1: RMSProp at 5e-5 (momentum-free, which they found more stable).
+        "rmsprop": {"lr": 5e-5, "momentum": 0.0},
+        "train": {"steps": 20000, "sample_every": 1000, "checkpoint_every": 5000, "health_every": 500},
+    },
+)

@@ -15,7 +15,6 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-NORMS = ("batch", "instance", "spectral", "none")
 MAX_DEPTH = 4  # U-Net levels at most (64 px -> 4 x 4 bottleneck)
 MIN_BOTTLENECK = 4  # stop halving before the map gets smaller than this
 

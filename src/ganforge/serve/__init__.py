@@ -45,7 +45,8 @@ def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, device: st
         raise GanforgeError(f"--port {port} is not a TCP port", "give --port from 1 to 65535, e.g. 8000")
     import uvicorn
 
-    from ganforge.config import Config, resolve
+    from ganforge.config import Config
+    from ganforge.resolve import resolve
     from ganforge.serve.app import create_app
 
     resolve(Config.from_dict({"train": {"device": device}}))  # a mistyped --device fails now, not at a request

@@ -20,11 +20,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
-from ganforge.api import TrainedGAN, load
 from ganforge.errors import GanforgeError
 from ganforge.run import RunDir
 from ganforge.serve.directions import PCA_SAMPLES, PCA_SEED, Directions, principal_directions
-from ganforge.train import render
+from ganforge.trained import TrainedGAN, load, render
 from ganforge.viz.grid import grid_image
 from ganforge.viz.interpolate import lerp, slerp
 

@@ -20,7 +20,7 @@ from ganforge.errors import GanforgeError
 from ganforge.gans.cgan import class_rows
 
 if TYPE_CHECKING:
-    from ganforge.api import TrainedGAN
+    from ganforge.trained import TrainedGAN
 
 SWEEP_ROWS = 5  # rows per continuous code: different fixed noise and category, the same sweep
 
