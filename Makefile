@@ -1,5 +1,6 @@
 # make run   - set up .venv if needed and train the default GAN (the tutorial MLP on MNIST)
 # make test  - set up .venv and the offline test data if needed, then run the whole suite
+# make mutants - put the classic GAN bugs back into a copy of src/ and check the tests notice (docs/reliability.md)
 # make bench - the benchmark suite (docs/benchmarks.md); make bench-quality - time to quality (~15 min)
 VENV ?= .venv
 PYTHON ?= python3
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: run test lint bench bench-quality fashion-data chromium screenshots
+.PHONY: run test mutants lint bench bench-quality fashion-data chromium screenshots
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,9 @@ run: $(STAMP)
 
 test: $(STAMP) fashion-data chromium
 	$(PY) -m pytest -q
+
+mutants: $(STAMP)
+	$(PY) scripts/mutants.py
 
 fashion-data:
 	@if [ ! -d $(FASHION) ] && command -v apt-get >/dev/null 2>&1; then \

@@ -197,6 +197,23 @@ def test_auxiliary_heads_and_g_ema_match_one_process(tmp_path, extra):
 
 
 @pytest.mark.slow
+def test_rank_0s_health_probe_leaves_every_rank_augmenting_alike(tmp_path):
+    """Rank 0 alone measures health; DiffAugment's transforms for that come from the probe's own stream, so
+    rank 0's training stream stays in step with the others' and the run is bitwise the one without probes."""
+    settings = {**MNIST_HEADS, "train.augment": "translation,cutout,color", "train.log_every": 2}
+    runs = {}
+    for health_every in (2, 0):
+        runs[health_every] = tmp_path / f"health{health_every}"
+        run_ganforge("train", *arguments({**settings, "train.health_every": health_every}), "--steps", "6",
+                     "--out", str(runs[health_every]), "--quiet", torchrun=2)  # fmt: skip
+    assert any("health/d_overfit" in record for record in RunDir(runs[2]).read_metrics())
+    probed, plain = latest(runs[2]), latest(runs[0])
+    assert probed.keys() == plain.keys() and "rng.augment" in probed
+    for name in probed:
+        assert torch.equal(probed[name], plain[name]), name
+
+
+@pytest.mark.slow
 def test_a_one_process_checkpoint_resumes_on_two_processes(tmp_path):
     run = ganforge.train(config(tmp_path / "run", WGAN_GP, steps=5))
     run_ganforge("resume", str(run), "--steps", "10", "--quiet", torchrun=2)  # 1 process -> 2

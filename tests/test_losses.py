@@ -108,3 +108,71 @@ def test_r1_penalty_equals_the_squared_weight_norm_for_a_linear_critic():
     # grad_x (w.x + b) = w, so E[||grad||^2] = ||w||^2 = 9 + 16
     critic = _linear_critic([3.0, 4.0])
     assert math.isclose(losses.r1_penalty(critic, torch.randn(32, 2)).item(), 25.0, rel_tol=1e-6)
+
+
+class RecordingCritic(torch.nn.Module):
+    """A nonlinear critic, D(x) = sum(tanh(W x + b)) per sample, whose input gradient varies with x; it keeps
+    every input it is asked about."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(dim, 8)
+        with torch.no_grad():
+            self.layer.weight.copy_(torch.randn(8, dim, generator=torch.Generator().manual_seed(5)) * 2)
+        self.inputs: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.inputs.append(x.detach().clone())
+        return torch.tanh(self.layer(x.flatten(1))).sum(1)  # (N, ...) -> (N,)
+
+
+def test_gradient_penalty_is_taken_on_the_segment_from_each_fake_to_its_real_sample():
+    # x_hat = eps x + (1 - eps) G(z) with one eps ~ U[0, 1] per sample (Gulrajani et al. 2017, Algorithm 1):
+    # the same eps on every pixel, so x_hat lies on the segment between the pair.
+    critic = RecordingCritic(3 * 4 * 4)
+    generator = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(256, 3, 4, 4, generator=generator), torch.randn(256, 3, 4, 4, generator=generator) + 2
+    penalty = losses.gradient_penalty(critic, real, fake, torch.Generator().manual_seed(1))
+    (x_hat,) = critic.inputs
+    eps = ((x_hat - fake) / (real - fake)).flatten(1)  # (N, 48): one column per pixel
+    assert torch.allclose(eps, eps[:, :1].expand_as(eps), atol=1e-4)  # one weight per sample, not per pixel
+    assert eps.min() >= -1e-5 and eps.max() <= 1 + 1e-5  # between the two, not beyond (not a normal draw)
+    assert eps.std() > 0.25  # spread over [0, 1] (the uniform's std is 0.29)
+    # ... and the penalty is E[(||grad D(x_hat)|| - 1)^2] there, the gradient differing from point to point.
+    x = x_hat.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x)
+    norms = grad.flatten(1).norm(dim=1)
+    assert norms.std() > 0.1 * norms.mean()
+    assert math.isclose(penalty.item(), (norms - 1).pow(2).mean().item(), rel_tol=1e-5)
+
+
+def test_gradient_penalty_trains_D_and_never_G():
+    # The penalty constrains the critic: its gradient reaches D's weights (create_graph=True) but not G, whose
+    # samples are detached, even when they come with a graph (a G step must not be steered by D's penalty).
+    critic = RecordingCritic(2)
+    G = torch.nn.Linear(2, 2)
+    fake = G(torch.randn(64, 2, generator=torch.Generator().manual_seed(0)))
+    real = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    losses.gradient_penalty(critic, real, fake, torch.Generator().manual_seed(2)).backward()
+    assert critic.layer.weight.grad is not None and critic.layer.weight.grad.abs().sum() > 0
+    assert G.weight.grad is None
+
+
+def test_r1_penalty_sends_its_gradient_into_D_weights():
+    # R1 = E[||w||^2] for D(x) = w.x + b: D's optimiser must see d R1 / d w = 2 w, which needs create_graph=True.
+    critic = _linear_critic([3.0, 4.0])
+    losses.r1_penalty(critic, torch.randn(32, 2)).backward()
+    assert torch.allclose(critic[0].weight.grad, torch.tensor([[6.0, 8.0]]))
+    # and for a nonlinear critic, a nonzero gradient on every weight matrix
+    mlp = RecordingCritic(2)
+    losses.r1_penalty(mlp, torch.randn(32, 2)).backward()
+    assert mlp.layer.weight.grad.abs().sum() > 0
+
+
+def test_r1_penalty_is_the_mean_squared_input_gradient_of_a_nonlinear_critic():
+    critic = RecordingCritic(5)
+    real = torch.randn(64, 5, generator=torch.Generator().manual_seed(3))
+    penalty = losses.r1_penalty(critic, real)
+    x = real.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x)
+    assert math.isclose(penalty.item(), grad.pow(2).sum(1).mean().item(), rel_tol=1e-6)

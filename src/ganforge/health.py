@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,8 @@ class HealthProbe:
 
     def __init__(self, session: Any) -> None:
         s = self.session = session
-        generator = torch.Generator(s.device).manual_seed(s.cfg.train.seed + 5)
+        generator = torch.Generator(s.device).manual_seed(s.cfg.train.seed + 5)  # the probe's own streams
+        self.augment_seed = s.cfg.train.seed + 6
         self.points = s.data.kind == "points"
         self.latents = s.gan.sample_latent(PROBE_POINTS if self.points else PROBE_IMAGES, generator)
         self.classifier = None if self.points else _domain_classifier(s.cfg.data.name, s.device)
@@ -95,10 +97,27 @@ class HealthProbe:
         was_training = D.training
         D.eval()
         try:  # through discriminate, which packs samples when train.pack > 1 (D's input is then m samples wide)
-            train, held_out, fake = (gan.discriminate(x).mean() for x in (self.real, self.held_out, fakes))
+            with _own_augment_stream(gan, self.augment_seed):
+                train, held_out, fake = (gan.discriminate(x).mean() for x in (self.real, self.held_out, fakes))
         finally:
             D.train(was_training)
         return float((train - held_out) / (train - fake).abs().clamp_min(1e-6))
+
+
+@contextmanager
+def _own_augment_stream(gan: Any, seed: int) -> Iterator[None]:
+    """DiffAugment draws from a stream seeded afresh for the probe, so the training stream stays where it was
+    (a run's weights do not depend on train.health_every) and every measurement sees the same transforms."""
+    augment = gan.augment
+    if augment is None:
+        yield
+        return
+    training_stream = augment.generator
+    augment.generator = torch.Generator(training_stream.device).manual_seed(seed)
+    try:
+        yield
+    finally:
+        augment.generator = training_stream
 
 
 def _spread(features: torch.Tensor) -> float:

@@ -41,9 +41,8 @@ def test_agrees_with_scipy_sqrtm():
 def test_diagonal_gaussians_match_the_closed_form():
     mu1, mu2 = np.array([0.0, 1.0, -2.0]), np.array([1.0, 1.0, 0.5])
     var1, var2 = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
-    expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(var1) - np.sqrt(var2)) ** 2)  # 1 + 0 + 6.25 + 4 + 1 = 12.25
-    assert frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)) == pytest.approx(expected, rel=1e-12)
-    assert expected == pytest.approx(12.25)
+    # ||mu1 - mu2||^2 + sum (sqrt(var1) - sqrt(var2))^2 = (1 + 0 + 6.25) + (4 + 1 + 0)
+    assert frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)) == pytest.approx(12.25, rel=1e-12)
 
 
 def test_a_feature_set_is_at_distance_zero_from_itself():
@@ -78,6 +77,29 @@ def test_feature_stats_are_float64_mean_and_unbiased_covariance():
     assert mu.dtype == sigma.dtype == np.float64
     np.testing.assert_allclose(mu, [1.0, 1.0])
     np.testing.assert_allclose(sigma, np.diag([4 / 3, 4 / 3]))
+
+
+def test_fid_fits_each_set_with_the_sample_covariance():
+    # One feature: FID = (m1 - m2)^2 + (s1 - s2)^2 with the standard deviations taken with N - 1 (ddof=1), as
+    # pytorch-fid and TTUR do (np.cov): (2 sqrt(2) - 1)^2 = 3.343 here, where the population covariance (ddof=0)
+    # would give (2 - sqrt(2/3))^2 = 1.401.
+    real, fake = np.array([[0.0], [4.0]]), np.array([[1.0], [2.0], [3.0]])
+    expected = (real.mean() - fake.mean()) ** 2 + (real.std(ddof=1) - fake.std(ddof=1)) ** 2
+    assert fid(real, fake) == pytest.approx(expected, rel=1e-12)
+    assert fid(real, fake) == pytest.approx((2 * 2**0.5 - 1) ** 2, rel=1e-12)
+
+
+def test_a_small_distance_between_large_covariances_keeps_its_digits():
+    # Tr(S1) + Tr(S2) - 2 Tr((S1 S2)^(1/2)) subtracts numbers near 12,700 to leave 0.08: square roots taken in
+    # float32 (7 digits) would be off by 0.4%, so every step runs in float64.
+    rng = np.random.default_rng(0)
+    factor = rng.standard_normal((64, 256))
+    nearby = factor + 0.01 * rng.standard_normal(factor.shape)
+    sigma1, sigma2 = factor @ factor.T / 2.56, nearby @ nearby.T / 2.56
+    mu = np.zeros(64)
+    expected = reference_frechet_distance(mu, sigma1, mu, sigma2)
+    assert 0.05 < expected < 0.1
+    assert frechet_distance(mu, sigma1, mu, sigma2) == pytest.approx(expected, rel=1e-6)
 
 
 def test_bad_inputs_are_reported():

@@ -57,6 +57,18 @@ def test_blocks_of_rows_give_the_same_answers_as_one_block():
         assert metric(real, fake, batch_size=64) == metric(real, fake, batch_size=10_000)
 
 
+def test_each_ball_reaches_the_kth_nearest_other_point():
+    # Real points on a line at 0, 1 and 3. With k = 1 the ball around 0 reaches 1 (radius 1); with k = 2 it
+    # reaches 3 (radius 3). The point itself, at distance 0, is never one of its k neighbours.
+    real = torch.tensor([[0.0], [1.0], [3.0]])
+    assert precision_recall(real, torch.tensor([[-0.9], [20.0]]), k=1) == (0.5, 1.0)  # -0.9 lies in B(0, 1)
+    assert precision_recall(real, torch.tensor([[-1.1], [20.0]]), k=1)[0] == 0.0  # -1.1 does not
+    assert precision_recall(real, torch.tensor([[-2.9], [20.0], [30.0]]), k=2)[0] == 1 / 3  # B(0, 3) holds -2.9
+    # Recall: the two fakes are each other's only neighbour (radius 20.9), so their balls hold every real point.
+    density, coverage = density_coverage(real, torch.tensor([[-0.9], [20.0]]), k=1)
+    assert density == 0.5 and coverage == pytest.approx(1 / 3)  # one fake in one ball, over k M = 2; B(0, 1) covered
+
+
 def test_k_must_leave_a_neighbour():
     with pytest.raises(GanforgeError, match="k=5"):
         density_coverage(torch.zeros(5, 2), torch.zeros(10, 2))
