@@ -28,7 +28,7 @@ from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset, sources
 from ganforge.errors import GanforgeError
-from ganforge.metrics import classes, fid, inception_score, kid, modes, prdc
+from ganforge.metrics import classes, fid, inception_score, kid, modes, prdc, recovery
 from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
 from ganforge.tasks import Task, task_of
 from ganforge.tasks.evaluation import evaluate_task
@@ -46,6 +46,10 @@ class SampleSet:
     features: torch.Tensor
     probabilities: torch.Tensor | None
     samples: torch.Tensor | None = None  # kept for metrics that need the samples themselves (2-D, stacked)
+    labels: torch.Tensor | None = None  # (N,) the class G was asked for, in a class-conditional run
+    codes: torch.Tensor | None = None  # (N, categories + C) InfoGAN's codes G was given, [one-hot | continuous]
+    recovered: torch.Tensor | None = None  # (N, categories + C) Q's outputs for the samples, [logits | means]
+    categories: int = 0  # columns of ``codes`` that are the categorical code
 
 
 Compute = Callable[[SampleSet, SampleSet, Any], dict[str, float]]
@@ -62,6 +66,8 @@ class Metric:
     datasets: tuple[str, ...] | None = None  # only for runs on these datasets; their default is this metric first
     wrong_kind: tuple[str, str] | None = None  # (message, fix) for a kind it does not apply to
     wrong_dataset: tuple[str, str] | None = None  # (message, fix) for a dataset it does not apply to
+    needs: str | None = None  # what the run must give beside samples ("labels", "codes"); default where given
+    wrong_run: tuple[str, str] | None = None  # (message, fix) for a run that does not give it
 
 
 METRICS: dict[str, Metric] = {}  # in registration order: the order of the defaults and of the choices listed
@@ -135,6 +141,35 @@ def _classes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
 
 
 @register_metric(
+    "class-accuracy", needs="labels",
+    wrong_run=("metric 'class-accuracy' needs a class-conditional run and a classifier of its classes",
+               "train with model.condition on mnist or fashion-mnist, whose classifiers read the classes"),
+)  # fmt: skip
+def _class_accuracy(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    _need_probabilities(fake, "class-accuracy")
+    result = recovery.class_accuracy(fake.probabilities.argmax(1), fake.labels, fake.probabilities.shape[1])
+    return {
+        "class_accuracy": result.accuracy,
+        "class_accuracy_min": result.per_class[result.worst],
+        "class_accuracy_max": result.per_class[result.best],
+        "class_accuracy_worst": float(result.worst),  # the class of the min
+        "class_accuracy_best": float(result.best),  # the class of the max
+    }
+
+
+@register_metric(
+    "info-codes", needs="codes",
+    wrong_run=("metric 'info-codes' needs an InfoGAN run", "train with --preset infogan (model.info_categorical)"),
+)  # fmt: skip
+def _info_codes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    result = recovery.code_recovery(fake.codes, fake.recovered, fake.categories)
+    values = {} if result.accuracy is None else {"info_accuracy": result.accuracy}
+    for index, correlation in enumerate(result.correlations):
+        values[f"info_correlation_{index}"] = correlation  # Pearson r of Q's mean with continuous code i
+    return values
+
+
+@register_metric(
     "stacked-modes", default=False, datasets=("stacked-mnist",),
     wrong_dataset=("metric 'stacked-modes' needs a stacked-mnist run", "use 'classes' for other data"),
 )  # fmt: skip
@@ -146,13 +181,17 @@ def _stacked_modes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, flo
 STACKED_DEFAULTS = ("fid", "kid")  # measured after a dataset's own metric (stacked-modes) by default
 
 
-def parse_metrics(names: str | list[str] | None, kind: str, dataset: str) -> list[str]:
-    """Check metric names for a dataset kind; None gives that kind's defaults."""
+def parse_metrics(names: str | list[str] | None, kind: str, dataset: str, gives: tuple[str, ...] = ()) -> list[str]:
+    """Check metric names for a dataset kind and what the run ``gives`` beside samples ("labels" of a
+    conditional run, InfoGAN's "codes"); None gives the defaults: the kind's, and those the run gives for."""
     if names is None:
         own = [name for name, metric in METRICS.items() if metric.datasets and dataset in metric.datasets]
         if own:
             return [*own, *STACKED_DEFAULTS]
-        return [name for name, metric in METRICS.items() if metric.default and kind in metric.kinds]
+        return [
+            name for name, metric in METRICS.items()
+            if metric.default and kind in metric.kinds and (metric.needs is None or metric.needs in gives)
+        ]  # fmt: skip
     if isinstance(names, str):
         names = [name.strip() for name in names.split(",") if name.strip()]
     for name in names:
@@ -166,6 +205,8 @@ def parse_metrics(names: str | list[str] | None, kind: str, dataset: str) -> lis
             raise GanforgeError(*(metric.wrong_kind or (f"metric '{name}' does not apply to {kind}", "drop it")))
         if metric.datasets is not None and dataset not in metric.datasets:
             raise GanforgeError(*(metric.wrong_dataset or (f"metric '{name}' does not apply here", "drop it")))
+        if metric.needs is not None and metric.needs not in gives:
+            raise GanforgeError(*(metric.wrong_run or (f"metric '{name}' does not apply to this run", "drop it")))
     if not names:
         raise GanforgeError("--metrics names no metric", f"choose from: {', '.join(METRICS)}")
     return names
@@ -214,7 +255,7 @@ def reference(data_cfg: DataConfig, extractor: Extractor | None, n: int, device:
     real = data.real(n if data.kind == "points" else min(n, len(data))).cpu()
     result = embed(real, extractor)
     if extractor is not None:
-        tensors = {k: v.contiguous() for k, v in dataclasses.asdict(result).items() if v is not None}
+        tensors = {k: v.contiguous() for k, v in dataclasses.asdict(result).items() if isinstance(v, torch.Tensor)}
         with atomic_path(cache) as tmp:
             save_file(tensors, str(tmp))
     return result
@@ -239,10 +280,9 @@ def evaluate_run(
                 lambda: _evaluate_task_run(task, run, trained, metrics, n, extractor, split, batch_size, started)
             )
         kind = "points" if len(trained.data_shape) == 1 else "image"
-        names = parse_metrics(metrics, kind, cfg.data.name)
         net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
-        latents = trained.latents(n, seed)[engine.rows_of_rank(n)]  # the same samples whatever the processes
-        fake = gather_sample_set(embed(trained.generate(latents, batch_size), net))
+        names = parse_metrics(metrics, kind, cfg.data.name, _gives(trained, net))
+        fake = gather_sample_set(_generated(trained, net, n, seed, batch_size))
 
         def measure() -> dict[str, Any]:
             real_cfg = dataclasses.replace(cfg.data, split=split)
@@ -262,6 +302,34 @@ def evaluate_run(
             return result
 
         return engine.on_main(measure)
+
+
+def _gives(trained: Any, net: Extractor | None) -> tuple[str, ...]:
+    """What a run gives the metrics beside its samples: the classes asked for, where the extractor is a
+    classifier of the run's classes, and InfoGAN's codes."""
+    gives = []
+    if trained.num_classes and net is not None and net.num_classes == trained.num_classes:
+        gives.append("labels")
+    if trained.gan.codes is not None:
+        gives.append("codes")
+    return tuple(gives)
+
+
+def _generated(trained: Any, net: Extractor | None, n: int, seed: int, batch_size: int) -> SampleSet:
+    """This process's share of ``n`` samples, embedded, with the classes asked for and InfoGAN's codes."""
+    rows = engine.rows_of_rank(n)
+    latents = trained.latents(n, seed)[rows]  # the same samples whatever the processes
+    labels = (torch.arange(n) % trained.num_classes)[rows] if trained.num_classes else None  # classes in turn
+    samples = trained.generate(latents, batch_size, labels)
+    result = embed(samples, net)
+    result.labels = labels
+    codes = trained.gan.codes
+    if codes is not None:  # InfoGAN: the codes G was given, and what Q reads back from its samples
+        _, one_hot, continuous = codes.split(latents)
+        result.codes = torch.cat([one_hot, continuous], dim=1).float().cpu()
+        result.recovered = trained.recognise(samples, batch_size)
+        result.categories = codes.categorical
+    return result
 
 
 def _evaluate_task_run(
@@ -366,7 +434,9 @@ class TrainingEvaluator:
 def gather_sample_set(part: SampleSet) -> SampleSet | None:
     """Every process's share of a sample set, in rank order, on rank 0 (None elsewhere)."""
     fields = {field.name: getattr(part, field.name) for field in dataclasses.fields(part)}
-    gathered = {name: None if value is None else engine.gather_rows(value) for name, value in fields.items()}
+    gathered = {
+        name: engine.gather_rows(value) if isinstance(value, torch.Tensor) else value for name, value in fields.items()
+    }
     if not engine.is_main():
         return None
     return SampleSet(**gathered)

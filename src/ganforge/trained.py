@@ -119,6 +119,15 @@ class TrainedGAN:
         labels = None if class_ is None else torch.full((n,), class_, dtype=torch.int64)
         return self.generate(self.latents(n, seed), batch_size, labels)
 
+    @torch.no_grad()
+    def recognise(self, samples: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+        """InfoGAN's Q on ``samples`` (N, C, H, W): (N, categories + continuous codes), the category logits
+        and the continuous codes' means, on the CPU."""
+        if self.gan.codes is None:
+            raise GanforgeError(f"{self.path} has no InfoGAN codes for Q to recover", "use an InfoGAN run")
+        heads = self.gan.D_heads  # in eval mode, as rebuild_gan leaves it
+        return torch.cat([heads.q(chunk.to(self.device)).float().cpu() for chunk in samples.split(batch_size)])
+
     def _check_labels(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
         if labels is None:
             return None
