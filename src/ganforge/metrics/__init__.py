@@ -8,5 +8,6 @@ Import from the modules, e.g. ``from ganforge.metrics.fid import fid`` (re-expor
 - ``inception_score``: ``inception_score``, also the classifier score (Salimans et al., 2016);
 - ``prdc``: ``precision_recall`` (Kynkaanniemi et al., 2019), ``density_coverage`` (Naeem et al., 2020);
 - ``classes``: ``class_statistics``, ``stacked_mnist_modes``;
-- ``modes``: ``mode_coverage``, ``ModeCoverage``, ``PROTOCOL_SAMPLES`` (VEEGAN / PacGAN protocol).
+- ``modes``: ``mode_coverage``, ``ModeCoverage``, ``PROTOCOL_SAMPLES`` (VEEGAN / PacGAN protocol);
+- ``recovery``: ``class_accuracy`` of a conditional G, ``code_recovery`` of InfoGAN's codes.
 """
