@@ -166,6 +166,10 @@ def _info_codes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]
     values = {} if result.accuracy is None else {"info_accuracy": result.accuracy}
     for index, correlation in enumerate(result.correlations):
         values[f"info_correlation_{index}"] = correlation  # Pearson r of Q's mean with continuous code i
+    if fake.categories and fake.probabilities is not None:  # does the category mean the classifier's class?
+        given = fake.codes[:, : fake.categories].argmax(1)
+        purity, baseline = recovery.category_purity(given, fake.probabilities.argmax(1))
+        values.update(info_category_purity=purity, info_purity_baseline=baseline)
     return values
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ganforge.errors import GanforgeError
-from ganforge.metrics.recovery import class_accuracy, code_recovery
+from ganforge.metrics.recovery import category_purity, class_accuracy, code_recovery
 
 
 def test_class_accuracy_is_the_share_read_as_the_class_asked_overall_and_per_class():
@@ -65,3 +65,11 @@ def test_codes_without_a_category_give_only_correlations():
     codes = _codes(100, 1, 1)[:, 1:]
     result = code_recovery(codes, -codes, categories=0)
     assert result.accuracy is None and result.correlations == pytest.approx((-1.0,))
+
+
+def test_category_purity_is_one_when_each_category_is_one_class_and_the_baseline_when_unrelated():
+    categories = torch.arange(1000) % 10
+    assert category_purity(categories, (categories + 3) % 10) == (1.0, 0.1)
+    unrelated = torch.randint(10, (10_000,), generator=torch.Generator().manual_seed(0))
+    purity, baseline = category_purity(torch.arange(10_000) % 10, unrelated)
+    assert baseline == pytest.approx(0.1, abs=0.01) and purity == pytest.approx(baseline, abs=0.03)

@@ -6,6 +6,8 @@
   the classifier's own accuracy.
 - ``code_recovery``: how well InfoGAN's Q (Chen et al. 2016) recovers the codes G was given: the share of
   samples whose category Q reads back, and the Pearson correlation of Q's mean with each continuous code.
+- ``category_purity``: whether InfoGAN's categorical code means what a classifier means (digit identity, as
+  in the paper's MNIST figure), against what one class for every sample would score.
 """
 
 from __future__ import annotations
@@ -82,3 +84,18 @@ def _pearson(x: torch.Tensor, y: torch.Tensor) -> float:
     x, y = x - x.mean(), y - y.mean()
     norm = float(x.norm() * y.norm())
     return float((x * y).sum()) / norm if norm > 0 else 0.0
+
+
+def category_purity(categories: torch.Tensor, predicted: torch.Tensor) -> tuple[float, float]:
+    """(purity, baseline): the share of samples whose predicted class is the most common one within their
+    category (``categories`` (N,) the code G was given, ``predicted`` (N,) a classifier's reading), and the
+    share of the most common predicted class overall, which a code unrelated to the classes scores about."""
+    categories, predicted = torch.as_tensor(categories).long(), torch.as_tensor(predicted).long()
+    if categories.shape != predicted.shape or categories.numel() == 0:
+        raise GanforgeError(f"{categories.numel()} categories for {predicted.numel()} predictions",
+                            "pass one category and one prediction per sample")  # fmt: skip
+    classes = int(predicted.max()) + 1
+    joint = torch.bincount(categories * classes + predicted, minlength=(int(categories.max()) + 1) * classes)
+    purity = float(joint.view(-1, classes).max(1).values.sum()) / len(predicted)
+    baseline = float(torch.bincount(predicted).max()) / len(predicted)
+    return purity, baseline
