@@ -1,0 +1,154 @@
+"""The figures README.md and docs/ quote from training, rerun: fails when one drifts beyond its stated spread.
+
+    python -m benchmarks.docs_check              # make docs-check: rerun every producer (about 25 minutes on 2 cores)
+    python -m benchmarks.docs_check --only projection-mlp
+    python -m benchmarks.docs_check --no-rerun   # only: do the docs quote their committed results files?
+
+Each entry of ``QUOTES`` names a committed results file (which records the command that wrote it), the
+document that quotes it, the text the document must contain (rendered from the file), and the figures that
+are compared on a rerun. A rerun runs the recorded command into a temporary file; a figure passes when the
+fresh mean over the seeds lies within the committed seeds' range, widened by the entry's stated tolerance
+(the spread the document states for a figure measured on fewer than 3 seeds). ``tests/test_docs_numbers.py``
+checks the quoted text against the committed files in ``make test``; training is left to this command, run
+by hand, because a different CPU's rounding moves what training reaches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).parent.parent
+
+
+def _spread(results: dict[str, Any], name: str, scale: float = 1.0, digits: int = 1) -> str:
+    """'mean (min to max)' of one figure over the seeds, times ``scale``."""
+    values = results["metrics"][name]
+    return " ".join([
+        f"{values['mean'] * scale:,.{digits}f}",
+        f"({values['min'] * scale:,.{digits}f} to {values['max'] * scale:,.{digits}f})",
+    ])  # fmt: skip
+
+
+def _single(results: dict[str, Any], name: str, scale: float = 1.0, digits: int = 1) -> str:
+    return f"{results['metrics'][name]['mean'] * scale:,.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A results file, the document quoting it, the text it must contain, and the figures a rerun compares."""
+
+    name: str
+    results: str  # path from the repository root
+    doc: str
+    render: Callable[[dict[str, Any]], str]  # the quoted text, from the results
+    tolerance: dict[str, float] = field(default_factory=dict)  # figure -> slack beyond the seeds' range
+
+    def drifts(self, committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+        """The figures whose fresh mean lies outside the committed range widened by the tolerance."""
+        out = []
+        for name, slack in self.tolerance.items():
+            low, high = committed["metrics"][name]["min"] - slack, committed["metrics"][name]["max"] + slack
+            value = fresh["metrics"][name]["mean"]
+            if not low <= value <= high:
+                out.append(f"{self.name}: {name} = {value:.4g}, outside {low:.4g} to {high:.4g} ({self.results})")
+        return out
+
+
+def _readme_row(r: dict[str, Any]) -> str:
+    m = r["metrics"]
+    return (
+        f"| {_spread(r, 'fid')} | {_spread(r, 'kid')} | {_spread(r, 'is', digits=2)} "
+        f"| {_spread(r, 'precision', digits=3)} | {_spread(r, 'recall', digits=3)} "
+        f"| {_spread(r, 'density', digits=3)} | {_spread(r, 'coverage', digits=3)} "
+        f"| {m['classes_covered']['min']:.0f} to {m['classes_covered']['max']:.0f} of 10 |"
+    )
+
+
+def _metrics_row(r: dict[str, Any]) -> str:
+    return _readme_row(r).removesuffix(" |") + f" | {_spread(r, 'class_kl', digits=2)} |"
+
+
+QUOTES: tuple[Quote, ...] = (
+    Quote(
+        "default-run", "benchmarks/results/default-run.json", "README.md", _readme_row,
+        tolerance={"fid": 0.0, "kid": 0.0, "precision": 0.0, "coverage": 0.0},
+    ),
+    Quote("default-run-metrics", "benchmarks/results/default-run.json", "docs/metrics.md", _metrics_row),
+    Quote(
+        "default-run-floor", "benchmarks/results/default-run.json", "README.md",
+        lambda r: f"score FID {r['real_floor']['fid']:.1f}",
+    ),
+    Quote(
+        "projection-mlp", "benchmarks/results/projection-mlp.json", "docs/models.md",
+        lambda r: f"reads {_spread(r, 'class_accuracy', 100)}% of 1,000 samples per class",
+        tolerance={"class_accuracy": 0.0},
+    ),
+    Quote(
+        "projection-mlp-classes", "benchmarks/results/projection-mlp.json", "docs/models.md",
+        lambda r: f"the worst class {_spread(r, 'class_accuracy_min', 100, 0)}%, "
+        f"the best {_spread(r, 'class_accuracy_max', 100, 0)}%",
+    ),
+    Quote(
+        "infogan-mlp", "benchmarks/results/infogan-mlp.json", "docs/models.md",
+        lambda r: f"for {_single(r, 'info_accuracy', 100, 2)}% of 10,000 samples, and its means correlate "
+        f"{_single(r, 'info_correlation_0', digits=2)} and {_single(r, 'info_correlation_1', digits=2)}",
+        tolerance={"info_accuracy": 0.01, "info_correlation_0": 0.05, "info_correlation_1": 0.05,
+                   "info_category_purity": 0.05, "info_purity_baseline": 0.05},
+    ),
+    Quote(
+        "infogan-mlp-purity", "benchmarks/results/infogan-mlp.json", "docs/models.md",
+        lambda r: f"finds the most common digit for {_single(r, 'info_category_purity', 100, 0)}% of samples, "
+        f"hardly more than the {_single(r, 'info_purity_baseline', 100, 0)}% share",
+    ),
+)  # fmt: skip
+
+
+def quoted(quote: Quote) -> str | None:
+    """None when ``quote.doc`` quotes its results file; else what is wrong."""
+    results = json.loads((ROOT / quote.results).read_text())
+    expected = quote.render(results)
+    if " ".join(expected.split()) not in " ".join((ROOT / quote.doc).read_text().split()):  # line breaks aside
+        return f"{quote.doc} does not quote {expected!r} ({quote.results})"
+    return None
+
+
+def rerun(results: str, quotes: list[Quote]) -> list[str]:
+    """Run the command recorded in a results file again and compare the figures its quotes name."""
+    committed = json.loads((ROOT / results).read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "fresh.json"
+        command = [*shlex.split(committed["command"])[1:], "--out", str(out)]  # python -m ... with a new --out
+        print("rerunning:", committed["command"], flush=True)
+        subprocess.run([sys.executable, *command], cwd=ROOT, check=True)
+        fresh = json.loads(out.read_text())
+    return [drift for quote in quotes for drift in quote.drifts(committed, fresh)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", help="check only this entry (repeatable)")
+    parser.add_argument("--no-rerun", action="store_true", help="compare the docs with the committed files only")
+    args = parser.parse_args(argv)
+    chosen = [quote for quote in QUOTES if not args.only or quote.name in args.only]
+    problems = [problem for quote in chosen if (problem := quoted(quote))]
+    if not args.no_rerun:
+        for results in dict.fromkeys(quote.results for quote in chosen if quote.tolerance):
+            problems += rerun(results, [quote for quote in chosen if quote.results == results])
+    for problem in problems:
+        print("DRIFT" if "outside" in problem else "MISQUOTED", problem)
+    if problems:
+        sys.exit(1)
+    print(f"{len(chosen)} quoted figures agree with their results files" + ("" if args.no_rerun else " and reruns"))
+
+
+if __name__ == "__main__":
+    main()
