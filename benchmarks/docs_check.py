@@ -82,6 +82,10 @@ QUOTES: tuple[Quote, ...] = (
         "default-run", "benchmarks/results/default-run.json", "README.md", _readme_row,
         tolerance={"fid": 0.0, "kid": 0.0, "precision": 0.0, "coverage": 0.0},
     ),
+    Quote(
+        "default-run-seconds", "benchmarks/results/default-run.json", "README.md",
+        lambda r: f"{r['train_seconds']['min']:.0f} to {r['train_seconds']['max']:.0f} s per seed",
+    ),
     Quote("default-run-metrics", "benchmarks/results/default-run.json", "docs/metrics.md", _metrics_row),
     Quote(
         "default-run-floor", "benchmarks/results/default-run.json", "README.md",
