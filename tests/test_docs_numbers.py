@@ -6,13 +6,28 @@ benchmark tables against their own columns (a bold median of per-round ratios is
 listed beside it; a ratio of medians is the quotient of the rates shown).
 """
 
+import importlib.util
 import re
 import statistics
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).parent.parent
+
+
+def _docs_check():
+    """benchmarks/docs_check.py, where each quoted figure is mapped to its results file (loaded by path: the
+    benchmarks are not an installed package)."""
+    spec = importlib.util.spec_from_file_location("docs_check", ROOT / "benchmarks" / "docs_check.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+docs_check = _docs_check()
 
 
 def _table_rows(markdown: str, header_contains: str) -> list[list[str]]:
@@ -71,3 +86,15 @@ def test_the_sweep_table_divides_its_own_columns():
             value for name, value in row.items() if name.startswith("steps: population")
         ).split("/"))  # fmt: skip
         assert _number(row["ratio of the medians"]) == pytest.approx(population / one_by_one, abs=0.006), row
+
+
+@pytest.mark.parametrize("quote", docs_check.QUOTES, ids=lambda quote: quote.name)
+def test_each_quoted_figure_matches_its_results_file(quote):
+    assert docs_check.quoted(quote) is None
+
+
+def test_a_rerun_drifts_when_its_mean_leaves_the_seeds_range_widened_by_the_tolerance():
+    quote = docs_check.Quote("x", "results.json", "doc.md", str, tolerance={"fid": 5.0})
+    committed = {"metrics": {"fid": {"mean": 100.0, "min": 90.0, "max": 110.0}}}
+    assert quote.drifts(committed, {"metrics": {"fid": {"mean": 114.0}}}) == []
+    assert "outside 85 to 115" in quote.drifts(committed, {"metrics": {"fid": {"mean": 116.0}}})[0]
