@@ -2,7 +2,7 @@
 # make test  - set up .venv and the offline test data if needed, then run the whole suite
 # make mutants - put the classic GAN bugs back into a copy of src/ and check the tests notice (docs/reliability.md)
 # make bench - the benchmark suite (docs/benchmarks.md); make bench-quality - time to quality (~15 min)
-# make docs-check - rerun the trainings behind the figures README and docs quote; fails on drift (~25 min, by hand)
+# make docs-check - rerun the trainings behind the figures README and docs quote; fails on drift (~35 min, by hand)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python

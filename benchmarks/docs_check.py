@@ -1,6 +1,6 @@
 """The figures README.md and docs/ quote from training, rerun: fails when one drifts beyond its stated spread.
 
-    python -m benchmarks.docs_check              # make docs-check: rerun every producer (about 25 minutes on 2 cores)
+    python -m benchmarks.docs_check              # make docs-check: rerun every producer (~35 minutes, one busy core)
     python -m benchmarks.docs_check --only projection-mlp
     python -m benchmarks.docs_check --no-rerun   # only: do the docs quote their committed results files?
 
