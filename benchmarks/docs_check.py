@@ -79,6 +79,10 @@ def _metrics_row(r: dict[str, Any]) -> str:
 
 QUOTES: tuple[Quote, ...] = (
     Quote(
+        "classifiers", "src/ganforge/metrics/weights/classifiers.json", "README.md",
+        lambda r: f"({r['mnist-cnn']['test_accuracy']:.1%} and {r['fashion-cnn']['test_accuracy']:.1%} test accuracy)",
+    ),
+    Quote(
         "default-run", "benchmarks/results/default-run.json", "README.md", _readme_row,
         tolerance={"fid": 0.0, "kid": 0.0, "precision": 0.0, "coverage": 0.0},
     ),
