@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -16,6 +17,16 @@ from typing import Any
 import torch
 
 RESULTS = Path(__file__).parent / "results"
+TESTS = Path(__file__).parent.parent / "tests"
+
+
+def test_module(name: str) -> Any:
+    """tests/<name>.py as a module: a learning test's settings, controls and targets are defined once, there,
+    and the benchmarks that show them on several seeds read them from it."""
+    spec = importlib.util.spec_from_file_location(name, TESTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def machine_description(device: torch.device | str = "cpu") -> str:

@@ -12,7 +12,6 @@ that seed is not a lucky one. Writes benchmarks/results/grid-seeds.json.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -22,17 +21,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import RESULTS, machine_description, write_json
-
-TEST_FILE = Path(__file__).parent.parent / "tests" / "test_family_learning.py"
-
-
-def _test_module() -> Any:
-    """tests/test_family_learning.py, where the settings, the controls and the margins are defined once."""
-    spec = importlib.util.spec_from_file_location("test_family_learning", TEST_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmarks.common import RESULTS, machine_description, test_module, write_json
 
 
 def _parse_value(text: str) -> Any:
@@ -49,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(RESULTS / "grid-seeds.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # as the suite runs on a shared machine; the figures do not depend on it
-    test = _test_module()
+    test = test_module("test_family_learning")
     overrides = {key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)}
     controls = test.grid_controls()
     rows = []

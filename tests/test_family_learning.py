@@ -45,7 +45,7 @@ class RingTarget:
 
 # loss -> (its settings, its target). The best control that covers all 8 modes scores 0.39 (blobs as wide as the
 # radius); seeds 0-4 score hinge and lsgan ~0.8 at 3 std and wgan 0.51-0.76 at 10 std:
-# python -m benchmarks.learning_seeds ring (benchmarks/results/learning_seeds.json).
+# python -m benchmarks.learning_seeds ring (benchmarks/results/ring-seeds*.json).
 LOSS_SETTINGS = {
     "hinge": ({}, RingTarget(radius=3, quality=0.5)),
     "lsgan": ({}, RingTarget(radius=3, quality=0.5)),

@@ -95,6 +95,7 @@ def test_seeds_and_values_parse_and_bad_ones_are_one_line_errors(tmp_path, capsy
         ["sweep", "--seeds", "a-b", "--out", str(tmp_path / "x")],
         ["sweep", "--set", "train.sed=1,2", "--out", str(tmp_path / "y")],
         ["sweep", "--dataset", "ring", "--metric", "fid", "--out", str(tmp_path / "z")],
+        ["sweep", "--dataset", "ring", "--set", "train.time=1m", "--out", str(tmp_path / "t")],
     ):
         with pytest.raises(SystemExit) as exit_info:
             main(argv)

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ganforge.checkpoint import restore_session
-from ganforge.config import Config
+from ganforge.config import Config, duration_seconds
 from ganforge.distributed import check_world
 from ganforge.engine import on_main, process_group, world_size
 from ganforge.errors import GanforgeError
@@ -59,9 +59,14 @@ def _free_run_path(cfg: Config) -> str:
 
 
 def resume(
-    path: str | os.PathLike, steps: int | None = None, device: str | None = None, progress: bool = False
+    path: str | os.PathLike,
+    steps: int | None = None,
+    device: str | None = None,
+    progress: bool = False,
+    time: str | None = None,
 ) -> Path:
-    """Continue a run from its latest checkpoint, up to ``steps`` in total (default: the config's).
+    """Continue a run from its latest checkpoint, up to ``steps`` in total (default: the config's) and within
+    ``time`` of training time in total (default: the config's budget, if it has one).
 
     Under torchrun rank 0 reads the checkpoint and hands it to every process; the number of
     processes may differ from the run's before (the batch size is global, the random streams shared).
@@ -70,6 +75,8 @@ def resume(
         run, cfg, checkpoint, tensors, meta = on_main(lambda: _read_latest(path))
         if steps is not None:
             cfg.train.steps = steps
+        if time is not None:
+            cfg.train.time = time
         if device is not None:
             cfg.train.device = device
         cfg = resolve(cfg)
@@ -80,6 +87,11 @@ def resume(
             raise GanforgeError(
                 f"run {run.path} is already at step {session.step} of {cfg.train.steps}",
                 f"pass --steps with a total above {session.step} to train further",
+            )
+        if cfg.train.time is not None and session.seconds >= duration_seconds(cfg.train.time):
+            raise GanforgeError(
+                f"run {run.path} has used its time budget ({session.seconds:.0f} s of {cfg.train.time})",
+                f"pass --time with a total above {session.seconds:.0f}s to train further",
             )
         on_main(lambda: _restart_files(run, cfg, session.history))
         log.info("resuming %s from step %d to %d", run.path, session.step, cfg.train.steps)

@@ -23,6 +23,7 @@ TRAIN_FLAGS: dict[str, str] = {
     "data_dir": "data.data_dir",
     "image_size": "data.image_size",
     "steps": "train.steps",
+    "time": "train.time",
     "batch_size": "train.batch_size",
     "optimizer": "optim.name",
     "lr_g": "optim.lr_g",
@@ -63,6 +64,7 @@ def cli() -> None:
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
 @click.option("--image-size", type=int, help="Resize images to this side (e.g. 32 or 64 for dcgan).")
 @click.option("--steps", type=int, help="Generator updates to train for (default 20000).")
+@click.option("--time", help="A training-time budget, e.g. 90s, 2m or 1h: stops at --steps or --time, whichever first.")
 @click.option("--batch-size", type=int, help="Minibatch size m (default 128).")
 @click.option("--optimizer", help="adam (default), sgd (with momentum, as in the 2014 paper) or rmsprop (WGAN).")
 @click.option("--lr-g", type=float, help="G's learning rate (default: the model's paper value).")
@@ -108,10 +110,13 @@ def train(config_file: str | None, settings: tuple[str, ...], quiet: bool, devic
 @cli.command()
 @click.argument("run", type=click.Path())
 @click.option("--steps", type=int, help="Train up to this many steps in total (default: the run's config).")
+@click.option("--time", help="Train up to this much training time in total, e.g. 5m (default: the run's budget).")
 @click.option("--device", help="auto, cpu, cuda or cuda:N (default: the run's).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--devices", type=int, help="Continue on N processes of this machine (any number, not the run's).")
-def resume(run: str, steps: int | None, device: str | None, quiet: bool, devices: int | None) -> None:
+def resume(
+    run: str, steps: int | None, time: str | None, device: str | None, quiet: bool, devices: int | None
+) -> None:
     """Continue RUN from its latest checkpoint."""
     from ganforge.api import resume as resume_run
     from ganforge.run import RunDir
@@ -119,7 +124,7 @@ def resume(run: str, steps: int | None, device: str | None, quiet: bool, devices
     if devices is not None:
         cfg = RunDir.open(run).read_config()
         _start_processes(devices, cfg if device is None else apply_overrides(cfg, {"train.device": device}))
-    path = resume_run(run, steps=steps, device=device, progress=not quiet)
+    path = resume_run(run, steps=steps, device=device, progress=not quiet, time=time)
     _done(path)
 
 

@@ -75,6 +75,9 @@ class TrainConfig:
 
     loss: str = "non-saturating"
     steps: int | None = None  # None: the model's default (its registry entry's defaults)
+    # A budget of training time ("90s", "2m", "1h" or seconds): training stops at whichever comes first, steps or
+    # time, with the usual final pictures and checkpoint. Resumes continue the budget (the run records seconds).
+    time: str | None = None
     batch_size: int = 128
     d_steps: int = 1  # k in Algorithm 1 of Goodfellow et al. (2014)
     # G's update reuses the fakes of the last D update (as the pytorch DCGAN example does) instead of drawing
@@ -269,3 +272,20 @@ def _number(cast: type, item: Any) -> int | float:
     if cast is int and not number.is_integer():
         raise TypeError
     return cast(number)
+
+
+DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration_seconds(text: str) -> float:
+    """'90s', '2m', '1.5h' or a bare number of seconds -> seconds; ``GanforgeError`` for anything else."""
+    value = str(text).strip().lower()
+    scale = DURATION_UNITS.get(value[-1:])
+    number = value[:-1] if scale is not None else value
+    try:
+        seconds = float(number) * (scale or 1.0)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise GanforgeError(f"--time {text} is not a positive duration", "write e.g. 90s, 2m or 1h")
+    return seconds

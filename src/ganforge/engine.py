@@ -197,6 +197,15 @@ def first_signal(name: str) -> str:
     return signal.Signals(int(number)).name if int(number) else ""
 
 
+def any_process(flag: bool) -> bool:
+    """True on every process when ``flag`` is True on any: a decision (say, that time is up) taken together."""
+    if world_size() == 1:
+        return flag
+    value = torch.tensor([int(flag)])  # a CPU tensor: travels over gloo
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value)
+
+
 # -- rows of a batch ---------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ganforge.config import Config, OptimConfig
+from ganforge.config import Config, OptimConfig, duration_seconds
 from ganforge.data import DATASETS, SPLITS, data_kind
 from ganforge.errors import GanforgeError, check_choice, check_positive
 from ganforge.gans import GANS
@@ -117,6 +117,8 @@ def _check_sizes(cfg: Config) -> None:
     for flag, widths in [("model.g_hidden", cfg.model.g_hidden), ("model.d_hidden", cfg.model.d_hidden)]:
         if not widths or any(width <= 0 for width in widths):
             raise GanforgeError(f"{flag}={widths} must be a non-empty list of positive widths", "e.g. [128]")
+    if cfg.train.time is not None:
+        duration_seconds(cfg.train.time)
     if cfg.data.image_size is not None and cfg.data.image_size <= 0:
         raise GanforgeError(f"--image-size {cfg.data.image_size} must be positive", "e.g. 32 or 64")
     if not 0 < cfg.train.rollback_lr_factor < 1:

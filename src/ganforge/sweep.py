@@ -160,6 +160,9 @@ def member_configs(spec: SweepSpec) -> list[Config]:
             raise GanforgeError(f"--set {key}: not a setting a sweep can vary", "see 'ganforge train --help'")
     if "train.seed" in spec.grid:
         raise GanforgeError("vary seeds with --seeds, not --set train.seed", "e.g. --seeds 0-15")
+    if spec.base.train.time is not None or "train.time" in spec.grid:
+        raise GanforgeError("a sweep trains every member for the same steps, not a time budget (train.time)",
+                            "leave train.time unset and give --steps")  # fmt: skip
     combinations = list(itertools.product(*spec.grid.values())) or [()]
     configs = []
     for index, (seed, values) in enumerate(itertools.product(spec.seeds, combinations)):

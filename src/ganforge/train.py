@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from ganforge import engine, stats
 from ganforge.checkpoint import restore_session, session_state
-from ganforge.config import Config, OptimConfig, TrainConfig
+from ganforge.config import Config, OptimConfig, TrainConfig, duration_seconds
 from ganforge.data import ImageData, PointData, load_dataset
 from ganforge.distributed import Replicas, local_batch, replicate, updating
 from ganforge.ema import make_ema, update_ema
@@ -231,7 +231,8 @@ def make_step(s: Session, real: torch.Tensor, z: torch.Tensor, labels: Any, for_
 
 
 def fit(session: Session, run: RunDir, progress: bool = True) -> None:
-    """Train from ``session.step`` to ``cfg.train.steps``, logging, sampling and checkpointing into ``run``.
+    """Train from ``session.step`` to ``cfg.train.steps``, or until ``cfg.train.time`` of training time has
+    passed (whichever comes first), logging, sampling and checkpointing into ``run``.
 
     Host and device meet once per logging interval: statistics are read back, and losses, gradients
     and weights are checked for NaN or Inf (stop, or roll back to the last good checkpoint).
@@ -248,12 +249,15 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     s.alarms = {finding.alarm for finding in diagnose(s.history, cfg.loss, cfg.steps)}  # fired before a resume
     out_of_memory = out_of_memory_as_error(f"a training step at batch size {cfg.batch_size} on {s.device}",
                                            "lower --batch-size")  # fmt: skip
+    budget = duration_seconds(cfg.time) if cfg.time is not None else math.inf
+    out_of_time = s.seconds >= budget
     with _graceful_stop() as stop_requested, out_of_memory:
-        while s.step < cfg.steps and not engine.first_signal(stop_requested()):
+        while s.step < cfg.steps and not out_of_time and not engine.first_signal(stop_requested()):
             s.gan.G.train()
             s.gan.D.train()
             train_step(s)
-            due = Due.at(cfg, s.step, evaluating=measure is not None)
+            out_of_time = budget < math.inf and engine.any_process(clock.elapsed() >= budget)
+            due = Due.at(cfg, s.step, evaluating=measure is not None, last=out_of_time)
             if due.log:
                 record = clock.record(s.step, stats.collect())
                 if due.eval:
@@ -277,7 +281,9 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
                 save_checkpoint(s, run, clock, keep=due.keep)
         signal_name = engine.first_signal(stop_requested())
     bar.close()
-    if s.step < cfg.steps:
+    if out_of_time and s.step < cfg.steps:
+        log.info("the time budget (%s) ran out at step %d of %d", cfg.time, s.step, cfg.steps)
+    elif s.step < cfg.steps:
         save_checkpoint(s, run, clock, keep=False)
         raise TrainingStopped(signal_name, s.step, cfg.steps, run.path)
     if engine.is_main():
@@ -296,9 +302,10 @@ class Due:
     keep: bool  # ... also kept as step_N (``train.checkpoint_every``)
 
     @classmethod
-    def at(cls, cfg: TrainConfig, step: int, evaluating: bool = False) -> Due:
-        """The cadence after ``step`` steps; the last step logs, samples and checkpoints."""
-        done = step == cfg.steps
+    def at(cls, cfg: TrainConfig, step: int, evaluating: bool = False, last: bool = False) -> Due:
+        """The cadence after ``step`` steps; the last step (``cfg.steps``, or ``last`` when the time budget ran
+        out) logs, samples and checkpoints."""
+        done = last or step == cfg.steps
         eval_due = evaluating and (step % cfg.eval_every == 0 or done)
         health_due = bool(cfg.health_every) and step % cfg.health_every == 0
         sample = step % cfg.sample_every == 0 or done

@@ -1,0 +1,95 @@
+"""The settings of the suite's other learning and alarm tests on several seeds: the suite runs one seed, this
+shows it is not a lucky one (the grid test has its own: python -m benchmarks.grid_seeds).
+
+python -m benchmarks.learning_seeds ring             # each loss of the ring test, seeds 0-4
+python -m benchmarks.learning_seeds ring --loss wgan --seeds 0 1
+python -m benchmarks.learning_seeds overfit          # the overfitting alarm's run, seeds 0-4
+
+ring: per loss and seed, the modes each holding 1% of the samples within the target's radius and the share
+within it, beside the best control's (tests/test_family_learning.py). overfit: per seed, the health signal
+health/d_overfit over the run and the alarms raised (tests/test_health.py). Writes
+benchmarks/results/ring-seeds.json or overfit-seeds.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import RESULTS, machine_description, test_module, write_json
+
+
+def ring(seeds: list[int], losses: list[str]) -> dict:
+    import ganforge
+    from ganforge.config import Config, apply_overrides
+    from ganforge.data import load_dataset
+
+    test = test_module("test_family_learning")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for loss in losses:
+            settings, target = test.LOSS_SETTINGS[loss]
+            overrides = {**test.RING_RUN, "train.loss": loss, **settings}
+            cfg = apply_overrides(Config.load(test.CONFIGS / "ring.yaml"), {**overrides, "out": f"{tmp}/control"})
+            data = load_dataset(cfg.data)
+            controls = [target.coverage(samples, data) for samples in test.ring_controls(cfg, target).values()]
+            best = max((c.high_quality for c in controls if c.modes_covered == c.modes_total), default=0.0)
+            for seed in seeds:
+                started = time.perf_counter()
+                cfg = apply_overrides(cfg, {"train.seed": seed, "out": f"{tmp}/{loss}-{seed}"})
+                coverage = target.coverage(test.samples_of(ganforge.train(cfg)), data)
+                row = {"loss": loss, "seed": seed, "modes": coverage.modes_covered,
+                       "high_quality": coverage.high_quality, "target_met": target.met_by(coverage),
+                       "best_control": best, "radius_std": target.radius, "quality_needed": target.quality,
+                       "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+                rows.append(row)
+                print(f"{loss} seed {seed}: {row['modes']} of 8 modes, {row['high_quality']:.3f} within "
+                      f"{target.radius:g} std (needs > {target.quality}; best control {best:.3f}) "
+                      f"{'met' if row['target_met'] else 'MISSED'}", flush=True)  # fmt: skip
+    return {"settings": {loss: test.LOSS_SETTINGS[loss][0] for loss in losses}, "runs": rows}
+
+
+def overfit(seeds: list[int]) -> dict:
+    import ganforge
+    from ganforge.config import Config, apply_overrides
+    from ganforge.health import diagnose
+    from ganforge.run import RunDir
+
+    test = test_module("test_health")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            cfg = apply_overrides(Config(), {**test.OVERFIT_RUN, "train.seed": seed, "out": f"{tmp}/{seed}"})
+            records = RunDir(ganforge.train(cfg)).read_metrics()
+            signal = [round(r["health/d_overfit"], 3) for r in records if "health/d_overfit" in r]
+            alarms = {f.alarm: f.step for f in diagnose(records, cfg.train.loss, cfg.train.steps)}
+            rows.append({"seed": seed, "d_overfit": signal, "alarms": alarms})
+            print(f"seed {seed}: d_overfit {signal}; alarms {alarms}", flush=True)
+    return {"settings": test.OVERFIT_RUN, "runs": rows}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("section", choices=["ring", "overfit"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--loss", nargs="+", default=None, help="ring: the losses to run (default: every one)")
+    parser.add_argument("--out", default=None, help="the results file (default: results/SECTION-seeds.json)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # as the suite runs on a shared machine
+    if args.section == "ring":
+        losses = args.loss or list(test_module("test_family_learning").LOSS_SETTINGS)
+        results = ring(args.seeds, losses)
+    else:
+        results = overfit(args.seeds)
+    command = " ".join(["python -m benchmarks.learning_seeds", *(sys.argv[1:] if argv is None else argv)])
+    write_json(Path(args.out) if args.out else RESULTS / f"{args.section}-seeds.json",
+               {"command": command, "machine": machine_description(), **results})  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
