@@ -271,7 +271,7 @@ def translate(
 @cli.command(name="eval")
 @click.argument("run", required=False, type=click.Path())
 @click.option("--metrics", help="Comma-separated: fid, kid, is, precision-recall, density-coverage, classes, "
-              "modes, stacked-modes (default: all that fit the data).")  # fmt: skip
+              "modes, stacked-modes, parzen (default: all that fit the data but parzen).")  # fmt: skip
 @click.option("--n", "count", type=int, default=10_000, show_default=True, help="Samples (and real images).")
 @click.option("--extractor", help="Feature space: mnist-cnn, fashion-cnn, inception (default: the dataset's).")
 @click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True,
