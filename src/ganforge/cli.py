@@ -57,7 +57,7 @@ def cli() -> None:
 @cli.command()
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config; flags override it.")
 @click.option("--preset", help="A paper's settings, under --config and flags (see 'ganforge presets').")
-@click.option("--model", help="Network: mlp (the tutorial MLP, default) or dcgan.")
+@click.option("--model", help="Network: mlp (the tutorial MLP, default), dcgan or maxout (the 2014 paper's).")
 @click.option("--loss", help="GAN variant: non-saturating (default), minimax, wgan, wgan-gp, hinge or lsgan.")
 @click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring, grid, folder:PATH, or task data.")
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
