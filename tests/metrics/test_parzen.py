@@ -86,5 +86,7 @@ def test_bad_input_gets_one_line_naming_it():
         log_likelihoods(np.zeros((3, 784)), np.zeros((2, 2)), (0.1,))
     with pytest.raises(GanforgeError, match="uint8"):
         log_likelihoods(np.zeros((3, 4), dtype=np.uint8), np.zeros((2, 4)), (0.1,))
+    with pytest.raises(GanforgeError, match="NaN or Inf"):
+        log_likelihoods(np.full((3, 4), np.nan), np.zeros((2, 4)), (0.1,))
     with pytest.raises(GanforgeError, match="must be positive"):
         log_likelihoods(np.zeros((3, 4)), np.zeros((2, 4)), (0.0,))

@@ -51,6 +51,8 @@ def _rows(array: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
         raise GanforgeError(f"{name} has shape {tuple(tensor.shape)}", "give (N, D) rows or (N, C, H, W) images")
     if not tensor.is_floating_point():
         raise GanforgeError(f"{name} holds {tensor.dtype} values", "give floats in [0, 1] (uint8 pixels p: p / 255)")
+    if not torch.isfinite(tensor).all():
+        raise GanforgeError(f"{name} hold NaN or Inf values", "score samples of a generator that did not diverge")
     return tensor.reshape(tensor.shape[0], -1).to(torch.float64)
 
 

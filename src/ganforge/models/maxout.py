@@ -5,11 +5,12 @@ D: flatten -> dropout (keep 0.8) -> maxout 240 units x 5 pieces -> dropout (keep
    -> dropout (keep 0.5) -> Linear 1 (a logit; the paper's sigmoid lives in the loss).
 
 ganforge's images live in [-1, 1], so G's sigmoid output s(a) in [0, 1] is mapped to 2 s(a) - 1 = tanh(a / 2):
-the same network, its pixels rescaled, and a sample maps back to the paper's [0, 1] by (x + 1) / 2 (which the
-Parzen metric does). Weights start uniform in [-0.05, 0.05] (G) and [-0.005, 0.005] (D), biases at 0, the
-code's ``irange``; the code also started G's output biases at the training pixels' log-odds, which is not
-reproduced. Dropout is pylearn2's: each layer's input is dropped, and the kept units scaled by 1 / keep, in
-every pass through D while training (G's update sees a dropped-out D too, as in the code).
+the same network, its pixels rescaled; a sample maps back to the paper's [0, 1] by (x + 1) / 2 (which the
+Parzen metric does), and D reads (x + 1) / 2, so both networks work on the paper's pixels. Weights start
+uniform in [-0.05, 0.05] (G) and [-0.005, 0.005] (D), biases at 0, the code's ``irange``; the code also
+started G's output biases at the training pixels' log-odds, which is not reproduced. Dropout is pylearn2's:
+each layer's input is dropped, and the kept units scaled by 1 / keep, in every pass through D while training
+(G's update sees a dropped-out D too, as in the code).
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ class MaxoutDiscriminator(nn.Module):
         self.apply(lambda module: _uniform_init(module, 0.005))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(1)
+        # D reads the paper's [0, 1] pixels: on [-1, 1] the background (-1, not 0) feeds every first-layer unit
+        # 784 large inputs, and SGD at 0.1 diverged within 500 steps in our runs.
+        return self.net((x + 1) / 2).squeeze(1)
 
 
 def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple[nn.Module, nn.Module]:
