@@ -4,6 +4,7 @@ python -m benchmarks              # the suite: throughput table, switches, evalu
 python -m benchmarks throughput   # one section; --help on any section lists its options
 python -m benchmarks quality      # time to quality (about 15 minutes; not part of the default suite)
 python -m benchmarks profile      # where the default MLP step spends its time
+python -m benchmarks parzen       # Table 1 of the 2014 GAN paper rerun (about 10 minutes; docs/metrics.md)
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import sys
 
 
 def main() -> None:
-    from benchmarks import profile, quality, suite
+    from benchmarks import parzen, profile, quality, suite
 
-    sections = {"quality": quality.main, "profile": profile.main, **suite.SECTIONS}
+    sections = {"quality": quality.main, "profile": profile.main, "parzen": parzen.main, **suite.SECTIONS}
     args = sys.argv[1:]
     if args and args[0] in ("-h", "--help"):
         print(__doc__)

@@ -119,3 +119,23 @@ def test_sample_files_of_the_wrong_shape_are_refused(tmp_path):
         evaluate.evaluate_arrays(tmp_path / "a.npy", tmp_path / "b.npy")
     with pytest.raises(GanforgeError, match="int64"):
         evaluate.evaluate_arrays(tmp_path / "c.npy", tmp_path / "c.npy")
+
+
+def test_parzen_prints_the_log_likelihood_with_its_standard_error(tmp_path, capsys):
+    # The Parzen window on pixels (Goodfellow et al. 2014, Table 1): real training digits as the samples score
+    # far above uniform noise; sigma is chosen on the first half of --real, the second half is scored.
+    real = load_dataset(DataConfig(name="mnist", split="test")).real(200).numpy()
+    train = load_dataset(DataConfig(name="mnist")).real(1000).numpy()
+    noise = np.random.default_rng(0).uniform(-1, 1, train.shape).astype(np.float32)
+    for name, array in (("real", real), ("train", train), ("noise", noise)):
+        np.save(tmp_path / f"{name}.npy", array)
+    main(["eval", "--real", str(tmp_path / "real.npy"), "--fake", str(tmp_path / "train.npy"), "--metrics", "parzen"])
+    printed = capsys.readouterr().out
+    assert "parzen_ll " in printed and "parzen_ll_se " in printed and "parzen_sigma " in printed
+    digits = evaluate.evaluate_arrays(tmp_path / "real.npy", tmp_path / "train.npy", "parzen", "mnist-cnn")["metrics"]
+    bad = evaluate.evaluate_arrays(tmp_path / "real.npy", tmp_path / "noise.npy", "parzen", "mnist-cnn")["metrics"]
+    assert digits["parzen_ll"] > bad["parzen_ll"] + 100
+    assert 0 < digits["parzen_ll_se"] < 20 and 0 < digits["parzen_sigma"] < 1
+    assert "parzen" not in evaluate.parse_metrics(None, "image", "mnist")  # slow and paper-specific: asked for
+    with pytest.raises(GanforgeError, match="needs images"):
+        evaluate.parse_metrics("parzen", "points", "ring")

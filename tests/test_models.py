@@ -73,3 +73,43 @@ def test_d_norm_keeps_todays_networks_by_default_and_can_drop_batch_norm():
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D_none.modules())
     assert max(_largest_singular_values(D_none)) < 0.9  # unnormalised: N(0, 0.02) weights, far from 1
+
+
+def test_maxout_is_the_2014_papers_mnist_network():
+    G, D = build_models(ModelConfig(name="maxout"), (1, 28, 28))
+    # G: 100 -> 1200 -> 1200 -> 784 (ReLU, ReLU, sigmoid); D: 784 -> 240 x 5 -> 240 x 5 -> 1 (maxout, maxout)
+    assert module_count(G) == (100 * 1200 + 1200) + (1200 * 1200 + 1200) + (1200 * 784 + 784)
+    assert module_count(D) == (784 * 1200 + 1200) + (240 * 1200 + 1200) + (240 + 1)
+    assert [m.p for m in D.modules() if isinstance(m, torch.nn.Dropout)] == pytest.approx([0.2, 0.5, 0.5])
+    z = torch.randn(6, 100)
+    images = G(z)
+    assert images.shape == (6, 1, 28, 28)
+    # 2 sigmoid(a) - 1: the paper's [0, 1] pixels in ganforge's [-1, 1]
+    assert torch.allclose(images.flatten(1), 2 * torch.sigmoid(G.net(z)) - 1)
+    assert D(images).shape == (6,)
+    D.eval()  # dropout off: the same logits twice; on while training: different ones
+    assert torch.equal(D(images), D(images))
+    D.train()
+    assert not torch.equal(D(images), D(images))
+
+
+def test_a_maxout_unit_is_the_largest_of_its_pieces():
+    from ganforge.models.maxout import Maxout
+
+    layer = Maxout(3, units=2, pieces=4)
+    x = torch.randn(5, 3)
+    pieces = layer.linear(x).view(5, 2, 4)
+    assert torch.equal(layer(x), pieces.max(dim=2).values)
+
+
+def test_maxout_refuses_points_and_resolves_to_the_papers_sgd():
+    from ganforge.config import Config
+    from ganforge.resolve import resolve
+
+    with pytest.raises(GanforgeError, match="model 'maxout' is the 2014 paper's network for images"):
+        build_models(ModelConfig(name="maxout"), (2,))
+    cfg = resolve(Config(preset="gan-2014"))
+    assert (cfg.model.name, cfg.optim.name, cfg.optim.lr_g, cfg.optim.lr_d) == ("maxout", "sgd", 0.1, 0.1)
+    assert (cfg.optim.momentum, cfg.train.batch_size, cfg.model.d_norm) == (0.5, 100, "none")
+    G, D = build_models(ModelConfig(name="maxout", condition="projection"), (1, 28, 28), num_classes=10)
+    assert D(G(torch.randn(3, 100), torch.arange(3)), torch.arange(3)).shape == (3,)

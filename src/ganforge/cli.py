@@ -58,7 +58,7 @@ def cli() -> None:
 @cli.command()
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config; flags override it.")
 @click.option("--preset", help="A paper's settings, under --config and flags (see 'ganforge presets').")
-@click.option("--model", help="Network: mlp (the tutorial MLP, default) or dcgan.")
+@click.option("--model", help="Network: mlp (the tutorial MLP, default), dcgan or maxout (the 2014 paper's).")
 @click.option("--loss", help="GAN variant: non-saturating (default), minimax, wgan, wgan-gp, hinge or lsgan.")
 @click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring, grid, folder:PATH, or task data.")
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
@@ -276,7 +276,7 @@ def translate(
 @cli.command(name="eval")
 @click.argument("run", required=False, type=click.Path())
 @click.option("--metrics", help="Comma-separated: fid, kid, is, precision-recall, density-coverage, classes, "
-              "modes, stacked-modes (default: all that fit the data).")  # fmt: skip
+              "modes, stacked-modes, parzen (default: all that fit the data but parzen).")  # fmt: skip
 @click.option("--n", "count", type=int, default=10_000, show_default=True, help="Samples (and real images).")
 @click.option("--extractor", help="Feature space: mnist-cnn, fashion-cnn, inception (default: the dataset's).")
 @click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True,

@@ -28,7 +28,7 @@ from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset, sources
 from ganforge.errors import GanforgeError
-from ganforge.metrics import classes, fid, inception_score, kid, modes, prdc, recovery
+from ganforge.metrics import classes, fid, inception_score, kid, modes, parzen, prdc, recovery
 from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
 from ganforge.tasks import Task, task_of
 from ganforge.tasks.evaluation import evaluate_task
@@ -68,6 +68,7 @@ class Metric:
     wrong_dataset: tuple[str, str] | None = None  # (message, fix) for a dataset it does not apply to
     needs: str | None = None  # what the run must give beside samples ("labels", "codes"); default where given
     wrong_run: tuple[str, str] | None = None  # (message, fix) for a run that does not give it
+    pixels: bool = False  # compares the images themselves, not their features: both SampleSets keep .samples
 
 
 METRICS: dict[str, Metric] = {}  # in registration order: the order of the defaults and of the choices listed
@@ -182,6 +183,25 @@ def _stacked_modes(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, flo
     return {"stacked_modes": float(stacked["modes_covered"]), "stacked_kl": stacked["kl_to_uniform"]}
 
 
+@register_metric("parzen", default=False, pixels=True)
+def _parzen(real: SampleSet, fake: SampleSet, data: Any) -> dict[str, float]:
+    # Goodfellow et al. (2014), Table 1: sigma chosen on the first half of the held-out real images, the
+    # log-likelihood of the second half reported; pixels in [0, 1] as in the paper.
+    held_out, samples = _unit_pixels(real.samples, "the real images"), _unit_pixels(fake.samples, "the samples")
+    half = len(held_out) // 2
+    if half < 2:
+        raise GanforgeError(f"metric 'parzen' got {len(held_out)} real images", "give at least 4 (--n, --real)")
+    result = parzen.parzen(samples, held_out[:half], held_out[half : 2 * half])
+    return {"parzen_ll": result.log_likelihood, "parzen_ll_se": result.standard_error, "parzen_sigma": result.sigma}
+
+
+def _unit_pixels(samples: torch.Tensor | None, name: str) -> torch.Tensor:
+    """Images in [-1, 1] (clamped, as saving them would) -> pixels in [0, 1], the Parzen paper's scale."""
+    if samples is None or samples.ndim != 4 or not samples.is_floating_point():
+        raise GanforgeError(f"metric 'parzen' needs {name} as (N, C, H, W) floats", "use it on image runs")
+    return (samples.clamp(-1, 1) + 1) / 2
+
+
 STACKED_DEFAULTS = ("fid", "kid")  # measured after a dataset's own metric (stacked-modes) by default
 
 
@@ -216,8 +236,8 @@ def parse_metrics(names: str | list[str] | None, kind: str, dataset: str, gives:
     return names
 
 
-def embed(samples: torch.Tensor, extractor: Extractor | None) -> SampleSet:
-    """Samples -> their features (the samples themselves for 2-D points)."""
+def embed(samples: torch.Tensor, extractor: Extractor | None, keep_samples: bool = False) -> SampleSet:
+    """Samples -> their features (the samples themselves for 2-D points); ``keep_samples`` keeps the images too."""
     if extractor is None:
         return SampleSet(samples.float().cpu(), None, samples.float().cpu())
     if extractor.name == "mnist-cnn" and samples.shape[1] == 3:
@@ -228,7 +248,17 @@ def embed(samples: torch.Tensor, extractor: Extractor | None) -> SampleSet:
         digits = torch.stack([probabilities.argmax(1) for _, probabilities in per_channel], dim=1)
         return SampleSet(features, None, digits)
     features, probabilities = extractor.features_and_probabilities(samples)
-    return SampleSet(features, probabilities)
+    return SampleSet(features, probabilities, samples.float().cpu() if keep_samples else None)
+
+
+def needs_pixels(names: list[str]) -> bool:
+    """Whether any of the metrics ``names`` compares the images themselves (``Metric.pixels``)."""
+    return any(METRICS[name].pixels for name in names)
+
+
+def with_real_images(real: SampleSet, data: Any) -> SampleSet:
+    """``real`` with its images (the first ones of ``data``, as many as it has features) for pixel metrics."""
+    return dataclasses.replace(real, samples=data.real(len(real.features)).cpu())
 
 
 def compute(names: list[str], real: SampleSet, fake: SampleSet, data: Any = None) -> dict[str, float]:
@@ -286,12 +316,14 @@ def evaluate_run(
         kind = "points" if len(trained.data_shape) == 1 else "image"
         net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
         names = parse_metrics(metrics, kind, cfg.data.name, _gives(trained, net))
-        fake = gather_sample_set(_generated(trained, net, n, seed, batch_size))
+        fake = gather_sample_set(_generated(trained, net, n, seed, batch_size, needs_pixels(names)))
 
         def measure() -> dict[str, Any]:
             real_cfg = dataclasses.replace(cfg.data, split=split)
             real = reference(real_cfg, net, n, trained.device)
-            data = load_dataset(real_cfg) if "modes" in names else None
+            data = load_dataset(real_cfg) if "modes" in names or pixels else None
+            if pixels:
+                real = with_real_images(real, data)
             result = {
                 "step": trained.step,
                 "n": n,
@@ -319,13 +351,14 @@ def _gives(trained: Any, net: Extractor | None) -> tuple[str, ...]:
     return tuple(gives)
 
 
-def _generated(trained: Any, net: Extractor | None, n: int, seed: int, batch_size: int) -> SampleSet:
-    """This process's share of ``n`` samples, embedded, with the classes asked for and InfoGAN's codes."""
+def _generated(trained: Any, net: Extractor | None, n: int, seed: int, batch_size: int, pixels: bool) -> SampleSet:
+    """This process's share of ``n`` samples, embedded (with the images too when ``pixels``), with the classes
+    asked for and InfoGAN's codes."""
     rows = engine.rows_of_rank(n)
     latents = trained.latents(n, seed)[rows]  # the same samples whatever the processes
     labels = (torch.arange(n) % trained.num_classes)[rows] if trained.num_classes else None  # classes in turn
     samples = trained.generate(latents, batch_size, labels)
-    result = embed(samples, net)
+    result = embed(samples, net, pixels)
     result.labels = labels
     codes = trained.gan.codes
     if codes is not None:  # InfoGAN: the codes G was given, and what Q reads back from its samples
@@ -371,7 +404,8 @@ def evaluate_arrays(
         extractor = "fashion-cnn" if real_samples.shape[1] == 1 else "inception"
         log.warning("no --extractor given: comparing in the %s feature space", extractor)
     net = _extractor(kind, "", extractor, torch.device(device), batch_size)
-    real, fake = embed(real_samples, net), embed(fake_samples, net)
+    pixels = needs_pixels(names)
+    real, fake = embed(real_samples, net, pixels), embed(fake_samples, net, pixels)
     return {
         "n_real": len(real_samples), "n_fake": len(fake_samples), "extractor": net.name if net else "none",
         "metrics": compute(names, real, fake),
@@ -419,16 +453,19 @@ class TrainingEvaluator:
         self.extractor = _extractor(kind, cfg.data.name, None, device, 500)
         real_cfg = dataclasses.replace(cfg.data, split="test")
         self.real, self.data = None, None
+        self.pixels = needs_pixels(self.names)
         if engine.is_main():  # only rank 0 compares with real data
             self.real = reference(real_cfg, self.extractor, cfg.train.eval_samples, device)
-            self.data = load_dataset(real_cfg) if "modes" in self.names else None
+            self.data = load_dataset(real_cfg) if "modes" in self.names or self.pixels else None
+            if self.pixels:
+                self.real = with_real_images(self.real, self.data)
         self.latents = latents  # (eval_samples, z_dim): the same latents at every measurement
 
     def __call__(self, generate: Any) -> dict[str, float]:
         """Measure ``generate(z)`` (which returns samples on the CPU) on the fixed latents."""
         mine = self.latents[engine.rows_of_rank(len(self.latents))]
         samples = torch.cat([generate(z) for z in mine.split(500)])
-        fake = gather_sample_set(embed(samples, self.extractor))
+        fake = gather_sample_set(embed(samples, self.extractor, self.pixels))
         if fake is None:
             return {}
         values = compute(self.names, self.real, fake, self.data)

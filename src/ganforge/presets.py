@@ -37,6 +37,24 @@ PRESETS: dict[str, Preset] = {
         "the original game with fully connected networks and G's non-saturating loss",
         {"model.name": "mlp", "train.loss": "non-saturating", "train.d_steps": 1},
     ),
+    "gan-2014": Preset(
+        "Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville and Bengio (2014), "
+        "Generative Adversarial Nets",
+        "the paper's MNIST networks from its released code: a ReLU G (1200, 1200) with a sigmoid output, a maxout "
+        "D (240 x 5, 240 x 5) with dropout; SGD at 0.1 with momentum 0.5, batch 100, Gaussian z (100)",
+        {
+            "model.name": "maxout",
+            "model.z_dim": 100,
+            "model.prior": "normal",
+            "train.loss": "non-saturating",
+            "train.d_steps": 1,
+            "train.batch_size": 100,
+            "optim.name": "sgd",
+            "optim.lr_g": 0.1,
+            "optim.lr_d": 0.1,
+            "optim.momentum": 0.5,
+        },
+    ),
     "dcgan": Preset(
         "Radford, Metz and Chintala (2016), Unsupervised Representation Learning with Deep Convolutional "
         "Generative Adversarial Networks",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from torch import nn
 
 from ganforge.config import ModelConfig
-from ganforge.models import dcgan, mlp
+from ganforge.models import dcgan, maxout, mlp
 from ganforge.models.conditional import build_conditional
 from ganforge.models.spec import Network
 
@@ -17,6 +17,7 @@ from ganforge.models.spec import Network
 MODELS: dict[str, Network] = {
     "mlp": mlp.NETWORK,
     "dcgan": dcgan.NETWORK,
+    "maxout": maxout.NETWORK,
 }
 
 

@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
-from ganforge.models import dcgan, mlp
+from ganforge.models import dcgan, maxout, mlp
 from ganforge.models.codes import LatentCodes
 
 Q_HIDDEN = 128  # width of Q's hidden layer (the paper's Q for MNIST: FC 128, then the code outputs)
@@ -123,7 +123,7 @@ def _head_like(psi: nn.Module, outputs: int) -> nn.Module:
 
 
 def _split(D: nn.Module) -> tuple[nn.Sequential, nn.Module]:
-    """(phi, psi) of an mlp or dcgan D: every layer but the last, and the last."""
+    """(phi, psi) of an mlp, maxout or dcgan D: every layer but the last, and the last."""
     return D.net[:-1], D.net[-1]
 
 
@@ -154,5 +154,7 @@ def _concat_body(cfg: ModelConfig, data_shape: tuple[int, ...], num_classes: int
     """D with K more inputs: the label joined to the flattened input (mlp) or as K label maps (dcgan)."""
     if cfg.name == "mlp":
         return mlp.MLPDiscriminator((math.prod(data_shape) + num_classes,), cfg.d_hidden, cfg.leak, cfg.d_norm)
+    if cfg.name == "maxout":
+        return maxout.MaxoutDiscriminator((math.prod(data_shape) + num_classes,))
     channels, side, _ = data_shape
     return dcgan.DCGANDiscriminator(channels + num_classes, side, cfg.width, cfg.d_norm)
