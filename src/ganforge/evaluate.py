@@ -316,7 +316,8 @@ def evaluate_run(
         kind = "points" if len(trained.data_shape) == 1 else "image"
         net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
         names = parse_metrics(metrics, kind, cfg.data.name, _gives(trained, net))
-        fake = gather_sample_set(_generated(trained, net, n, seed, batch_size, needs_pixels(names)))
+        pixels = needs_pixels(names)
+        fake = gather_sample_set(_generated(trained, net, n, seed, batch_size, pixels))
 
         def measure() -> dict[str, Any]:
             real_cfg = dataclasses.replace(cfg.data, split=split)
