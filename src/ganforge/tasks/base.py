@@ -9,6 +9,7 @@ command line and evaluation ask the task; none of them names one.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,7 +32,7 @@ RESTORATION_DATA = "mnist, fashion-mnist, cifar10 or folder:PATH"
 NOT_RESTORABLE = ("ring", "grid", "stacked-mnist")  # 2-D points, and digits stacked as colour channels
 
 
-class Task:
+class Task(abc.ABC):
     """A task's registry entry. Subclasses set the class attributes and override what differs."""
 
     name: ClassVar[str]
@@ -58,13 +59,13 @@ class Task:
         return (dataset.startswith(FOLDER_PREFIX) or registered) and dataset not in NOT_RESTORABLE
 
     # -- data and networks
+    @abc.abstractmethod
     def load_data(self, cfg: Config, device: torch.device | str) -> Any:
         """The task's dataset: ``PairedData``, ``UnpairedData`` or ``MaskedData`` (see data/pairs.py)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def build_networks(self, cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
         """(G, D) for targets of ``shape`` (C, H, W)."""
-        raise NotImplementedError
 
     def make_gan(self, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
         """The task's variant around G and D."""
@@ -100,8 +101,9 @@ class Task:
 
     # -- measurement
     def metrics(self, examples: Pair, output: Tensor, images: Tensor) -> dict[str, float]:
-        """The task's pixel metrics of ``output`` on ``examples``, each beside the baseline it must beat."""
-        raise NotImplementedError
+        """The task's pixel metrics of ``output`` on ``examples``, each beside the baseline it must beat (paired
+        tasks; an unpaired one sets ``needs_domain_classifier`` and is measured by ``cycle_metrics`` instead)."""
+        raise NotImplementedError(f"the {self.name} task is measured by cycle_metrics, not pixel metrics")
 
     def baseline(self, examples: Pair, images: Tensor) -> tuple[str, Tensor] | None:
         """The output of the method the task must beat, by name, measured like G's (None: none)."""
