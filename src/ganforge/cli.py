@@ -273,6 +273,25 @@ def translate(
     click.echo(f"{done.count} images translated by step {done.step} -> {done.out}")
 
 
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.option("--format", "fmt", required=True, help="onnx, or pt2 (torch.export; TorchScript is deprecated).")
+@click.option("--out", required=True, help="The file: G.onnx or G.pt2 (its description goes beside it, FILE.json).")
+@click.option("--input", "source", help="Task runs: images to check the file on (a .npy, an image or a folder).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latents the file is checked on.")
+@click.option("--overwrite", is_flag=True, help="Replace --out and its .json if they exist.")
+def export(run: str, fmt: str, out: str, source: str | None, seed: int, overwrite: bool) -> None:
+    """Export RUN's sampling generator (G_ema where kept) as one file that runs without ganforge."""
+    from ganforge.export import export_run
+
+    done = export_run(run, fmt, out, overwrite=overwrite, images=source, seed=seed)
+    inputs = ", ".join(f"{spec['name']} {'x'.join(str(side) for side in spec['shape'])}" for spec in done["inputs"])
+    difference = done["max_abs_difference"]
+    checked = "not run (install onnxruntime to check it)" if difference is None else f"{difference:.1e}"
+    click.echo(f"{done['generator']} at step {done['step']} -> {out} (inputs: {inputs}); "
+               f"max |difference| from ganforge: {checked}; described in {out}.json")  # fmt: skip
+
+
 @cli.command(name="eval")
 @click.argument("run", required=False, type=click.Path())
 @click.option("--metrics", help="Comma-separated: fid, kid, is, precision-recall, density-coverage, classes, "

@@ -23,7 +23,7 @@ DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 UPDATE_DOCS = os.environ.get("GANFORGE_SCREENSHOTS") == "1"
 SOURCE = Path(__file__).resolve().parents[2] / "src"
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[serve]')")
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
 uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed (pip install -e '.[serve]')")
 pytestmark = [
     pytest.mark.slow,  # end to end: a browser, a server, and for one test a training run
