@@ -19,6 +19,7 @@ from ganforge.config import Config, duration_seconds
 from ganforge.distributed import check_world
 from ganforge.engine import on_main, process_group, world_size
 from ganforge.errors import GanforgeError
+from ganforge.finetune import check_source, start_from
 from ganforge.resolve import resolve
 from ganforge.run import RunDir, default_run_path
 from ganforge.train import build_session, fit, module_count
@@ -38,7 +39,10 @@ def train(cfg: Config | None = None, progress: bool = False) -> Path:
     with process_group(cfg.train.device):
         check_world(cfg)
         cfg.out = on_main(lambda: _free_run_path(cfg))  # fail before loading anything; rank 0 alone reads the disk
+        on_main(lambda: check_source(cfg))  # --init-from: a run with a checkpoint
         session = build_session(cfg)  # loads data and builds networks before the run folder exists
+        if cfg.train.init_from is not None:  # fine-tuning: trained weights, fresh optimisers (finetune.py)
+            log.info("starting from the weights of %s", start_from(session.gan, cfg))
         run = RunDir(on_main(lambda: RunDir.create(cfg.out, cfg).path))
         data = session.data
         size = f"{len(data):,} images" if data.kind == "image" else f"{data.num_classes} modes"

@@ -113,6 +113,8 @@ class TrainConfig:
     compile: bool = False  # torch.compile G and D (pays on GPUs and large models; measured in docs/benchmarks.md)
     cuda_graphs: bool = False  # CUDA only: replay G's and D's kernels as CUDA graphs (torch.compile reduce-overhead)
     channels_last: bool = False  # dcgan: NHWC memory layout for the convolutions
+    init_from: str | None = None  # a run folder whose latest G, D (and G_ema) weights this run starts from
+    freeze_d: int = 0  # with init_from: keep D's first N layers at those weights (FreezeD, Mo et al. 2020)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import torch
 from ganforge.config import Config, OptimConfig, duration_seconds
 from ganforge.data import DATASETS, SPLITS, data_kind
 from ganforge.errors import GanforgeError, check_choice, check_positive
+from ganforge.finetune import check_settings as check_finetune
 from ganforge.gans import GANS
 from ganforge.gans.augment import parse_policies
 from ganforge.gans.cgan import check_conditioning
@@ -68,6 +69,7 @@ def resolve(cfg: Config) -> Config:
     _resolve_optimizer(cfg.optim, network.defaults[cfg.optim.name])
     _check_tricks(cfg)
     _check_speed(cfg, network)
+    check_finetune(cfg)
     return cfg
 
 

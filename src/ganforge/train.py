@@ -35,6 +35,7 @@ from ganforge.distributed import Replicas, local_batch, replicate, updating
 from ganforge.ema import make_ema, update_ema
 from ganforge.engine import local_rows, pick_device, set_deterministic
 from ganforge.errors import GanforgeError
+from ganforge.finetune import freeze_d
 from ganforge.game2d import record_game_frame
 from ganforge.gans import GAN, make_gan
 from ganforge.gans.base import Step
@@ -138,6 +139,7 @@ def build_session(cfg: Config, data: ImageData | PointData | None = None) -> Ses
     gan = task.make_gan(cfg, G, D) if task is not None else make_gan(cfg, G, D, data.num_classes)
     if cfg.train.ema is not None:
         gan.G_ema = make_ema(gan.G)
+    freeze_d(D, cfg.train.freeze_d)  # FreezeD: D's first layers keep the weights a fine-tuned run starts from
     seed = cfg.train.seed
     fixed_rng = torch.Generator(device).manual_seed(seed + 2)
     n_fixed = cfg.train.grid_size if data.kind == "image" else POINT_SAMPLES
