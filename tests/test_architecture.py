@@ -153,7 +153,7 @@ LAYERS = [
     ("parts", ["ganforge.models", "ganforge.data", "ganforge.metrics", "ganforge.ema"]),
     ("plumbing", ["ganforge.config", "ganforge.checkpoint", "ganforge.run", "ganforge.stats", "ganforge.losses",
                   "ganforge.engine", "ganforge.errors", "ganforge.atomic", "ganforge.resources", "ganforge.viz",
-                  "ganforge.finetune"]),
+                  "ganforge.finetune", "ganforge.tensorboard_log"]),
 ]  # fmt: skip
 
 

@@ -47,6 +47,7 @@ TRAIN_FLAGS: dict[str, str] = {
     "augment": "train.augment",
     "pack": "train.pack",
     "init_from": "train.init_from",
+    "tensorboard": "train.tensorboard",
 }
 
 
@@ -88,6 +89,7 @@ def cli() -> None:
 @click.option("--ema", type=float, help="Keep G_ema, a moving average of G with this decay (e.g. 0.999), for sampling.")
 @click.option("--augment", help="DiffAugment policies for D's input, e.g. translation,cutout,color (images).")
 @click.option("--pack", type=int, help="PacGAN: D judges packs of this many samples (default 1: off).")
+@click.option("--tensorboard", is_flag=True, default=None, help="Also write TensorBoard events into RUN/tensorboard.")
 @click.option("--init-from", help="Fine-tune: start G and D from this run's weights (fresh optimisers, a new run).")
 @click.option(
     "--set",

@@ -115,6 +115,7 @@ class TrainConfig:
     channels_last: bool = False  # dcgan: NHWC memory layout for the convolutions
     init_from: str | None = None  # a run folder whose latest G, D (and G_ema) weights this run starts from
     freeze_d: int = 0  # with init_from: keep D's first N layers at those weights (FreezeD, Mo et al. 2020)
+    tensorboard: bool = False  # also write scalars and progress pictures as TensorBoard events in RUN/tensorboard
 
 
 @dataclass

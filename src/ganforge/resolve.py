@@ -27,6 +27,7 @@ from ganforge.models import MODELS
 from ganforge.models.spec import Network
 from ganforge.presets import apply as apply_preset
 from ganforge.tasks import resolve_task, task_of
+from ganforge.tensorboard_log import check_available as check_tensorboard
 
 PRIORS = ("normal", "uniform")
 ON_DIVERGENCE = ("stop", "rollback")
@@ -70,6 +71,7 @@ def resolve(cfg: Config) -> Config:
     _check_tricks(cfg)
     _check_speed(cfg, network)
     check_finetune(cfg)
+    check_tensorboard(cfg)
     return cfg
 
 

@@ -45,6 +45,7 @@ from ganforge.models import build_models
 from ganforge.resources import out_of_memory_as_error
 from ganforge.run import RunDir
 from ganforge.tasks import save_task_frame, task_of
+from ganforge.tensorboard_log import event_log
 from ganforge.trained import render
 from ganforge.viz.animate import make_gif
 from ganforge.viz.grid import save_samples
@@ -253,7 +254,8 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
                                            "lower --batch-size")  # fmt: skip
     budget = duration_seconds(cfg.time) if cfg.time is not None else math.inf
     out_of_time = s.seconds >= budget
-    with _graceful_stop() as stop_requested, out_of_memory:
+    events = event_log(run.path, bool(s.cfg.train.tensorboard) and engine.is_main())  # --tensorboard
+    with _graceful_stop() as stop_requested, out_of_memory, events as board:
         while s.step < cfg.steps and not out_of_time and not engine.first_signal(stop_requested()):
             s.gan.G.train()
             s.gan.D.train()
@@ -273,12 +275,16 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
                     bar.n = s.step
                     continue
                 keep_record(s, run, record)
+                if board is not None:
+                    board.scalars(record)
                 bar.update(s.step - bar.n)
                 bar.set_postfix(_postfix(record), refresh=False)
                 if due.health:
                     _sound_alarms(s, run, clock, bar)
             if due.sample and engine.is_main():
                 save_samples_frame(s, run.sample_path(s.step), title=f"step {s.step}")
+                if board is not None:
+                    board.picture(run.sample_path(s.step), s.step)
             if due.checkpoint:
                 save_checkpoint(s, run, clock, keep=due.keep)
         signal_name = engine.first_signal(stop_requested())
