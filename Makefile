@@ -1,5 +1,6 @@
 # make run   - set up .venv if needed and train the default GAN (the tutorial MLP on MNIST)
-# make test  - set up .venv and the offline test data if needed, then run the whole suite
+# make test  - set up .venv and the offline test data if needed, then run the whole suite (with the wheel test)
+# make wheel-test - build the wheel, install it into a fresh venv, train/sample/eval from it (about a minute)
 # make mutants - put the classic GAN bugs back into a copy of src/ and check the tests notice (docs/reliability.md)
 # make bench - the benchmark suite (docs/benchmarks.md); make bench-quality - time to quality (~15 min)
 # make docs-check - rerun the trainings behind the figures README and docs quote; fails on drift (~35 min, by hand)
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: run test mutants lint bench bench-quality docs-check fashion-data chromium screenshots
+.PHONY: run test wheel-test mutants lint bench bench-quality docs-check fashion-data chromium screenshots
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +21,10 @@ run: $(STAMP)
 	$(VENV)/bin/ganforge train
 
 test: $(STAMP) fashion-data chromium
-	$(PY) -m pytest -q
+	GANFORGE_WHEEL_TEST=1 $(PY) -m pytest -q
+
+wheel-test: $(STAMP)
+	GANFORGE_WHEEL_TEST=1 $(PY) -m pytest -q tests/test_wheel.py
 
 mutants: $(STAMP)
 	$(PY) scripts/mutants.py
