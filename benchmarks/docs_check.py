@@ -117,6 +117,11 @@ QUOTES: tuple[Quote, ...] = (
         lambda r: f"finds the most common digit for {_single(r, 'info_category_purity', 100, 0)}% of samples, "
         f"hardly more than the {_single(r, 'info_purity_baseline', 100, 0)}% share",
     ),
+    Quote(
+        "finetune", "benchmarks/results/finetune.json", "docs/workflows.md",
+        lambda r: f"fine-tuned: FID {r['finetuned']['fid']:.1f} after {r['finetuned']['steps']:,} steps; "
+        f"from scratch: FID {r['scratch']['fid']:.1f} after {r['scratch']['steps']:,} steps",
+    ),
 )  # fmt: skip
 
 
