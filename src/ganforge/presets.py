@@ -55,6 +55,61 @@ PRESETS: dict[str, Preset] = {
             "optim.momentum": 0.5,
         },
     ),
+    "fast": Preset(
+        "Radford, Metz and Chintala (2016), Unsupervised Representation Learning with Deep Convolutional "
+        "Generative Adversarial Networks; sized for two CPU cores (benchmarks/quality_per_second.py)",
+        "the default on image data: a compact DCGAN (64-128 feature maps at 28 px), batch 64, G's update on "
+        "D's fakes, and G_ema for sampling; the best quality per second measured on two CPU cores",
+        {
+            "model.name": "dcgan",
+            "model.width": 64,
+            "model.z_dim": 100,
+            "model.prior": "normal",
+            "train.loss": "non-saturating",
+            "train.d_steps": 1,
+            "train.batch_size": 64,
+            "train.g_reuse_fakes": True,
+            "train.ema": 0.999,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "ring": Preset(
+        "Lin, Khetan, Fanti and Oh (2018), PacGAN: The Power of Two Samples in Generative Adversarial Networks "
+        "(the 8-Gaussian ring and its protocol); settings from benchmarks/mixtures.py",
+        "the default on the ring: a two-hidden-layer MLP (128, 128) with a 2-d latent, the original GAN's "
+        "non-saturating loss, Adam with beta1 = 0.5, and G_ema for sampling",
+        {
+            "data.name": "ring",
+            "model.name": "mlp",
+            "model.z_dim": 2,
+            "model.g_hidden": [128, 128],
+            "model.d_hidden": [128, 128],
+            "train.loss": "non-saturating",
+            "train.batch_size": 128,
+            "optim.name": "adam",
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "grid": Preset(
+        "Lin, Khetan, Fanti and Oh (2018), PacGAN: The Power of Two Samples in Generative Adversarial Networks "
+        "(the 25-Gaussian grid and its protocol); settings from benchmarks/mixtures.py",
+        "the default on the grid: a two-hidden-layer MLP (128, 128) with a 2-d latent, the original GAN's "
+        "non-saturating loss, Adam with beta1 = 0.5, and G_ema for sampling",
+        {
+            "data.name": "grid",
+            "model.name": "mlp",
+            "model.z_dim": 2,
+            "model.g_hidden": [128, 128],
+            "model.d_hidden": [128, 128],
+            "train.loss": "non-saturating",
+            "train.batch_size": 128,
+            "optim.name": "adam",
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
     "dcgan": Preset(
         "Radford, Metz and Chintala (2016), Unsupervised Representation Learning with Deep Convolutional "
         "Generative Adversarial Networks",
@@ -337,15 +392,24 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def apply(cfg: Config, name: str) -> Config:
+def apply(cfg: Config, name: str, network_from: str | None = None) -> Config:
     """A copy of ``cfg`` with preset ``name`` under every key the user did not set explicitly (see the module
-    docstring for the rule); ``cfg.preset`` becomes ``name``. Raises ``GanforgeError`` for an unknown name."""
+    docstring for the rule); ``cfg.preset`` becomes ``name``. Raises ``GanforgeError`` for an unknown name.
+
+    ``network_from`` names another preset whose ``model.*`` keys replace this one's: resolution passes the
+    dataset's preset when this preset's network cannot take the dataset's kind of data (a preset's network
+    is a default, like every other key it sets).
+    """
     check_choice("preset", "--preset", name, PRESETS)
+    overrides = dict(PRESETS[name].overrides)
+    if network_from is not None:
+        overrides = {key: value for key, value in overrides.items() if not key.startswith("model.")}
+        overrides.update({k: v for k, v in PRESETS[network_from].overrides.items() if k.startswith("model.")})
     explicit = set(cfg.explicit)
     defaults = Config()
     fill = {
         key: value
-        for key, value in PRESETS[name].overrides.items()
+        for key, value in overrides.items()
         if key not in explicit and _value(cfg, key) == _value(defaults, key)
     }
     applied = apply_overrides(cfg, fill, source=f"preset '{name}'")

@@ -1,6 +1,7 @@
 """Resolution: check a ``Config`` and fill in every default, before any work starts.
 
-    defaults < preset < config file < flags, then each registry entry checks and fills its own part
+    defaults < preset (or, naming none, the dataset's) < config file < flags, then each registry entry checks
+    and fills its own part
 
 The general checks (sizes, optimiser, devices, the options that compose with any loss) live here; what
 belongs to one entry lives with it and is asked for: a network (``models.MODELS``) declares D's
@@ -12,6 +13,7 @@ edits this module. Every error is one ``GanforgeError`` naming the value and the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import torch
@@ -24,6 +26,7 @@ from ganforge.gans.augment import parse_policies
 from ganforge.gans.cgan import check_conditioning
 from ganforge.models import MODELS
 from ganforge.models.spec import Network
+from ganforge.presets import PRESETS
 from ganforge.presets import apply as apply_preset
 from ganforge.tasks import resolve_task, task_of
 
@@ -35,6 +38,8 @@ FUSED_OPTIMIZERS = ("adam", "sgd")  # the optimisers torch has a fused kernel fo
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
 
+log = logging.getLogger("ganforge")
+
 
 def resolve(cfg: Config) -> Config:
     """Validate ``cfg`` and fill in model-dependent defaults; raise ``GanforgeError`` on the first bad value."""
@@ -42,8 +47,10 @@ def resolve(cfg: Config) -> Config:
     task = task_of(cfg)
     if task is not None and cfg.preset is None:  # --task NAME brings its preset (ganforge.tasks)
         cfg.preset = task.preset
+    elif task is None:
+        cfg = _dataset_preset(cfg)
     if cfg.preset is not None:  # defaults < preset < config file < flags: see presets.apply
-        cfg = apply_preset(cfg, cfg.preset)
+        cfg = apply_preset(cfg, cfg.preset, network_from=_dataset_network(cfg))
     if task_of(cfg) is not None:  # image-to-image tasks bring their own data, networks and defaults
         network = resolve_task(cfg)
     else:
@@ -69,6 +76,33 @@ def resolve(cfg: Config) -> Config:
     _check_tricks(cfg)
     _check_speed(cfg, network)
     return cfg
+
+
+def _dataset_preset(cfg: Config) -> Config:
+    """A run that names neither a preset nor a network trains with its dataset's preset (``DatasetInfo.preset``),
+    the network and settings that suit that data; ``--preset gan`` is the tutorial's MLP on any dataset."""
+    info = DATASETS.get(cfg.data.name)
+    if info is None or info.preset is None or cfg.preset is not None or {"preset", "model.name"} & cfg.explicit:
+        return cfg
+    log.info("no --preset or --model given: training %s with its preset '%s'", cfg.data.name, info.preset)
+    cfg = cfg.copy()
+    cfg.preset = info.preset
+    return cfg
+
+
+def _dataset_network(cfg: Config) -> str | None:
+    """The dataset's preset when the run's preset names a network that cannot take the dataset's data and the
+    user named none (a preset's network is a default): e.g. ``--preset wgan-gp --dataset ring`` trains the
+    ring's MLP with WGAN-GP's loss and optimiser. None otherwise."""
+    info = DATASETS.get(cfg.data.name)
+    network = PRESETS[cfg.preset].overrides.get("model.name") if cfg.preset in PRESETS else None
+    if info is None or info.preset is None or network not in MODELS or "model.name" in cfg.explicit:
+        return None
+    if info.kind in MODELS[network].kinds:
+        return None
+    log.info("preset '%s' trains %s on images; on %s it trains the dataset's network (preset '%s')",
+             cfg.preset, network, cfg.data.name, info.preset)  # fmt: skip
+    return info.preset
 
 
 def _check_speed(cfg: Config, network: Network) -> None:
@@ -193,6 +227,11 @@ def _check_tricks(cfg: Config) -> None:
         )
     if train.ema is not None and not 0 < train.ema < 1:
         raise GanforgeError(f"train.ema={train.ema} must be a decay in (0, 1)", "e.g. 0.999, or leave it unset (off)")
+    if train.ema_rampup is not None and (train.ema is None or not train.ema_rampup > 0):
+        raise GanforgeError(
+            f"train.ema_rampup={train.ema_rampup} needs train.ema set and a positive fraction",
+            "e.g. --ema 0.999 --set train.ema_rampup=0.05, or leave it unset",
+        )
     if train.augment is not None:
         if data_kind(cfg.data.name) == "points":
             raise GanforgeError(
