@@ -128,17 +128,22 @@ def test_train_preset_flag_and_its_errors(tmp_path, capsys):
     assert (saved["preset"], saved["train"]["loss"], saved["model"]["d_norm"]) == ("sngan", "hinge", "spectral")
 
 
-def test_a_run_that_names_no_preset_or_network_gets_its_datasets_preset():
+def test_preset_auto_is_the_datasets_preset_and_the_command_lines_default(tmp_path):
     from ganforge.data import DATASETS
 
-    assert (resolve(Config()).preset, resolve(Config()).model.name) == ("fast", "dcgan")  # `ganforge train`
+    auto = {"preset": "auto"}
+    assert (resolve(apply_overrides(Config(), auto)).preset, resolve(Config()).preset) == ("fast", None)
+    assert resolve(apply_overrides(Config(), auto)).model.name == "dcgan"
     for name in ("ring", "grid"):
-        cfg = resolve(apply_overrides(Config(), {"data.name": name}))
+        cfg = resolve(apply_overrides(Config(), {**auto, "data.name": name}))
         assert (cfg.preset, cfg.model.name, cfg.model.z_dim) == (DATASETS[name].preset, "mlp", 2)
-    # naming a network (or a preset) is a choice: the dataset's preset stays out of it
-    tutorial = resolve(apply_overrides(Config(), {"model.name": "mlp"}))
-    assert (tutorial.preset, tutorial.model.g_hidden, tutorial.train.ema) == (None, [128], None)
-    assert resolve(apply_overrides(Config(), {"preset": "gan"})).model.name == "mlp"
+    # `ganforge train` names auto unless a preset or a network is named; the saved config names the preset
+    main(["train", "--dataset", "ring", "--steps", "2", "--quiet", "--out", str(tmp_path / "auto")])
+    main(["train", "--dataset", "ring", "--model", "mlp", "--steps", "2", "--quiet", "--out", str(tmp_path / "mlp")])
+    saved = yaml.safe_load((tmp_path / "auto" / "config.yaml").read_text())
+    assert (saved["preset"], saved["model"]["g_hidden"], saved["train"]["ema"]) == ("ring", [128, 128], 0.999)
+    tutorial = yaml.safe_load((tmp_path / "mlp" / "config.yaml").read_text())
+    assert (tutorial["preset"], tutorial["model"]["g_hidden"], tutorial["train"]["ema"]) == (None, [128], None)
 
 
 def test_a_presets_image_network_gives_way_to_the_datasets_on_2d_data(caplog):

@@ -1,7 +1,7 @@
 """Resolution: check a ``Config`` and fill in every default, before any work starts.
 
-    defaults < preset (or, naming none, the dataset's) < config file < flags, then each registry entry checks
-    and fills its own part
+    defaults < preset (``auto``: the dataset's) < config file < flags, then each registry entry checks and
+    fills its own part
 
 The general checks (sizes, optimiser, devices, the options that compose with any loss) live here; what
 belongs to one entry lives with it and is asked for: a network (``models.MODELS``) declares D's
@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ganforge.config import Config, OptimConfig, duration_seconds
+from ganforge.config import Config, OptimConfig, apply_overrides, duration_seconds
 from ganforge.data import DATASETS, SPLITS, data_kind
 from ganforge.errors import GanforgeError, check_choice, check_positive
 from ganforge.gans import GANS
@@ -37,6 +37,7 @@ PRECISIONS = ("fp32", "bf16")
 FUSED_OPTIMIZERS = ("adam", "sgd")  # the optimisers torch has a fused kernel for
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+AUTO = "auto"  # preset: auto, the dataset's preset
 
 log = logging.getLogger("ganforge")
 
@@ -45,10 +46,10 @@ def resolve(cfg: Config) -> Config:
     """Validate ``cfg`` and fill in model-dependent defaults; raise ``GanforgeError`` on the first bad value."""
     cfg = cfg.copy()
     task = task_of(cfg)
+    if cfg.preset == AUTO:  # the dataset's own preset (what `ganforge train` uses when none is named)
+        cfg.preset = None if task is not None else _dataset_preset(cfg)
     if task is not None and cfg.preset is None:  # --task NAME brings its preset (ganforge.tasks)
         cfg.preset = task.preset
-    elif task is None:
-        cfg = _dataset_preset(cfg)
     if cfg.preset is not None:  # defaults < preset < config file < flags: see presets.apply
         cfg = apply_preset(cfg, cfg.preset, network_from=_dataset_network(cfg))
     if task_of(cfg) is not None:  # image-to-image tasks bring their own data, networks and defaults
@@ -78,16 +79,21 @@ def resolve(cfg: Config) -> Config:
     return cfg
 
 
-def _dataset_preset(cfg: Config) -> Config:
-    """A run that names neither a preset nor a network trains with its dataset's preset (``DatasetInfo.preset``),
-    the network and settings that suit that data; ``--preset gan`` is the tutorial's MLP on any dataset."""
-    info = DATASETS.get(cfg.data.name)
-    if info is None or info.preset is None or cfg.preset is not None or {"preset", "model.name"} & cfg.explicit:
+def command_line_defaults(cfg: Config) -> Config:
+    """``cfg`` as ``ganforge train`` takes it: naming neither a preset nor a network means ``preset: auto``."""
+    if {"preset", "model.name"} & cfg.explicit:
         return cfg
-    log.info("no --preset or --model given: training %s with its preset '%s'", cfg.data.name, info.preset)
-    cfg = cfg.copy()
-    cfg.preset = info.preset
-    return cfg
+    return apply_overrides(cfg, {"preset": AUTO}, source="the command line's default")
+
+
+def _dataset_preset(cfg: Config) -> str | None:
+    """``preset: auto``: the preset of the run's dataset (``DatasetInfo.preset``), the network and settings that
+    suit that data; None (the built-in defaults) for a dataset without one, such as a folder of images."""
+    info = DATASETS.get(cfg.data.name)
+    name = info.preset if info is not None else None
+    if name is not None:
+        log.info("training %s with its preset '%s' (--preset gan: the tutorial MLP)", cfg.data.name, name)
+    return name
 
 
 def _dataset_network(cfg: Config) -> str | None:

@@ -115,7 +115,7 @@ def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageDa
 
 
 def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
-    """One dict per dataset (name, kind, description, source, available) for ``ganforge datasets``.
+    """One dict per dataset (name, kind, description, source, available, preset) for ``ganforge datasets``.
 
     ``source`` is where it would load from now; ``available`` says whether it loads without the network.
     Nothing is downloaded or read beyond checking which files exist.
@@ -134,6 +134,7 @@ def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
                 "description": info.description,
                 "source": source,
                 "available": available,
+                "preset": info.preset,
             }
         )
     return rows
