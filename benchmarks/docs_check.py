@@ -98,6 +98,28 @@ def _default_run_quotes(name: str, label: str) -> list[Quote]:
     ]  # fmt: skip
 
 
+def _mixture_row(r: dict[str, Any], name: str) -> str:
+    runs = r[name]["runs"]
+    seconds = [run["seconds"] for run in runs]
+    modes = ", ".join(str(run["modes"]) for run in runs)
+    shares = ", ".join(f"{run['high_quality']:.3f}" for run in runs)
+    return f"| {modes} | {shares} | {min(seconds):.0f}-{max(seconds):.0f} |"
+
+
+def _quality_rows(r: dict[str, Any]) -> str:
+    """docs/models.md's quality-per-second table body: one row per contender and budget."""
+    rows = []
+    for name, entry in r["contenders"].items():
+        for row in entry["summary"]:
+            fid = row["fid"]
+            spread = "" if fid["min"] == fid["max"] else f" ({fid['min']:.1f} to {fid['max']:.1f})"
+            rows.append(
+                f"| {name} | {row['budget_s']:.0f} s | {row['steps']['mean']:,.0f} | {fid['mean']:.1f}{spread} "
+                f"| {row['recall']['mean']:.3f} | {row['classes_covered']['min']:.0f} |"
+            )
+    return "\n".join(rows)
+
+
 QUOTES: tuple[Quote, ...] = (
     Quote(
         "classifiers", "src/ganforge/metrics/weights/classifiers.json", "README.md",
@@ -108,6 +130,8 @@ QUOTES: tuple[Quote, ...] = (
         for results, label in (("default-run", "`ganforge train` (fast)"), ("default-run-gan", "`--preset gan` (tutorial MLP)"))
         for quote in _default_run_quotes(results, label)
     ),
+    Quote("mixtures-ring", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "ring")),
+    Quote("mixtures-grid", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "grid")),
     Quote(
         "projection-mlp", "benchmarks/results/projection-mlp.json", "docs/models.md",
         lambda r: f"reads {_spread(r, 'class_accuracy', 100)}% of 1,000 samples per class",
