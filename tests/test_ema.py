@@ -1,7 +1,8 @@
+import pytest
 import torch
 from torch import nn
 
-from ganforge.ema import make_ema, update_ema
+from ganforge.ema import ema_decay, make_ema, update_ema
 
 
 def batch_norm_G() -> nn.Module:
@@ -43,3 +44,13 @@ def test_G_ema_is_a_frozen_copy_in_eval_mode():
     assert not G_ema.training and not any(p.requires_grad for p in G_ema.parameters())
     assert all(torch.equal(a, b) for a, b in zip(G_ema.state_dict().values(), G.state_dict().values(), strict=True))
     assert all(a.data_ptr() != b.data_ptr() for a, b in zip(G_ema.parameters(), G.parameters(), strict=True))
+
+
+def test_the_ramp_up_caps_the_half_life_at_a_fraction_of_the_steps_so_far():
+    assert ema_decay(0.999, 0, None) == ema_decay(0.999, 10**6, None) == 0.999  # no ramp: the decay as given
+    for step in (0, 9, 99, 999):
+        half_life = 0.05 * (step + 1)  # steps after which the oldest weights count half
+        assert ema_decay(0.999, step, 0.05) == pytest.approx(0.5 ** (1 / half_life))
+    assert ema_decay(0.999, 10**6, 0.05) == 0.999  # late in a run the decay itself is the cap
+    decays = [ema_decay(0.999, step, 0.05) for step in range(0, 20000, 100)]
+    assert decays == sorted(decays)  # never forgets faster as the run goes on

@@ -87,7 +87,7 @@ def test_a_saved_config_is_not_changed_by_its_preset_again(tmp_path):
         ({"train.loss": "wgan", "train.gp_lambda": 10}, ["gp_lambda", "clips weights", "wgan-gp"]),
         ({"preset": "wgan", "train.loss": "wgan-gp"}, ["weight_clip", "gradient penalty"]),
         ({"train.loss": "hinge", "train.weight_clip": 0.01}, ["weight_clip", "only --loss wgan"]),
-        ({"model.d_norm": "batch"}, ["D normalisation", "mlp", "'batch'"]),
+        ({"model.name": "mlp", "model.d_norm": "batch"}, ["D normalisation", "mlp", "'batch'"]),
         ({"model.name": "dcgan", "model.d_norm": "layer"}, ["D normalisation", "layer"]),
         ({"train.r1_gamma": -1}, ["r1_gamma"]),
         ({"train.loss": "wgan", "train.weight_clip": 0}, ["weight_clip", "positive"]),
@@ -126,3 +126,33 @@ def test_train_preset_flag_and_its_errors(tmp_path, capsys):
           "--batch-size", "16", "--out", str(out)])  # fmt: skip
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert (saved["preset"], saved["train"]["loss"], saved["model"]["d_norm"]) == ("sngan", "hinge", "spectral")
+
+
+def test_preset_auto_is_the_datasets_preset_and_the_command_lines_default(tmp_path):
+    from ganforge.data import DATASETS
+
+    auto = {"preset": "auto"}
+    assert (resolve(apply_overrides(Config(), auto)).preset, resolve(Config()).preset) == ("fast", None)
+    assert resolve(apply_overrides(Config(), auto)).model.name == "dcgan"
+    for name in ("ring", "grid"):
+        cfg = resolve(apply_overrides(Config(), {**auto, "data.name": name}))
+        assert (cfg.preset, cfg.model.name, cfg.model.z_dim) == (DATASETS[name].preset, "mlp", 2)
+    # `ganforge train` names auto unless a preset or a network is named; the saved config names the preset
+    main(["train", "--dataset", "ring", "--steps", "2", "--quiet", "--out", str(tmp_path / "auto")])
+    main(["train", "--dataset", "ring", "--model", "mlp", "--steps", "2", "--quiet", "--out", str(tmp_path / "mlp")])
+    saved = yaml.safe_load((tmp_path / "auto" / "config.yaml").read_text())
+    assert (saved["preset"], saved["model"]["g_hidden"], saved["train"]["ema"]) == ("ring", [128, 128], 0.999)
+    tutorial = yaml.safe_load((tmp_path / "mlp" / "config.yaml").read_text())
+    assert (tutorial["preset"], tutorial["model"]["g_hidden"], tutorial["train"]["ema"]) == (None, [128], None)
+
+
+def test_a_presets_image_network_gives_way_to_the_datasets_on_2d_data(caplog):
+    with caplog.at_level("INFO", logger="ganforge"):
+        cfg = resolve(apply_overrides(Config(), {"preset": "wgan-gp", "data.name": "ring"}))
+    # WGAN-GP's loss, critic steps and optimiser; the ring's network (mlp, 2-d latent) instead of dcgan
+    assert (cfg.preset, cfg.train.loss, cfg.train.d_steps, cfg.optim.betas) == ("wgan-gp", "wgan-gp", 5, [0.0, 0.9])
+    assert (cfg.model.name, cfg.model.z_dim, cfg.model.d_norm) == ("mlp", 2, "none")
+    assert "trains the dataset's network" in caplog.text
+    with pytest.raises(GanforgeError) as error:  # an explicit image network on points is still refused
+        ganforge.train(apply_overrides(Config(), {"preset": "wgan-gp", "data.name": "ring", "model.name": "dcgan"}))
+    assert "needs images" in str(error.value)

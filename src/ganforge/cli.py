@@ -59,13 +59,14 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A YAML config; flags override it.")
-@click.option("--preset", help="A paper's settings, under --config and flags (see 'ganforge presets').")
-@click.option("--model", help="Network: mlp (the tutorial MLP, default), dcgan or maxout (the 2014 paper's).")
+@click.option("--preset", help="A paper's settings, under --config and flags (see 'ganforge presets'); default "
+              "'auto', the dataset's own preset (fast for images), unless --model is given.")
+@click.option("--model", help="Network: mlp (the tutorial MLP), dcgan or maxout (default: the preset's).")
 @click.option("--loss", help="GAN variant: non-saturating (default), minimax, wgan, wgan-gp, hinge or lsgan.")
 @click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring, grid, folder:PATH, or task data.")
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
 @click.option("--image-size", type=int, help="Resize images to this side (e.g. 32 or 64 for dcgan).")
-@click.option("--steps", type=int, help="Generator updates to train for (default 20000).")
+@click.option("--steps", type=int, help="Generator updates to train for (default: the preset's or network's).")
 @click.option("--time", help="A training-time budget, e.g. 90s, 2m or 1h: stops at --steps or --time, whichever first.")
 @click.option("--batch-size", type=int, help="Minibatch size m (default 128).")
 @click.option("--optimizer", help="adam (default), sgd (with momentum, as in the 2014 paper) or rmsprop (WGAN).")
@@ -101,11 +102,13 @@ def cli() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--devices", type=int, help="Train on N processes of this machine (one per GPU) through torchrun.")
 def train(config_file: str | None, settings: tuple[str, ...], quiet: bool, devices: int | None, **flags: Any) -> None:
-    """Train a GAN. With no options: the tutorial MLP GAN on MNIST."""
+    """Train a GAN. With no options: the fast DCGAN on MNIST (--preset gan: the tutorial MLP GAN)."""
     from ganforge.api import train as train_run
+    from ganforge.resolve import command_line_defaults
 
     cfg = Config.load(config_file) if config_file else Config()
     cfg = apply_overrides(cfg, _overrides(flags, settings), source="the command line")
+    cfg = command_line_defaults(cfg)  # naming neither a preset nor --model: the dataset's preset
     _start_processes(devices, cfg)
     path = train_run(cfg, progress=not quiet)
     _done(path)
@@ -477,6 +480,8 @@ def datasets(data_dir: str | None) -> None:
         status = "available" if row["available"] else "not available"
         click.echo(f"{row['name']:<{width}}  {row['kind']:<6}  {status:<13}  {row['source']}")
         click.echo(f"{'':<{width}}  {row['description']}")
+        if row["preset"]:
+            click.echo(f"{'':<{width}}  trains with --preset {row['preset']} unless a preset or --model is given")
 
 
 def _overrides(flags: dict[str, Any], settings: tuple[str, ...]) -> dict[str, Any]:

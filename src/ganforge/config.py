@@ -104,6 +104,7 @@ class TrainConfig:
     info_lambda: float = 1.0  # InfoGAN: weight of the categorical code's term of the mutual-information bound
     info_lambda_continuous: float = 0.1  # InfoGAN: weight of the continuous codes' term (Chen et al. 2016, app. C)
     ema: float | None = None  # keep G_ema, an exponential moving average of G's weights with this decay; None: off
+    ema_rampup: float | None = None  # cap G_ema's half-life at this fraction of the steps so far (0.05); None: off
     augment: str | None = None  # DiffAugment policies for D's input, e.g. "translation,cutout,color" (images only)
     pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018); 1: off
     unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off

@@ -21,6 +21,15 @@ def make_ema(G: nn.Module) -> nn.Module:
     return G_ema
 
 
+def ema_decay(decay: float, step: int, rampup: float | None) -> float:
+    """The decay of the update after G step ``step`` (0-based): ``decay``, or, with a ramp-up, at most the decay
+    whose half-life is ``rampup`` times the steps taken so far (StyleGAN2-ADA's ``ema_rampup``, Karras et al.
+    2020), so that a young G_ema forgets the untrained G within a few percent of the run."""
+    if not rampup:
+        return decay
+    return min(decay, 0.5 ** (1.0 / (rampup * (step + 1))))
+
+
 @torch.no_grad()
 def update_ema(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
     """G_ema <- decay * G_ema + (1 - decay) * G for every parameter; buffers are copied as they are."""

@@ -55,6 +55,73 @@ PRESETS: dict[str, Preset] = {
             "optim.momentum": 0.5,
         },
     ),
+    "fast": Preset(
+        "Radford, Metz and Chintala (2016), Unsupervised Representation Learning with Deep Convolutional "
+        "Generative Adversarial Networks; sized for two CPU cores (benchmarks/quality_per_second.py)",
+        "the default on image data: DCGAN's layout at a quarter of its width (32-64 feature maps at 28 px), "
+        "Adam at 8e-4 with beta1 = 0.5, batch 64, G's update on D's fakes, G_ema (0.999, ramped up) for "
+        "sampling; 4,000 steps, about 2 minutes on two CPU cores",
+        {
+            "model.name": "dcgan",
+            "model.width": 32,
+            "model.z_dim": 100,
+            "model.prior": "normal",
+            "train.loss": "non-saturating",
+            "train.d_steps": 1,
+            "train.steps": 4000,
+            "train.batch_size": 64,
+            "train.g_reuse_fakes": True,
+            "train.ema": 0.999,
+            "train.ema_rampup": 0.05,
+            "optim.name": "adam",
+            "optim.lr_g": 8e-4,
+            "optim.lr_d": 8e-4,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "ring": Preset(
+        "Lin, Khetan, Fanti and Oh (2018), PacGAN: The Power of Two Samples in Generative Adversarial Networks "
+        "(the 8-Gaussian ring and its protocol); settings chosen with benchmarks/mixtures.py",
+        "the default on the ring: a two-hidden-layer MLP (128, 128) with a 2-d latent, the original GAN's "
+        "non-saturating loss, Adam at 1e-3 with beta1 = 0.5, G_ema (0.999) for sampling, 20,000 steps",
+        {
+            "data.name": "ring",
+            "model.name": "mlp",
+            "model.z_dim": 2,
+            "model.g_hidden": [128, 128],
+            "model.d_hidden": [128, 128],
+            "train.loss": "non-saturating",
+            "train.steps": 20000,
+            "train.batch_size": 128,
+            "train.ema": 0.999,
+            "optim.name": "adam",
+            "optim.lr_g": 1e-3,
+            "optim.lr_d": 1e-3,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
+    "grid": Preset(
+        "Lin, Khetan, Fanti and Oh (2018), PacGAN: The Power of Two Samples in Generative Adversarial Networks "
+        "(the 25-Gaussian grid and its protocol); settings chosen with benchmarks/mixtures.py",
+        "the default on the grid: a two-hidden-layer MLP (256, 256) with a 2-d latent, the relativistic pairing "
+        "loss with R1 (gamma 0.1), Adam at 1e-3 with beta1 = 0.5, G_ema (0.999) for sampling, 20,000 steps",
+        {
+            "data.name": "grid",
+            "model.name": "mlp",
+            "model.z_dim": 2,
+            "model.g_hidden": [256, 256],
+            "model.d_hidden": [256, 256],
+            "train.loss": "rpgan",
+            "train.r1_gamma": 0.1,
+            "train.steps": 20000,
+            "train.batch_size": 128,
+            "train.ema": 0.999,
+            "optim.name": "adam",
+            "optim.lr_g": 1e-3,
+            "optim.lr_d": 1e-3,
+            "optim.betas": [0.5, 0.999],
+        },
+    ),
     "dcgan": Preset(
         "Radford, Metz and Chintala (2016), Unsupervised Representation Learning with Deep Convolutional "
         "Generative Adversarial Networks",
@@ -337,15 +404,24 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def apply(cfg: Config, name: str) -> Config:
+def apply(cfg: Config, name: str, network_from: str | None = None) -> Config:
     """A copy of ``cfg`` with preset ``name`` under every key the user did not set explicitly (see the module
-    docstring for the rule); ``cfg.preset`` becomes ``name``. Raises ``GanforgeError`` for an unknown name."""
+    docstring for the rule); ``cfg.preset`` becomes ``name``. Raises ``GanforgeError`` for an unknown name.
+
+    ``network_from`` names another preset whose ``model.*`` keys replace this one's: resolution passes the
+    dataset's preset when this preset's network cannot take the dataset's kind of data (a preset's network
+    is a default, like every other key it sets).
+    """
     check_choice("preset", "--preset", name, PRESETS)
+    overrides = dict(PRESETS[name].overrides)
+    if network_from is not None:
+        overrides = {key: value for key, value in overrides.items() if not key.startswith("model.")}
+        overrides.update({k: v for k, v in PRESETS[network_from].overrides.items() if k.startswith("model.")})
     explicit = set(cfg.explicit)
     defaults = Config()
     fill = {
         key: value
-        for key, value in PRESETS[name].overrides.items()
+        for key, value in overrides.items()
         if key not in explicit and _value(cfg, key) == _value(defaults, key)
     }
     applied = apply_overrides(cfg, fill, source=f"preset '{name}'")

@@ -1,6 +1,7 @@
 """Resolution: check a ``Config`` and fill in every default, before any work starts.
 
-    defaults < preset < config file < flags, then each registry entry checks and fills its own part
+    defaults < preset (``auto``: the dataset's) < config file < flags, then each registry entry checks and
+    fills its own part
 
 The general checks (sizes, optimiser, devices, the options that compose with any loss) live here; what
 belongs to one entry lives with it and is asked for: a network (``models.MODELS``) declares D's
@@ -12,11 +13,12 @@ edits this module. Every error is one ``GanforgeError`` naming the value and the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import torch
 
-from ganforge.config import Config, OptimConfig, duration_seconds
+from ganforge.config import Config, OptimConfig, apply_overrides, duration_seconds
 from ganforge.data import DATASETS, SPLITS, data_kind
 from ganforge.errors import GanforgeError, check_choice, check_positive
 from ganforge.finetune import check_settings as check_finetune
@@ -25,6 +27,7 @@ from ganforge.gans.augment import parse_policies
 from ganforge.gans.cgan import check_conditioning
 from ganforge.models import MODELS
 from ganforge.models.spec import Network
+from ganforge.presets import PRESETS
 from ganforge.presets import apply as apply_preset
 from ganforge.tasks import resolve_task, task_of
 from ganforge.tensorboard_log import check_available as check_tensorboard
@@ -36,16 +39,21 @@ PRECISIONS = ("fp32", "bf16")
 FUSED_OPTIMIZERS = ("adam", "sgd")  # the optimisers torch has a fused kernel for
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+AUTO = "auto"  # preset: auto, the dataset's preset
+
+log = logging.getLogger("ganforge")
 
 
 def resolve(cfg: Config) -> Config:
     """Validate ``cfg`` and fill in model-dependent defaults; raise ``GanforgeError`` on the first bad value."""
     cfg = cfg.copy()
     task = task_of(cfg)
+    if cfg.preset == AUTO:  # the dataset's own preset (what `ganforge train` uses when none is named)
+        cfg.preset = None if task is not None else _dataset_preset(cfg)
     if task is not None and cfg.preset is None:  # --task NAME brings its preset (ganforge.tasks)
         cfg.preset = task.preset
     if cfg.preset is not None:  # defaults < preset < config file < flags: see presets.apply
-        cfg = apply_preset(cfg, cfg.preset)
+        cfg = apply_preset(cfg, cfg.preset, network_from=_dataset_network(cfg))
     if task_of(cfg) is not None:  # image-to-image tasks bring their own data, networks and defaults
         network = resolve_task(cfg)
     else:
@@ -73,6 +81,38 @@ def resolve(cfg: Config) -> Config:
     check_finetune(cfg)
     check_tensorboard(cfg)
     return cfg
+
+
+def command_line_defaults(cfg: Config) -> Config:
+    """``cfg`` as ``ganforge train`` takes it: naming neither a preset nor a network means ``preset: auto``."""
+    if {"preset", "model.name"} & cfg.explicit:
+        return cfg
+    return apply_overrides(cfg, {"preset": AUTO}, source="the command line's default")
+
+
+def _dataset_preset(cfg: Config) -> str | None:
+    """``preset: auto``: the preset of the run's dataset (``DatasetInfo.preset``), the network and settings that
+    suit that data; None (the built-in defaults) for a dataset without one, such as a folder of images."""
+    info = DATASETS.get(cfg.data.name)
+    name = info.preset if info is not None else None
+    if name is not None:
+        log.info("training %s with its preset '%s' (--preset gan: the tutorial MLP)", cfg.data.name, name)
+    return name
+
+
+def _dataset_network(cfg: Config) -> str | None:
+    """The dataset's preset when the run's preset names a network that cannot take the dataset's data and the
+    user named none (a preset's network is a default): e.g. ``--preset wgan-gp --dataset ring`` trains the
+    ring's MLP with WGAN-GP's loss and optimiser. None otherwise."""
+    info = DATASETS.get(cfg.data.name)
+    network = PRESETS[cfg.preset].overrides.get("model.name") if cfg.preset in PRESETS else None
+    if info is None or info.preset is None or network not in MODELS or "model.name" in cfg.explicit:
+        return None
+    if info.kind in MODELS[network].kinds:
+        return None
+    log.info("preset '%s' trains %s on images; on %s it trains the dataset's network (preset '%s')",
+             cfg.preset, network, cfg.data.name, info.preset)  # fmt: skip
+    return info.preset
 
 
 def _check_speed(cfg: Config, network: Network) -> None:
@@ -197,6 +237,11 @@ def _check_tricks(cfg: Config) -> None:
         )
     if train.ema is not None and not 0 < train.ema < 1:
         raise GanforgeError(f"train.ema={train.ema} must be a decay in (0, 1)", "e.g. 0.999, or leave it unset (off)")
+    if train.ema_rampup is not None and (train.ema is None or not train.ema_rampup > 0):
+        raise GanforgeError(
+            f"train.ema_rampup={train.ema_rampup} needs train.ema set and a positive fraction",
+            "e.g. --ema 0.999 --set train.ema_rampup=0.05, or leave it unset",
+        )
     if train.augment is not None:
         if data_kind(cfg.data.name) == "points":
             raise GanforgeError(

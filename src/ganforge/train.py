@@ -32,7 +32,7 @@ from ganforge.checkpoint import restore_session, session_state
 from ganforge.config import Config, OptimConfig, TrainConfig, duration_seconds
 from ganforge.data import ImageData, PointData, load_dataset
 from ganforge.distributed import Replicas, local_batch, replicate, updating
-from ganforge.ema import make_ema, update_ema
+from ganforge.ema import ema_decay, make_ema, update_ema
 from ganforge.engine import local_rows, pick_device, set_deterministic
 from ganforge.errors import GanforgeError
 from ganforge.finetune import freeze_d
@@ -211,7 +211,7 @@ def train_step(s: Session) -> None:
         s.opt_G.step()
     gan.D.requires_grad_(True)
     if gan.G_ema is not None:  # (3) G_ema follows G's new weights
-        update_ema(gan.G_ema, gan.G, cfg.ema)
+        update_ema(gan.G_ema, gan.G, ema_decay(cfg.ema, s.step, cfg.ema_rampup))
     s.step += 1
 
 

@@ -35,13 +35,16 @@ Source = Callable[["Path | None"], tuple[str, bool]]  # data folder -> (where it
 @dataclass(frozen=True)
 class DatasetInfo:
     """A dataset's registry entry: its name, ``kind`` ("image" or "points"), a one-line description, its
-    loader (images on the CPU, before ``data.limit``, the device and ``data.image_size``) and its source."""
+    loader (images on the CPU, before ``data.limit``, the device and ``data.image_size``), its source, and
+    ``preset``: the settings that suit it (a ``ganforge.presets`` name), which a run that names neither a
+    preset nor a network trains with."""
 
     name: str
     kind: str
     description: str
     load: Loader
     source: Source
+    preset: str | None = None
 
 
 def _idx(dataset: idx.IdxDataset) -> tuple[Loader, Source]:
@@ -63,17 +66,18 @@ DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
         DatasetInfo("mnist", "image", "handwritten digits, 60,000 x 1 x 28 x 28, 10 classes (LeCun et al., 1998)",
-                    *_idx(idx.MNIST)),
+                    *_idx(idx.MNIST), preset="fast"),
         DatasetInfo("fashion-mnist", "image", "clothing photos, 60,000 x 1 x 28 x 28, 10 classes (Xiao et al., 2017)",
-                    *_idx(idx.FASHION_MNIST)),
+                    *_idx(idx.FASHION_MNIST), preset="fast"),
         DatasetInfo("stacked-mnist", "image", "3 random MNIST digits as RGB channels, 1,000 modes (Metz et al., 2017)",
-                    _stacked, _idx(idx.MNIST)[1]),
+                    _stacked, _idx(idx.MNIST)[1], preset="fast"),
         DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)",
-                    lambda cfg, folder: cifar.load_cifar10(folder, cfg.download, cfg.split), cifar.describe_source),
+                    lambda cfg, folder: cifar.load_cifar10(folder, cfg.download, cfg.split), cifar.describe_source,
+                    preset="fast"),
         DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)",
-                    lambda cfg, folder: toy.make_ring(cfg.modes, cfg.radius, cfg.std), _generated),
+                    lambda cfg, folder: toy.make_ring(cfg.modes, cfg.radius, cfg.std), _generated, preset="ring"),
         DatasetInfo("grid", "points", "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)",
-                    lambda cfg, folder: toy.make_grid(cfg.modes, cfg.spacing, cfg.std), _generated),
+                    lambda cfg, folder: toy.make_grid(cfg.modes, cfg.spacing, cfg.std), _generated, preset="grid"),
     ]
 }  # fmt: skip
 
@@ -111,7 +115,7 @@ def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageDa
 
 
 def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
-    """One dict per dataset (name, kind, description, source, available) for ``ganforge datasets``.
+    """One dict per dataset (name, kind, description, source, available, preset) for ``ganforge datasets``.
 
     ``source`` is where it would load from now; ``available`` says whether it loads without the network.
     Nothing is downloaded or read beyond checking which files exist.
@@ -130,6 +134,7 @@ def describe_datasets(data_dir: str | None = None) -> list[dict[str, Any]]:
                 "description": info.description,
                 "source": source,
                 "available": available,
+                "preset": info.preset,
             }
         )
     return rows

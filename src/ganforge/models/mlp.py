@@ -93,6 +93,7 @@ def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple
 NETWORK = Network(
     build,
     d_norms=("none", "spectral"),
+    kinds=("image", "points"),
     defaults={
         # The Keras tutorial compiles both models with Adam() at Keras' defaults, and trains 20,000
         # iterations at batch 128, sampling every 1,000.

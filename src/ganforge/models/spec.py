@@ -29,3 +29,4 @@ class Network:
     defaults: dict[str, dict[str, Any]]
     convolutional: bool = False  # train.channels_last applies
     batch_norm: bool = False  # train.sync_batchnorm applies
+    kinds: tuple[str, ...] = ("image",)  # the data it takes: "image" (C, H, W), "points" (2-D mixtures)
