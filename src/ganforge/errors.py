@@ -31,3 +31,37 @@ def check_positive(flag: str, value: int) -> None:
     """Raise ``GanforgeError`` unless ``value`` (an integer setting) is 1 or more."""
     if value <= 0:
         raise GanforgeError(f"{flag} {value} must be a positive integer", f"give {flag} a value of 1 or more")
+
+
+EXCERPT_CHARS = 60
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """``repr(value)`` cut to at most ``limit`` characters, so that an error quoting a user's value (a huge
+    string, a config of nested aliases) stays one short line. Builds at most ``limit`` characters of it."""
+    text = _bounded_repr(value, limit + 1)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bounded_repr(value: object, budget: int) -> str:
+    """repr of ``value``, stopping once ``budget`` characters are made (containers are walked lazily)."""
+    if isinstance(value, (list, tuple, dict)):
+        opening, closing = {list: "[]", tuple: "()", dict: "{}"}.get(type(value), "[]")
+        parts, used = [opening], 1
+        items = value.items() if isinstance(value, dict) else value
+        for index, item in enumerate(items):
+            if used >= budget:
+                break
+            if isinstance(value, dict):
+                key, inner = item
+                text = _bounded_repr(key, budget - used) + ": " + _bounded_repr(inner, budget - used)
+            else:
+                text = _bounded_repr(item, budget - used)
+            text = (", " if index else "") + text
+            parts.append(text)
+            used += len(text)
+        parts.append(closing)
+        return "".join(parts)[: budget + 1]
+    if isinstance(value, (str, bytes)) and len(value) > budget:
+        return repr(value[:budget])
+    return repr(value)[: budget + 1]

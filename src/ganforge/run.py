@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,15 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ganforge.atomic import atomic_path, write_text_atomic
+from ganforge.checkpoint import BadMetadata, check_meta, kind_mismatch
 from ganforge.config import Config
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, excerpt
 
 log = logging.getLogger("ganforge")
 
-CHECKPOINT_FORMAT = "ganforge-checkpoint-1"
+CHECKPOINT_FORMAT = "ganforge-checkpoint-2"  # the checksum covers the metadata too
+TENSORS_ONLY_FORMAT = "ganforge-checkpoint-1"  # older: the checksum covers the tensors alone
+MAX_META_BYTES = 64 * 2**20  # the JSON metadata (mostly the metrics history) of any real run is far below
 
 
 class RunDir:
@@ -81,7 +85,34 @@ class RunDir:
         return run
 
     def read_config(self) -> Config:
-        return Config.load(self.config_path)
+        return Config.load(self.inside(self.config_path))
+
+    # -- reading a file of the run: the one way, for every reader -----------------------------------
+
+    def inside(self, path: str | os.PathLike) -> Path:
+        """``path`` (relative to the run folder, or a path in it) resolved, every symlink followed; refused
+        (``OutsideRun``) unless the result is still inside the run folder. A symlink within the folder is
+        fine; one that leads out of it (to ~/.ssh, /etc, another run) is never read or served."""
+        root = self.path.resolve()
+        shown = self.path / path  # an absolute ``path`` stays itself
+        resolved = shown.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise OutsideRun(f"{shown} leads outside the run folder {self.path}",
+                             "replace the link with the file itself; ganforge reads only files inside a run")  # fmt: skip
+        return resolved
+
+    def read_bytes(self, path: str | os.PathLike, limit: int = 512 * 2**20) -> bytes:
+        """The bytes of a regular file of the run (``inside`` checks where it leads), at most ``limit``."""
+        resolved = self.inside(path)
+        fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # a link swapped in meanwhile fails
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise OutsideRun(f"{resolved} is not a regular file", "give a file of the run folder")
+            if info.st_size > limit:
+                raise GanforgeError(f"{resolved} is {info.st_size:,} bytes, over the {limit:,} read",
+                                    "it is not a file ganforge wrote")  # fmt: skip
+            return handle.read(limit + 1)[:limit]
 
     def write_config(self, cfg: Config) -> None:
         write_text_atomic(self.config_path, cfg.to_yaml())
@@ -160,14 +191,19 @@ class RunDir:
             )
         return found
 
-    def load_latest(self) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
-        """Load the newest checkpoint that verifies; a corrupt one is skipped with a warning naming both."""
+    def load_latest(self, cfg: Config | None = None) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
+        """Load the newest checkpoint that verifies and belongs to this run (its config, or ``cfg``); a corrupt
+        one (unreadable, checksum, metadata, another kind of run) is skipped with a warning naming both."""
+        cfg = cfg if cfg is not None else self.read_config()
         skipped: list[str] = []
         for path in self._existing_checkpoints():
             try:
-                tensors, meta = load_checkpoint_file(path)
-            except CorruptCheckpoint as error:
-                skipped.append(f"{path.name} ({error.reason})")
+                tensors, meta = load_checkpoint_file(self.inside(path))
+                mismatch = kind_mismatch(meta, cfg)
+                if mismatch:
+                    raise CorruptCheckpoint(path, mismatch)
+            except (CorruptCheckpoint, OutsideRun) as error:
+                skipped.append(f"{path.name} ({getattr(error, 'reason', error.message)})")
                 continue
             if skipped:
                 log.warning("checkpoint %s is unusable; using %s (step %d) instead", skipped[0], path, meta["step"])
@@ -187,6 +223,10 @@ def _header_step(path: Path) -> int:
         return -1
 
 
+class OutsideRun(GanforgeError):
+    """A file of a run folder that is a link to somewhere outside it, or not a regular file."""
+
+
 class CorruptCheckpoint(GanforgeError):
     """A checkpoint file that cannot be read or fails its checksum."""
 
@@ -195,9 +235,12 @@ class CorruptCheckpoint(GanforgeError):
         super().__init__(f"checkpoint {path} is unusable ({reason})", "delete it to fall back to an earlier one")
 
 
-def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """sha256 over every tensor's name, dtype, shape and bytes, in name order."""
+def tensors_digest(tensors: dict[str, torch.Tensor], meta_json: str | None = None) -> str:
+    """sha256 over the metadata's JSON text (when given), then every tensor's name, dtype, shape and bytes,
+    in name order."""
     digest = hashlib.sha256()
+    if meta_json is not None:
+        digest.update(f"meta|{len(meta_json)}|".encode() + meta_json.encode())
     for name in sorted(tensors):
         tensor = tensors[name].detach().contiguous().cpu()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
@@ -208,7 +251,8 @@ def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
 def write_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     """Write tensors plus JSON metadata and a checksum to one safetensors file (not atomic by itself)."""
     tensors = {name: tensor.detach().contiguous().cpu() for name, tensor in tensors.items()}
-    metadata = {"format": CHECKPOINT_FORMAT, "meta": json.dumps(meta), "sha256": tensors_digest(tensors)}
+    meta_json = json.dumps(meta)
+    metadata = {"format": CHECKPOINT_FORMAT, "meta": meta_json, "sha256": tensors_digest(tensors, meta_json)}
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -220,11 +264,29 @@ def load_checkpoint_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str,
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 - a file handle, not a dict
     except (SafetensorError, OSError, ValueError) as error:
         raise CorruptCheckpoint(path, f"cannot be read: {error}") from None
-    if metadata.get("format") != CHECKPOINT_FORMAT:
+    file_format, meta_json = metadata.get("format"), metadata.get("meta")
+    if file_format not in (CHECKPOINT_FORMAT, TENSORS_ONLY_FORMAT):
         raise CorruptCheckpoint(path, "not a ganforge checkpoint")
-    if metadata.get("sha256") != tensors_digest(tensors):
+    if not isinstance(meta_json, str) or len(meta_json) > MAX_META_BYTES:
+        raise CorruptCheckpoint(path, "metadata missing or too large")
+    covered = meta_json if file_format == CHECKPOINT_FORMAT else None
+    if metadata.get("sha256") != tensors_digest(tensors, covered):
         raise CorruptCheckpoint(path, "checksum mismatch")
-    return tensors, json.loads(metadata["meta"])
+    return tensors, parse_meta(path, meta_json)
+
+
+def parse_meta(path: Path, meta_json: str) -> dict[str, Any]:
+    """A checkpoint's metadata, parsed and checked against its schema (``checkpoint.check_meta``); anything
+    else is a ``CorruptCheckpoint`` naming the field at fault."""
+    try:
+        meta = json.loads(meta_json)
+        check_meta(meta)
+    except BadMetadata as error:
+        raise CorruptCheckpoint(path, f"bad metadata: {error}") from None
+    except (ValueError, RecursionError) as error:
+        raise CorruptCheckpoint(path, f"metadata is not valid JSON ({excerpt(str(error))})") from None
+    return meta
+
 
 
 def default_run_path(cfg: Config, root: str | os.PathLike = "runs") -> Path:
