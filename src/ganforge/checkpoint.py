@@ -170,6 +170,16 @@ def restore_session(s: Session, tensors: dict[str, torch.Tensor], meta: dict[str
 
 def load_weights(module: nn.Module, tensors: dict[str, torch.Tensor], name: str, source: Any) -> None:
     """Load ``name.*`` tensors into ``module``, naming the first difference if they do not fit."""
+    check_weights(module, tensors, name, source)
+    module.load_state_dict(_with_prefix(tensors, f"{name}."))
+
+
+def check_weights(module: nn.Module, tensors: dict[str, torch.Tensor], name: str, source: Any) -> None:
+    """Raise ``GanforgeError`` naming the first difference unless the ``name.*`` tensors fit ``module``.
+
+    Compares names and shapes only, so ``module`` may live on the meta device (no memory behind it): a
+    network sized by a checkpoint's metadata is checked before it is allocated.
+    """
     weights = _with_prefix(tensors, f"{name}.")
     expected = module.state_dict()
     missing = sorted(set(expected) - set(weights))
@@ -185,7 +195,6 @@ def load_weights(module: nn.Module, tensors: dict[str, torch.Tensor], name: str,
             f"checkpoint {source} does not fit the model its config builds: {detail}",
             "load it with the config.yaml of the run that wrote it",
         )
-    module.load_state_dict(weights)
 
 
 def _load_ema(G_ema: nn.Module, G: nn.Module, tensors: dict[str, torch.Tensor], source: Any) -> None:

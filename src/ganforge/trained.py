@@ -11,6 +11,7 @@ networks and variants they rebuild.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ganforge.checkpoint import has_weights, load_weights
+from ganforge.checkpoint import check_weights, has_weights, kind_mismatch, load_weights
 from ganforge.config import Config
 from ganforge.engine import pick_device
 from ganforge.errors import GanforgeError
@@ -54,15 +55,28 @@ def rebuild_gan(
     """
     shape, num_classes = tuple(meta["data_shape"]), int(meta.get("num_classes") or 0)
     task = task_of(cfg)
-    with torch.random.fork_rng(devices=[]):
-        if task is not None:  # image-to-image tasks build their own networks
-            G, D = task.build_networks(cfg, shape)
-        else:
-            G, D = build_models(cfg.model, shape, num_classes, cfg.train.pack)
-    load_weights(G, tensors, "G_ema" if cfg.train.ema is not None and has_weights(tensors, "G_ema.") else "G", source)
+    weights_of_G = "G_ema" if cfg.train.ema is not None and has_weights(tensors, "G_ema.") else "G"
+    # First on the meta device (shapes, no memory): networks sized by the metadata are checked against the
+    # checkpoint's tensors before anything is allocated; a data shape edited to 1000 x 1000 costs nothing.
+    G, D = _build_networks(cfg, shape, num_classes, torch.device("meta"))
+    check_weights(G, tensors, weights_of_G, source)
+    check_weights(D, tensors, "D", source)
+    G, D = _build_networks(cfg, shape, num_classes, None)
+    load_weights(G, tensors, weights_of_G, source)
     load_weights(D, tensors, "D", source)
     G, D = G.to(device).eval(), D.to(device).eval()
     return task.make_gan(cfg, G, D) if task is not None else make_gan(cfg, G, D, num_classes)
+
+
+def _build_networks(
+    cfg: Config, shape: tuple[int, ...], num_classes: int, device: torch.device | None
+) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(G, D) as the config builds them for data of ``shape``, on ``device`` (None: the default)."""
+    task = task_of(cfg)
+    with torch.random.fork_rng(devices=[]), torch.device(device) if device is not None else contextlib.nullcontext():
+        if task is not None:  # image-to-image tasks build their own networks
+            return task.build_networks(cfg, shape)
+        return build_models(cfg.model, shape, num_classes, cfg.train.pack)
 
 
 @dataclass
@@ -169,10 +183,14 @@ def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.Pat
     check_device(device)
     torch_device = pick_device(device)
     if checkpoint is None:
-        source, tensors, meta = run.load_latest()
+        source, tensors, meta = run.load_latest(cfg)
     else:
         source = Path(checkpoint)
         tensors, meta = load_checkpoint_file(source)
+        mismatch = kind_mismatch(meta, cfg)
+        if mismatch:
+            raise GanforgeError(f"checkpoint {source} does not belong to {run.path}: {mismatch}",
+                                "give a checkpoint of this run")  # fmt: skip
     gan = rebuild_gan(cfg, tensors, meta, torch_device, source)
     return TrainedGAN(cfg, gan, int(meta["step"]), tuple(meta["data_shape"]), run.path)
 
