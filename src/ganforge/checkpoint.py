@@ -152,7 +152,8 @@ def restore_session(s: Session, tensors: dict[str, torch.Tensor], meta: dict[str
             _optimizer_from_tensors(optimizer, name, tensors, meta[name])
         except (ValueError, KeyError, TypeError, RuntimeError) as error:  # groups or state that fit another model
             raise GanforgeError(
-                f"checkpoint {source} holds an optimiser state ({name}) that does not fit this run: {excerpt(error, 120)}",
+                f"checkpoint {source} holds an optimiser state ({name}) that does not fit this run: "
+                f"{excerpt(str(error), 120)}",
                 "resume with the config.yaml of the run that wrote it",
             ) from None
     s.data_rng.set_state(tensors["rng.data"])

@@ -97,8 +97,10 @@ class RunDir:
         shown = self.path / path  # an absolute ``path`` stays itself
         resolved = shown.resolve()
         if resolved != root and root not in resolved.parents:
-            raise OutsideRun(f"{shown} leads outside the run folder {self.path}",
-                             "replace the link with the file itself; ganforge reads only files inside a run")  # fmt: skip
+            raise OutsideRun(
+                f"{shown} leads outside the run folder {self.path}",
+                "replace the link with the file itself; ganforge reads only files inside a run",
+            )
         return resolved
 
     def read_bytes(self, path: str | os.PathLike, limit: int = 512 * 2**20) -> bytes:
