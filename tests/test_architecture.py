@@ -152,7 +152,8 @@ LAYERS = [
     ("registries", ["ganforge.gans", "ganforge.tasks", "ganforge.presets"]),
     ("parts", ["ganforge.models", "ganforge.data", "ganforge.metrics", "ganforge.ema"]),
     ("plumbing", ["ganforge.config", "ganforge.checkpoint", "ganforge.run", "ganforge.stats", "ganforge.losses",
-                  "ganforge.engine", "ganforge.errors", "ganforge.atomic", "ganforge.resources", "ganforge.viz"]),
+                  "ganforge.engine", "ganforge.errors", "ganforge.atomic", "ganforge.resources", "ganforge.viz",
+                  "ganforge.output", "ganforge.runlock", "ganforge.limits"]),
 ]  # fmt: skip
 
 

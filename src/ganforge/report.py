@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from ganforge.atomic import atomic_path
 from ganforge.config import Config
 from ganforge.errors import GanforgeError
+from ganforge.output import check_output, writing
 from ganforge.run import RunDir
 from ganforge.viz.plots import eval_keys_of, losses_figure, read_metrics
 
@@ -47,9 +48,14 @@ p.meta { color: #666; font-size: 13px; }
 """
 
 
-def write_report(run: str | Path, out: Path | None = None) -> Path:
-    """Write ``report.html`` for the run folder ``run`` (or to ``out``, a file or a folder); return its path."""
+def write_report(run: str | Path, out: Path | None = None, overwrite: bool = False) -> Path:
+    """Write ``report.html`` for the run folder ``run`` (or to ``out``, a file or a folder); return its path.
+
+    ``out`` must not exist unless ``overwrite`` (RUN/report.html, the report's own file, is always replaced),
+    and is never one of the run's own files. Only files inside the run folder are read (``RunDir.inside``).
+    """
     run_dir = RunDir.open(run)
+    target = _target(run_dir, out, overwrite)
     cfg = run_dir.read_config()
     records = _records(run_dir)
     name = run_dir.path.resolve().name
@@ -69,20 +75,19 @@ def write_report(run: str | Path, out: Path | None = None) -> Path:
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
-    target = _target(run_dir, out)
-    try:
-        with atomic_path(target) as tmp:
-            tmp.write_text(page, encoding="utf-8")
-    except OSError as error:
-        raise GanforgeError(f"cannot write the report {target} ({error.strerror})", "choose a writable --out") from None
+    with writing(target, "--out"), atomic_path(target) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return target
 
 
-def _target(run_dir: RunDir, out: Path | None) -> Path:
-    if out is None:
-        return run_dir.path / "report.html"
-    out = Path(out)
-    return out / "report.html" if out.is_dir() else out
+def _target(run_dir: RunDir, out: Path | None, overwrite: bool) -> Path:
+    out = run_dir.path if out is None else Path(out)
+    if out.is_dir():
+        out = out / "report.html"
+    own = "report.html"  # the report's own file in the run folder: regenerating it replaces it
+    if out.resolve() == (run_dir.path / own).resolve():
+        overwrite = True
+    return check_output(out, "--out", (".html", ".htm"), overwrite, run=run_dir.path, own=(own,))
 
 
 def _records(run_dir: RunDir) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from ganforge.atomic import atomic_path
 from ganforge.data.folder import EXTENSIONS, GREY_MODES
 from ganforge.errors import GanforgeError
+from ganforge.output import check_output, writing
 from ganforge.trained import load
 from ganforge.viz.grid import save_image_grid
 
@@ -46,11 +47,12 @@ def translate(
 ) -> Translation:
     """Translate the images at ``source`` with RUN's generator (B -> A with ``reverse``, cyclegan only);
     for inpainting, holes are cut by the run's mask rule (random boxes drawn from ``seed``)."""
-    target = _output(Path(out), overwrite)
+    target = check_output(out, "--out", SUFFIXES, overwrite, run=run, folder=True)
     trained = load(run, device=device)
     images, names = read_images(Path(source))
     outputs, inputs = trained.translate_with_inputs(images, reverse, seed, batch_size, where=str(source))
-    _write(target, outputs, inputs, names)
+    with writing(target, "--out"):
+        _write(target, outputs, inputs, names)
     return Translation(len(outputs), trained.step, target)
 
 
@@ -98,14 +100,6 @@ def _read_picture(file: Path) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise GanforgeError(f"cannot read image {file} ({error})", "remove it or convert it to PNG") from None
     return array[:, :, None] if grey else array  # (H, W, C)
-
-
-def _output(target: Path, overwrite: bool) -> Path:
-    if target.suffix and target.suffix.lower() not in SUFFIXES:
-        raise GanforgeError(f"--out {target} has an unsupported suffix", "use .npy, .png (a grid) or a folder name")
-    if target.exists() and not overwrite:
-        raise GanforgeError(f"--out {target} already exists", "choose another name or pass --overwrite")
-    return target
 
 
 def _write(target: Path, outputs: torch.Tensor, inputs: torch.Tensor, names: list[str]) -> None:
