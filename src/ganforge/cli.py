@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ganforge.config import Config, apply_overrides
-from ganforge.errors import GanforgeError, check_positive
+from ganforge.errors import GanforgeError, check_positive, excerpt
 from ganforge.output import Terminated, check_output, stop_on_sigterm, writing
 
 log = logging.getLogger("ganforge")
@@ -466,17 +466,17 @@ def _overrides(flags: dict[str, Any], settings: tuple[str, ...]) -> dict[str, An
     for setting in settings:
         key, sep, value = setting.partition("=")
         if not sep or not key:
-            raise GanforgeError(f"--set {setting!r} is not KEY=VALUE", "e.g. --set train.log_every=50")
+            raise GanforgeError(f"--set {excerpt(setting)} is not KEY=VALUE", "e.g. --set train.log_every=50")
         overrides[key.strip()] = _yaml_value(value)
     return overrides
 
 
 def _yaml_value(text: str) -> Any:
-    import yaml
+    from ganforge.config import load_yaml
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return load_yaml(text, "--set")
+    except GanforgeError:  # not YAML: the text itself (a name, a path)
         return text
 
 

@@ -29,6 +29,7 @@ from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset, sources
 from ganforge.errors import GanforgeError, excerpt
+from ganforge.limits import load_npy
 from ganforge.metrics import classes, fid, inception_score, kid, modes, parzen, prdc, recovery
 from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
 from ganforge.output import check_output, writing
@@ -456,10 +457,7 @@ def _read_npy(path: str | Path) -> torch.Tensor:
     path = Path(path)
     if not path.is_file():
         raise GanforgeError(f"{path} does not exist", "write one with 'ganforge sample RUN --out FILE.npy'")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise GanforgeError(f"{path} is not a readable .npy file ({error})", "write it with ganforge sample") from None
+    array = load_npy(path)  # its header checked first: shape against the file's size and the memory free
     if (
         array.ndim not in (2, 4)
         or (array.ndim == 2 and array.shape[1] != 2)

@@ -35,6 +35,7 @@ log = logging.getLogger("ganforge")
 
 CHECKPOINT_FORMAT = "ganforge-checkpoint-2"  # the checksum covers the metadata too
 TENSORS_ONLY_FORMAT = "ganforge-checkpoint-1"  # older: the checksum covers the tensors alone
+MAX_METRICS_BYTES = 512 * 2**20  # a metrics.jsonl larger than this was not written by training
 MAX_META_BYTES = 64 * 2**20  # the JSON metadata (mostly the metrics history) of any real run is far below
 
 
@@ -127,16 +128,11 @@ class RunDir:
             handle.write(json.dumps(record) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        """Every complete record of metrics.jsonl, in order."""
+        """Every sound record of metrics.jsonl, in file order (see ``parse_metrics``: damaged lines are skipped
+        with a warning). The file is read through ``read_bytes``: a link out of the run folder is not followed."""
         if not self.metrics_path.exists():
             return []
-        records = []
-        for line in self.metrics_path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash
-        return records
+        return parse_metrics(self.read_bytes(self.metrics_path, MAX_METRICS_BYTES), self.metrics_path)
 
     def write_metrics(self, records: list[dict[str, Any]]) -> None:
         """Replace metrics.jsonl with ``records`` (a resumed run restores the history its checkpoint holds)."""
@@ -214,6 +210,54 @@ class RunDir:
             f"no usable checkpoint in {self.checkpoints_dir}: {'; '.join(skipped)}",
             "the run cannot be continued; train a new run",
         )
+
+
+def parse_metrics(data: bytes, source: str | os.PathLike, fill_step: bool = False) -> list[dict[str, Any]]:
+    """The records of a metrics.jsonl text: each line a JSON object of numbers with an integer ``step``.
+
+    A damaged line (not UTF-8, not JSON, not an object, a value that is not a number, a step that is not a
+    whole number from 0 to 10^12) is skipped with one warning naming the file, the line and what is wrong; a
+    last line cut short by a crash is skipped quietly. ``fill_step``: a record without a step takes its
+    line number (hand-written files)."""
+    lines = [(number, line) for number, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+    records = []
+    for index, (number, line) in enumerate(lines):
+        record, problem = _metrics_record(line, number if fill_step else None)
+        if problem is None:
+            records.append(record)
+        elif not (index == len(lines) - 1 and problem == "not JSON" and not data.endswith(b"\n")):
+            _warn_once(source, number, problem)
+    return records
+
+
+def _metrics_record(line: bytes, default_step: int | None) -> tuple[dict[str, Any], str | None]:
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return {}, "not UTF-8"
+    except (ValueError, RecursionError):
+        return {}, "not JSON"
+    if not isinstance(record, dict):
+        return {}, f"a JSON {type(record).__name__}, not an object"
+    if default_step is not None:
+        record.setdefault("step", default_step)
+    step = record.get("step")
+    if not (isinstance(step, int) and not isinstance(step, bool) and 0 <= step <= 10**12):
+        return {}, f"step={excerpt(step)} is not a whole number from 0 to 10^12"
+    for key, value in record.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return {}, f"{excerpt(key)}={excerpt(value)} is not a number"
+    return record, None
+
+
+_WARNED: set[tuple[str, int, str]] = set()  # a damaged line is reported once per process, however often read
+
+
+def _warn_once(source: str | os.PathLike, number: int, problem: str) -> None:
+    key = (str(source), number, problem)
+    if key not in _WARNED:
+        _WARNED.add(key)
+        log.warning("%s: skipped damaged line %d (%s)", source, number, problem)
 
 
 def _header_step(path: Path) -> int:

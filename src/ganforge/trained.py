@@ -28,6 +28,7 @@ from ganforge.gans import GAN, make_gan
 from ganforge.gans.cgan import check_class
 from ganforge.models import build_models
 from ganforge.resolve import check_device
+from ganforge.limits import check_sample_count
 from ganforge.resources import check_fits, out_of_memory_as_error
 from ganforge.run import RunDir, load_checkpoint_file
 from ganforge.tasks import task_of, translate_images
@@ -130,6 +131,8 @@ class TrainedGAN:
     def sample(self, n: int, seed: int = 0, batch_size: int = 500, class_: int | None = None) -> torch.Tensor:
         """n samples of G, reproducible by ``seed`` (whatever the batch size); ``class_``: all of that class."""
         check_class(self.gan, class_)
+        # Before a single latent is drawn: n itself may be absurd (10^12), and z costs memory too.
+        check_sample_count(n, math.prod(self.data_shape) + self.gan.z_dim)
         labels = None if class_ is None else torch.full((n,), class_, dtype=torch.int64)
         return self.generate(self.latents(n, seed), batch_size, labels)
 
