@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ganforge.config import Config, apply_overrides
-from ganforge.errors import GanforgeError, check_positive, excerpt
+from ganforge.errors import GanforgeError, check_positive, check_seed, excerpt
 from ganforge.output import Terminated, check_output, stop_on_sigterm, writing
 
 log = logging.getLogger("ganforge")
@@ -174,6 +174,7 @@ def sample(
     target = _output_file(out, (".png", ".npy"), overwrite, run)
     check_positive("--n", count)
     check_positive("--batch-size", batch_size)
+    check_seed("--seed", seed)
     trained = load(run, device=device)
     samples = trained.sample(count, seed=seed, batch_size=batch_size, class_=class_)
     with writing(target, "--out"):
@@ -204,6 +205,7 @@ def traverse(run: str, out: str, columns: int, span: float, seed: int, device: s
 
     target = _output_file(out, (".png",), overwrite, run)
     check_positive("--columns", columns)
+    check_seed("--seed", seed)
     if not span > 0:
         raise GanforgeError(f"--span {span} must be positive", "e.g. --span 2 (or 1 for the prior's range)")
     trained = load(run, device=device)
@@ -233,19 +235,25 @@ def interpolate(
     run: str, out: str, walks: int, keyframes: int, steps: int, mode: str, seed: int, device: str, overwrite: bool
 ) -> None:
     """Walk through RUN's latent space between random points."""
+    import math
+
     import torch
 
     from ganforge.api import load
+    from ganforge.limits import check_sample_count
     from ganforge.viz.interpolate import latent_walk, save_interpolation
 
     target = _output_file(out, (".gif", ".png"), overwrite, run)
-    for flag, value in (("--walks", walks), ("--steps", steps)):
+    for flag, value in (("--walks", walks), ("--steps", steps), ("--keyframes", keyframes)):
         check_positive(flag, value)
+    check_seed("--seed", seed)
     if keyframes < 2:
         raise GanforgeError(f"--keyframes {keyframes} is too few to walk between", "give --keyframes 2 or more")
     trained = load(run, device=device)
     if len(trained.data_shape) != 3:
         raise GanforgeError(f"{run} generates 2-D points, not images", "interpolate a run trained on images")
+    pictures = walks * (steps * (keyframes - 1) + 1)  # every picture of every walk, before any is drawn
+    check_sample_count(pictures, math.prod(trained.data_shape) + trained.gan.z_dim, "frames (--walks x --steps)")
     z = trained.latents(walks * keyframes, seed).view(walks, keyframes, -1)
     path = torch.stack([latent_walk(z[i], steps, mode) for i in range(walks)], dim=1)  # (T, walks, z_dim)
     labels = None
@@ -273,6 +281,7 @@ def translate(
     from ganforge.translate import translate as translate_images
 
     check_positive("--batch-size", batch_size)
+    check_seed("--seed", seed)
     done = translate_images(run, source, out, reverse, seed, device, batch_size, overwrite)
     click.echo(f"{done.count} images translated by step {done.step} -> {done.out}")
 

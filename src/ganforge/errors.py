@@ -27,10 +27,22 @@ def check_choice(what: str, flag: str, value: str, choices: Iterable[str]) -> No
         raise GanforgeError(f"unknown {what} '{value}' ({flag})", hint)
 
 
+MAX_COUNT = 10**12  # any count (steps, samples, batch size) beyond this is a typo, not a plan
+MAX_SEED = 2**63 - 1  # what torch.Generator.manual_seed takes
+
+
 def check_positive(flag: str, value: int) -> None:
-    """Raise ``GanforgeError`` unless ``value`` (an integer setting) is 1 or more."""
+    """Raise ``GanforgeError`` unless ``value`` (an integer setting) is from 1 to ``MAX_COUNT``."""
     if value <= 0:
-        raise GanforgeError(f"{flag} {value} must be a positive integer", f"give {flag} a value of 1 or more")
+        raise GanforgeError(f"{flag} {excerpt(value)} must be a positive integer", f"give {flag} a value of 1 or more")
+    if value > MAX_COUNT:
+        raise GanforgeError(f"{flag} {excerpt(value)} is too large", f"give {flag} a value of at most {MAX_COUNT:,}")
+
+
+def check_seed(flag: str, value: int) -> None:
+    """Raise ``GanforgeError`` unless ``value`` is a seed a random generator takes (0 to 2^63 - 1)."""
+    if not 0 <= value <= MAX_SEED:
+        raise GanforgeError(f"{flag} {excerpt(value)} is not a seed", f"give {flag} a whole number from 0 to 2^63 - 1")
 
 
 EXCERPT_CHARS = 60

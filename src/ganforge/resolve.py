@@ -18,7 +18,7 @@ import torch
 
 from ganforge.config import Config, OptimConfig, duration_seconds
 from ganforge.data import DATASETS, SPLITS, data_kind
-from ganforge.errors import GanforgeError, check_choice, check_positive
+from ganforge.errors import GanforgeError, check_choice, check_positive, check_seed
 from ganforge.gans import GANS
 from ganforge.gans.augment import parse_policies
 from ganforge.gans.cgan import check_conditioning
@@ -131,8 +131,7 @@ def _check_sizes(cfg: Config) -> None:
         raise GanforgeError(f"train.max_rollbacks={cfg.train.max_rollbacks} must be 0 or more", "e.g. 3")
     if cfg.data.limit is not None and cfg.data.limit <= 0:
         raise GanforgeError(f"data.limit={cfg.data.limit} must be positive", "e.g. 1000, or leave it out")
-    if cfg.train.seed < 0:
-        raise GanforgeError(f"--seed {cfg.train.seed} must be zero or positive", "use e.g. --seed 0")
+    check_seed("--seed", cfg.train.seed)
 
 
 def _check_game(cfg: Config, network: Network) -> None:

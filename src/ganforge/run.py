@@ -91,11 +91,13 @@ class RunDir:
     # -- reading a file of the run: the one way, for every reader -----------------------------------
 
     def inside(self, path: str | os.PathLike) -> Path:
-        """``path`` (relative to the run folder, or a path in it) resolved, every symlink followed; refused
-        (``OutsideRun``) unless the result is still inside the run folder. A symlink within the folder is
-        fine; one that leads out of it (to ~/.ssh, /etc, another run) is never read or served."""
+        """``path`` (a path this RunDir made, an absolute one, or a name within the run) resolved, every symlink
+        followed; refused (``OutsideRun``) unless the result is still inside the run folder. A symlink within
+        the folder is fine; one that leads out of it (to ~/.ssh, /etc, another run) is never read or served."""
         root = self.path.resolve()
-        shown = self.path / path  # an absolute ``path`` stays itself
+        shown = Path(path)
+        if not shown.is_absolute() and shown.parts[: len(self.path.parts)] != self.path.parts:
+            shown = self.path / shown  # a name within the run, e.g. "samples/step_000100.png"
         resolved = shown.resolve()
         if resolved != root and root not in resolved.parents:
             raise OutsideRun(

@@ -23,12 +23,12 @@ import torch
 from ganforge.checkpoint import check_weights, has_weights, kind_mismatch, load_weights
 from ganforge.config import Config
 from ganforge.engine import pick_device
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, check_seed
 from ganforge.gans import GAN, make_gan
 from ganforge.gans.cgan import check_class
+from ganforge.limits import check_sample_count
 from ganforge.models import build_models
 from ganforge.resolve import check_device
-from ganforge.limits import check_sample_count
 from ganforge.resources import check_fits, out_of_memory_as_error
 from ganforge.run import RunDir, load_checkpoint_file
 from ganforge.tasks import task_of, translate_images
@@ -102,6 +102,8 @@ class TrainedGAN:
                 f"{self.path} is a {task.name} run: it maps images to images and has no latent space",
                 f"use 'ganforge translate {self.path} --input IMAGES --out OUT'",
             )
+        check_seed("seed", seed)
+        check_sample_count(n, self.gan.z_dim, "latents")
         return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
 
     @property
