@@ -225,6 +225,9 @@ def load_yaml(text: str, where: str) -> Any:
         raise GanforgeError(f"{where} is not valid YAML{at}", "fix the syntax") from None
     except RecursionError:
         raise GanforgeError(f"{where} nests too deeply", "a config has sections of plain values") from None
+    except ValueError as error:  # a value YAML reads but Python will not build, e.g. an integer of a million digits
+        raise GanforgeError(f"{where} holds a value that cannot be read ({excerpt(str(error))})",
+                            "give plain, short values") from None  # fmt: skip
     finally:
         loader.dispose()
 

@@ -105,20 +105,18 @@ def _check_not_a_run_file(target: Path, run: Path, flag: str, own: tuple[str, ..
 
 
 def _probe(parent: Path, flag: str, out: str | os.PathLike) -> None:
-    """Create and remove a file in ``parent`` (made if missing): the one test every filesystem answers truly."""
-    for ancestor in (parent, *parent.parents):
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                raise GanforgeError(f"{flag} {out} is under {ancestor}, which is a file", "choose a path in a folder")
-            break
+    """Create and remove a file in ``parent``, or in its nearest existing ancestor when it is yet to be made
+    (nothing is left behind): the one test every file system answers truly."""
+    existing = next((folder for folder in (parent, *parent.parents) if folder.exists()), Path("."))
+    if not existing.is_dir():
+        raise GanforgeError(f"{flag} {out} is under {existing}, which is a file", "choose a path in a folder")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".ganforge-probe.", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=".ganforge-probe.", dir=existing)
         os.close(fd)
         os.unlink(probe)
     except OSError as error:
         raise GanforgeError(
-            f"cannot write {flag} {out}: {parent} does not take new files ({_reason(error)})",
+            f"cannot write {flag} {out}: {existing} does not take new files ({_reason(error)})",
             "choose a writable folder",
         ) from None
 
