@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save_file
 
@@ -24,7 +24,9 @@ RING = {
     "data.name": "ring", "model.z_dim": 2, "model.g_hidden": [16], "model.d_hidden": [16], "train.batch_size": 32,
     "train.log_every": 10, "train.sample_every": 1000, "train.checkpoint_every": 1000, "train.steps": 20,
 }  # fmt: skip
-FAST = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+# Few examples, each a whole round of commands; no shrinking (slow here): a failure shows as found.
+FAST = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+                phases=[Phase.explicit, Phase.generate])  # fmt: skip
 ENDPOINTS = ["/api/info", "/api/samples?n=4", "/api/status", "/api/metrics", "/api/frames", "/api/directions"]
 
 
@@ -65,7 +67,8 @@ def every_face_copes(run: Path) -> None:
         return
     client = TestClient(app, "http://127.0.0.1:8000", raise_server_exceptions=False)
     for endpoint in ENDPOINTS:
-        assert client.get(endpoint).status_code < 500, endpoint
+        status = client.get(endpoint).status_code
+        assert status < 500 or status == 503, (endpoint, status)  # 503: no usable checkpoint, by design
 
 
 json_values = st.recursive(
