@@ -25,7 +25,7 @@ RING = {
     "train.log_every": 10, "train.sample_every": 1000, "train.checkpoint_every": 1000, "train.steps": 20,
 }  # fmt: skip
 # Few examples, each a whole round of commands; no shrinking (slow here): a failure shows as found.
-FAST = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+FAST = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                 phases=[Phase.explicit, Phase.generate])  # fmt: skip
 ENDPOINTS = ["/api/info", "/api/samples?n=4", "/api/status", "/api/metrics", "/api/frames", "/api/directions"]
 
