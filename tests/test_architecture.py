@@ -153,7 +153,8 @@ LAYERS = [
     ("parts", ["ganforge.models", "ganforge.data", "ganforge.metrics", "ganforge.ema"]),
     ("plumbing", ["ganforge.config", "ganforge.checkpoint", "ganforge.run", "ganforge.stats", "ganforge.losses",
                   "ganforge.engine", "ganforge.errors", "ganforge.atomic", "ganforge.resources", "ganforge.viz",
-                  "ganforge.finetune", "ganforge.tensorboard_log"]),
+                  "ganforge.finetune", "ganforge.tensorboard_log", "ganforge.output", "ganforge.runlock",
+                  "ganforge.limits"]),
 ]  # fmt: skip
 
 

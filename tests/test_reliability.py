@@ -241,7 +241,7 @@ def test_checkpoints_never_unpickle(tmp_path):
     raw = (run / "checkpoints/latest.safetensors").read_bytes()
     size = int.from_bytes(raw[:8], "little")  # safetensors: an 8-byte length, a JSON header, raw tensor bytes
     header = json.loads(raw[8 : 8 + size])
-    assert header["__metadata__"]["format"] == "ganforge-checkpoint-1"
+    assert header["__metadata__"]["format"] == "ganforge-checkpoint-2"
     assert json.loads(header["__metadata__"]["meta"])["step"] == 20
     source = "\n".join(p.read_text() for p in Path(ganforge.__file__).parent.rglob("*.py"))
     calls = re.findall(r"torch\.load\([^)]*\)", source)

@@ -10,6 +10,7 @@ x = gan.sample(16, seed=0)                    # (16, 2) on the CPU
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -22,6 +23,7 @@ from ganforge.errors import GanforgeError
 from ganforge.finetune import check_source, start_from
 from ganforge.resolve import resolve
 from ganforge.run import RunDir, default_run_path
+from ganforge.runlock import run_lock
 from ganforge.train import build_session, fit, module_count
 from ganforge.trained import TrainedGAN, load, sample
 
@@ -52,8 +54,16 @@ def train(cfg: Config | None = None, progress: bool = False) -> Path:
             cfg.model.name, cfg.train.loss, cfg.data.name, data.source, size, where,
             f"{module_count(session.gan.G):,}", f"{module_count(session.gan.D):,}", run.path,
         )  # fmt: skip
-        fit(session, run, progress=progress)
+        with contextlib.ExitStack() as held:
+            _hold_lock(held, run.path, "ganforge train")
+            fit(session, run, progress=progress)
     return run.path
+
+
+def _hold_lock(held: contextlib.ExitStack, path: str | os.PathLike, command: str) -> None:
+    """Take the run folder's write lock on rank 0 (which alone writes) until ``held`` closes; a refusal
+    there stops every process with the same line."""
+    on_main(lambda: held.enter_context(run_lock(RunDir.open(path).path, command)) and None)
 
 
 def _free_run_path(cfg: Config) -> str:
@@ -75,7 +85,8 @@ def resume(
     Under torchrun rank 0 reads the checkpoint and hands it to every process; the number of
     processes may differ from the run's before (the batch size is global, the random streams shared).
     """
-    with process_group(device):
+    with process_group(device), contextlib.ExitStack() as held:
+        _hold_lock(held, path, "ganforge resume")  # before reading: a second resume must not start at all
         run, cfg, checkpoint, tensors, meta = on_main(lambda: _read_latest(path))
         if steps is not None:
             cfg.train.steps = steps

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from ganforge.config import Config, apply_overrides
-from ganforge.errors import GanforgeError, check_positive
+from ganforge.errors import GanforgeError, check_positive, check_seed, excerpt
+from ganforge.output import Terminated, check_output, stop_on_sigterm, writing
 
 log = logging.getLogger("ganforge")
 
@@ -177,16 +178,18 @@ def sample(
     from ganforge.atomic import atomic_path
     from ganforge.viz.grid import save_samples
 
-    target = _output_file(out, (".png", ".npy"), overwrite)
+    target = _output_file(out, (".png", ".npy"), overwrite, run)
     check_positive("--n", count)
     check_positive("--batch-size", batch_size)
+    check_seed("--seed", seed)
     trained = load(run, device=device)
     samples = trained.sample(count, seed=seed, batch_size=batch_size, class_=class_)
-    if target.suffix == ".npy":
-        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, samples.numpy().astype(np.float32))
-    else:
-        save_samples(samples, target)
+    with writing(target, "--out"):
+        if target.suffix == ".npy":
+            with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+                np.save(handle, samples.numpy().astype(np.float32))
+        else:
+            save_samples(samples, target)
     of_class = "" if class_ is None else f" of class {class_}"
     click.echo(f"{count} samples{of_class} from step {trained.step} -> {target}")
 
@@ -207,13 +210,15 @@ def traverse(run: str, out: str, columns: int, span: float, seed: int, device: s
     from ganforge.viz.grid import save_image_grid
     from ganforge.viz.traverse import traversal
 
-    target = _output_file(out, (".png",), overwrite)
+    target = _output_file(out, (".png",), overwrite, run)
     check_positive("--columns", columns)
+    check_seed("--seed", seed)
     if not span > 0:
         raise GanforgeError(f"--span {span} must be positive", "e.g. --span 2 (or 1 for the prior's range)")
     trained = load(run, device=device)
     images, nrow = traversal(trained, columns=columns, seed=seed, span=span)
-    save_image_grid(images, target, nrow=nrow)
+    with writing(target, "--out"):
+        save_image_grid(images, target, nrow=nrow)
     click.echo(f"{len(images) // nrow} rows of {nrow} from step {trained.step} -> {target}")
 
 
@@ -237,26 +242,33 @@ def interpolate(
     run: str, out: str, walks: int, keyframes: int, steps: int, mode: str, seed: int, device: str, overwrite: bool
 ) -> None:
     """Walk through RUN's latent space between random points."""
+    import math
+
     import torch
 
     from ganforge.api import load
+    from ganforge.limits import check_sample_count
     from ganforge.viz.interpolate import latent_walk, save_interpolation
 
-    target = _output_file(out, (".gif", ".png"), overwrite)
-    for flag, value in (("--walks", walks), ("--steps", steps)):
+    target = _output_file(out, (".gif", ".png"), overwrite, run)
+    for flag, value in (("--walks", walks), ("--steps", steps), ("--keyframes", keyframes)):
         check_positive(flag, value)
+    check_seed("--seed", seed)
     if keyframes < 2:
         raise GanforgeError(f"--keyframes {keyframes} is too few to walk between", "give --keyframes 2 or more")
     trained = load(run, device=device)
     if len(trained.data_shape) != 3:
         raise GanforgeError(f"{run} generates 2-D points, not images", "interpolate a run trained on images")
+    pictures = walks * (steps * (keyframes - 1) + 1)  # every picture of every walk, before any is drawn
+    check_sample_count(pictures, math.prod(trained.data_shape) + trained.gan.z_dim, "frames (--walks x --steps)")
     z = trained.latents(walks * keyframes, seed).view(walks, keyframes, -1)
     path = torch.stack([latent_walk(z[i], steps, mode) for i in range(walks)], dim=1)  # (T, walks, z_dim)
     labels = None
     if trained.num_classes:  # a conditional run: each walk keeps one class (walk i shows class i mod K)
         labels = torch.arange(walks).repeat(path.shape[0]) % trained.num_classes
     frames = trained.generate(path.flatten(0, 1), labels=labels).view(path.shape[0], walks, *trained.data_shape)
-    save_interpolation(frames, target)
+    with writing(target, "--out"):
+        save_interpolation(frames, target)
     click.echo(f"{walks} {mode} walks of {path.shape[0]} frames from step {trained.step} -> {target}")
 
 
@@ -276,6 +288,7 @@ def translate(
     from ganforge.translate import translate as translate_images
 
     check_positive("--batch-size", batch_size)
+    check_seed("--seed", seed)
     done = translate_images(run, source, out, reverse, seed, device, batch_size, overwrite)
     click.echo(f"{done.count} images translated by step {done.step} -> {done.out}")
 
@@ -415,11 +428,12 @@ def sweep(
 @cli.command()
 @click.argument("run", type=click.Path())
 @click.option("--out", help="Where to write the HTML (default RUN/report.html).")
-def report(run: str, out: str | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists (RUN/report.html is always replaced).")
+def report(run: str, out: str | None, overwrite: bool) -> None:
     """Write one self-contained HTML report of RUN: config, samples, animation, curves, metrics."""
     from ganforge.report import write_report
 
-    click.echo(f"wrote {write_report(run, Path(out) if out else None)}")
+    click.echo(f"wrote {write_report(run, Path(out) if out else None, overwrite=overwrite)}")
 
 
 @cli.command()
@@ -489,27 +503,23 @@ def _overrides(flags: dict[str, Any], settings: tuple[str, ...]) -> dict[str, An
     for setting in settings:
         key, sep, value = setting.partition("=")
         if not sep or not key:
-            raise GanforgeError(f"--set {setting!r} is not KEY=VALUE", "e.g. --set train.log_every=50")
+            raise GanforgeError(f"--set {excerpt(setting)} is not KEY=VALUE", "e.g. --set train.log_every=50")
         overrides[key.strip()] = _yaml_value(value)
     return overrides
 
 
 def _yaml_value(text: str) -> Any:
-    import yaml
+    from ganforge.config import load_yaml
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return load_yaml(text, "--set")
+    except GanforgeError:  # not YAML: the text itself (a name, a path)
         return text
 
 
-def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool) -> Path:
-    target = Path(out)
-    if target.suffix.lower() not in suffixes:
-        raise GanforgeError(f"--out {out} has an unsupported suffix", f"use one of: {', '.join(suffixes)}")
-    if target.exists() and not overwrite:
-        raise GanforgeError(f"--out {out} already exists", "choose another name or pass --overwrite")
-    return target
+def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool, run: str) -> Path:
+    """``--out`` checked before any work (output.check_output: writable, no surprise overwrite, not a run file)."""
+    return check_output(out, "--out", suffixes, overwrite, run=run)
 
 
 def _one_line(text: str) -> str:
@@ -525,7 +535,14 @@ def main(argv: list[str] | None = None) -> None:
     log.setLevel(logging.INFO)
     try:
         arguments = list(sys.argv[1:] if argv is None else argv)  # kept for --devices, which reruns them
-        cli.main(args=arguments, prog_name="ganforge", standalone_mode=False, obj={"argv": arguments})
+        with stop_on_sigterm():  # SIGTERM unwinds like Ctrl-C: every temporary file is removed on the way out
+            cli.main(args=arguments, prog_name="ganforge", standalone_mode=False, obj={"argv": arguments})
+    except Terminated as stop:
+        click.echo(f"error: {stop} received: stopped; no partial output was left behind", err=True)
+        sys.exit(128 + stop.signum)
+    except KeyboardInterrupt:  # Ctrl-C outside click's own handling (e.g. while modules load)
+        click.echo("aborted", err=True)
+        sys.exit(130)
     except GanforgeError as error:
         click.echo(f"error: {_one_line(str(error))}", err=True)
         sys.exit(getattr(error, "exit_code", 2))

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, excerpt
 
 
 @dataclass
@@ -177,17 +177,85 @@ class Config:
         path = Path(path)
         if not path.is_file():
             raise GanforgeError(f"config file {path} does not exist", "check the path given to --config")
-        try:
-            values = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark else ""
-            raise GanforgeError(f"config file {path} is not valid YAML{where}", "fix the syntax") from None
+        values = load_yaml_file(path, "config file")
         if values is None:  # an empty file: every default
             values = {}
         if not isinstance(values, dict):
             raise GanforgeError(f"config file {path} must hold a mapping of sections", "see docs/config.md")
         return cls.from_dict(values, source=str(path))
+
+
+MAX_YAML_BYTES = 1 * 2**20  # a config is a few hundred bytes; a megabyte is already absurd
+MAX_YAML_VALUES = 100_000  # values after every alias is expanded: "billion laughs" stops here
+
+
+def load_yaml_file(path: Path, what: str) -> Any:
+    """``load_yaml`` of a file, refusing one over ``MAX_YAML_BYTES`` before reading it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise GanforgeError(f"{what} {path} is {size:,} bytes, over the {MAX_YAML_BYTES:,} a config may have",
+                                "give a config file, not data")  # fmt: skip
+        data = path.read_bytes()
+    except OSError as error:
+        raise GanforgeError(f"cannot read {what} {path} ({error.strerror})", "check the path and its rights") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise GanforgeError(f"{what} {path} is not UTF-8 text (byte {error.start})", "save it as UTF-8") from None
+    return load_yaml(text, f"{what} {path}")
+
+
+def load_yaml(text: str, where: str) -> Any:
+    """Safe YAML (plain data only, no tags that build objects) within bounds: at most ``MAX_YAML_BYTES`` of text
+    and ``MAX_YAML_VALUES`` values once aliases are expanded, nesting Python can walk. The bound is checked on
+    the parsed node graph, before anything is built, so a few hundred bytes of nested aliases cost nothing."""
+    if len(text) > MAX_YAML_BYTES:
+        raise GanforgeError(f"{where} holds {len(text):,} characters, over {MAX_YAML_BYTES:,}",
+                            "give a config, not data")  # fmt: skip
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        count = _expanded_size(node, {}, MAX_YAML_VALUES)
+        if count > MAX_YAML_VALUES:
+            raise GanforgeError(f"{where} expands to over {MAX_YAML_VALUES:,} values through its aliases (&, *)",
+                                "write the values out; a config needs few of them")  # fmt: skip
+        return loader.construct_document(node)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise GanforgeError(f"{where} is not valid YAML{at}", "fix the syntax") from None
+    except RecursionError:
+        raise GanforgeError(f"{where} nests too deeply", "a config has sections of plain values") from None
+    except ValueError as error:  # a value YAML reads but Python will not build, e.g. an integer of a million digits
+        raise GanforgeError(f"{where} holds a value that cannot be read ({excerpt(str(error))})",
+                            "give plain, short values") from None  # fmt: skip
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], limit: int) -> int:
+    """How many values ``node`` stands for with every alias expanded (each shared node counted once per use,
+    computed once); stops early past ``limit``. A node that contains itself counts as over the limit."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = limit + 1  # while being counted: a node met again inside itself is a cycle
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, sizes, limit)
+        if total > limit:
+            break
+    sizes[id(node)] = total
+    return total
 
 
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -266,7 +334,8 @@ def _coerce(dotted: str, value: Any, source: str) -> Any:
             return [_number(cast, item) for item in items]
     except (TypeError, ValueError):
         pass
-    raise GanforgeError(f"{dotted}={value!r} (in {source}) is not a valid {expected}", f"give {dotted} a {expected}")
+    raise GanforgeError(f"{dotted}={excerpt(value)} (in {source}) is not a valid {expected}",
+                        f"give {dotted} a {expected}")  # fmt: skip
 
 
 def _number(cast: type, item: Any) -> int | float:

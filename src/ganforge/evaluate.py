@@ -21,20 +21,24 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ganforge import engine
 from ganforge.atomic import atomic_path, write_text_atomic
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset, sources
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, excerpt
+from ganforge.limits import load_npy
 from ganforge.metrics import classes, fid, inception_score, kid, modes, parzen, prdc, recovery
 from ganforge.metrics.extractors import Extractor, default_extractor, get_extractor
+from ganforge.output import check_output, writing
 from ganforge.tasks import Task, task_of
 from ganforge.tasks.evaluation import evaluate_task
 from ganforge.trained import load
 
 log = logging.getLogger("ganforge")
+EVAL_FILE = "the evaluation file"
 
 DEFAULT_N = 10_000
 
@@ -282,17 +286,37 @@ def reference(data_cfg: DataConfig, extractor: Extractor | None, n: int, device:
     if extractor is not None:
         key += f"-{extractor.name}-{extractor.weights_sha256[:16]}"
         cache = sources.cache_root() / "reference" / f"{key.replace('/', '_').replace(':', '_')}.safetensors"
-        if cache.is_file():
-            tensors = load_file(str(cache))
-            return SampleSet(tensors["features"], tensors.get("probabilities"), tensors.get("samples"))
+        cached = _read_reference_cache(cache)
+        if cached is not None:
+            return cached
     data = load_dataset(data_cfg, device)
     real = data.real(n if data.kind == "points" else min(n, len(data))).cpu()
     result = embed(real, extractor)
     if extractor is not None:
         tensors = {k: v.contiguous() for k, v in dataclasses.asdict(result).items() if isinstance(v, torch.Tensor)}
-        with atomic_path(cache) as tmp:
-            save_file(tensors, str(tmp))
+        try:
+            with atomic_path(cache) as tmp:
+                save_file(tensors, str(tmp))
+        except OSError as error:  # a cache is a convenience: measuring goes on without it
+            log.warning("could not cache the reference features in %s (%s)", cache, error.strerror)
     return result
+
+
+def _read_reference_cache(cache: Path) -> SampleSet | None:
+    """The cached reference features, or None (to compute them afresh) when the cache is missing or damaged:
+    a truncated or foreign file is replaced, never a reason for every later evaluation to fail."""
+    if not cache.is_file():
+        return None
+    try:
+        tensors = load_file(str(cache))
+        features = tensors["features"]
+        if features.ndim != 2 or not features.is_floating_point():
+            raise ValueError(f"features of shape {tuple(features.shape)}")
+        return SampleSet(features, tensors.get("probabilities"), tensors.get("samples"))
+    except (SafetensorError, OSError, ValueError, KeyError) as error:
+        log.warning("reference cache %s is damaged (%s); computing the reference features again", cache,
+                    excerpt(str(error)))  # fmt: skip
+        return None
 
 
 def evaluate_run(
@@ -307,6 +331,8 @@ def evaluate_run(
     started = time.perf_counter()
     with engine.process_group(device):
         trained = load(run, device=device)
+        engine.on_main(lambda: check_output(Path(run) / "eval.json", EVAL_FILE, (".json",), True, run=run,
+                                            own=("eval.json",)))  # an unwritable run fails now, not after the work
         cfg = trained.config
         task = task_of(cfg)
         if task is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks), on rank 0
@@ -335,10 +361,16 @@ def evaluate_run(
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "seconds": round(time.perf_counter() - started, 2),
             }
-            write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
+            write_eval_json(run, result)
             return result
 
         return engine.on_main(measure)
+
+
+def write_eval_json(run: str | Path, result: dict[str, Any]) -> None:
+    """RUN/eval.json, atomically; a failure to write is one line naming the file."""
+    with writing(Path(run) / "eval.json", EVAL_FILE):
+        write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
 
 
 def _gives(trained: Any, net: Extractor | None) -> tuple[str, ...]:
@@ -382,7 +414,7 @@ def _evaluate_task_run(
     result = evaluate_task(task, trained, n, split, batch_size)
     result["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     result["seconds"] = round(time.perf_counter() - started, 2)
-    write_text_atomic(Path(run) / "eval.json", json.dumps(result, indent=2) + "\n")
+    write_eval_json(run, result)
     return result
 
 
@@ -425,10 +457,7 @@ def _read_npy(path: str | Path) -> torch.Tensor:
     path = Path(path)
     if not path.is_file():
         raise GanforgeError(f"{path} does not exist", "write one with 'ganforge sample RUN --out FILE.npy'")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise GanforgeError(f"{path} is not a readable .npy file ({error})", "write it with ganforge sample") from None
+    array = load_npy(path)  # its header checked first: shape against the file's size and the memory free
     if (
         array.ndim not in (2, 4)
         or (array.ndim == 2 and array.shape[1] != 2)

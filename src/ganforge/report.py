@@ -23,9 +23,10 @@ from matplotlib.figure import Figure
 
 from ganforge.atomic import atomic_path
 from ganforge.config import Config
-from ganforge.errors import GanforgeError
-from ganforge.run import RunDir
-from ganforge.viz.plots import eval_keys_of, losses_figure, read_metrics
+from ganforge.errors import excerpt
+from ganforge.output import check_output, writing
+from ganforge.run import OutsideRun, RunDir
+from ganforge.viz.plots import eval_keys_of, losses_figure
 
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; background: #fafafa;
@@ -47,21 +48,26 @@ p.meta { color: #666; font-size: 13px; }
 """
 
 
-def write_report(run: str | Path, out: Path | None = None) -> Path:
-    """Write ``report.html`` for the run folder ``run`` (or to ``out``, a file or a folder); return its path."""
+def write_report(run: str | Path, out: Path | None = None, overwrite: bool = False) -> Path:
+    """Write ``report.html`` for the run folder ``run`` (or to ``out``, a file or a folder); return its path.
+
+    ``out`` must not exist unless ``overwrite`` (RUN/report.html, the report's own file, is always replaced),
+    and is never one of the run's own files. Only files inside the run folder are read (``RunDir.inside``).
+    """
     run_dir = RunDir.open(run)
+    target = _target(run_dir, out, overwrite)
     cfg = run_dir.read_config()
     records = _records(run_dir)
     name = run_dir.path.resolve().name
     command = shlex.quote(str(run_dir.path))  # the run as the user named it, ready to paste into a shell
     body = [
         _summary(name, cfg, records),
-        _section("Config", f"<pre>{_escape(run_dir.config_path.read_text())}</pre>"),
-        _section("Final samples", _picture(run_dir.path / "final.png", "final samples", command)),
-        _section("Training progress", _picture(run_dir.path / "progress.gif", "training progress", command)),
+        _section("Config", f"<pre>{_escape(run_dir.read_bytes(run_dir.config_path).decode('utf-8', 'replace'))}</pre>"),
+        _section("Final samples", _picture(run_dir, "final.png", "final samples", command)),
+        _section("Training progress", _picture(run_dir, "progress.gif", "training progress", command)),
         _section("Losses", _losses(run_dir, name, records, command)),
         _section("Metrics during training", _eval_curves(records, command)),
-        _section("Final metrics", _eval_table(run_dir.path / "eval.json", command)),
+        _section("Final metrics", _eval_table(run_dir, command)),
     ]
     page = (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
@@ -69,30 +75,26 @@ def write_report(run: str | Path, out: Path | None = None) -> Path:
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
-    target = _target(run_dir, out)
-    try:
-        with atomic_path(target) as tmp:
-            tmp.write_text(page, encoding="utf-8")
-    except OSError as error:
-        raise GanforgeError(f"cannot write the report {target} ({error.strerror})", "choose a writable --out") from None
+    with writing(target, "--out"), atomic_path(target) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return target
 
 
-def _target(run_dir: RunDir, out: Path | None) -> Path:
-    if out is None:
-        return run_dir.path / "report.html"
-    out = Path(out)
-    return out / "report.html" if out.is_dir() else out
+def _target(run_dir: RunDir, out: Path | None, overwrite: bool) -> Path:
+    out = run_dir.path if out is None else Path(out)
+    if out.is_dir():
+        out = out / "report.html"
+    own = "report.html"  # the report's own file in the run folder: regenerating it replaces it
+    if out.resolve() == (run_dir.path / own).resolve():
+        overwrite = True
+    return check_output(out, "--out", (".html", ".htm"), overwrite, run=run_dir.path, own=(own,))
 
 
 def _records(run_dir: RunDir) -> list[dict[str, Any]]:
-    """The run's metrics, one record per step; none when metrics.jsonl is missing or empty (shown as such)."""
-    if not run_dir.metrics_path.is_file():
-        return []
-    try:
-        return read_metrics(run_dir.metrics_path)
-    except GanforgeError:  # an empty file: every section that needs metrics says "not available"
-        return []
+    """The run's metrics, one record per step (the later one where a resumed run logged a step twice); none
+    when metrics.jsonl is missing or empty (shown as such). Damaged lines are skipped with a warning."""
+    by_step = {record["step"]: record for record in run_dir.read_metrics()}
+    return [by_step[step] for step in sorted(by_step)]
 
 
 # -- sections ----------------------------------------------------------------------------------------
@@ -119,19 +121,22 @@ def _section(title: str, content: str) -> str:
     return f"<section>\n<h2>{_escape(title)}</h2>\n{content}\n</section>"
 
 
-def _picture(path: Path, alt: str, command: str) -> str:
-    """An image file of the run inlined, or a note that training writes it when it finishes."""
-    if not path.is_file():
-        return _missing(f"{path.name} is written when training finishes", f"ganforge resume {command}")
-    mime = "image/gif" if path.suffix == ".gif" else "image/png"
-    return _img(path.read_bytes(), mime, alt)
+def _picture(run_dir: RunDir, name: str, alt: str, command: str) -> str:
+    """An image file of the run inlined, or a note that training writes it when it finishes. Read through
+    ``RunDir.read_bytes``: a link leading out of the run folder is never inlined into a page meant to be shared."""
+    if not (run_dir.path / name).is_file():
+        return _missing(f"{name} is written when training finishes", f"ganforge resume {command}")
+    try:
+        data = run_dir.read_bytes(name)
+    except OutsideRun as error:
+        return _missing(error.message, "replace the link with the file itself")
+    return _img(data, "image/gif" if name.endswith(".gif") else "image/png", alt)
 
 
 def _losses(run_dir: RunDir, name: str, records: list[dict[str, Any]], command: str) -> str:
     """losses.png as training wrote it, else the same plot drawn now from metrics.jsonl."""
-    saved = run_dir.path / "losses.png"
-    if saved.is_file():
-        return _img(saved.read_bytes(), "image/png", "loss curves")
+    if (run_dir.path / "losses.png").is_file():
+        return _picture(run_dir, "losses.png", "loss curves", command)
     if not records:
         return _missing("metrics.jsonl holds no records yet", f"ganforge resume {command}")
     return _img(_png(losses_figure(records, name, source=run_dir.metrics_path)), "image/png", "loss curves")
@@ -159,17 +164,17 @@ def _curve(records: list[dict[str, Any]], key: str) -> Figure:
     return figure
 
 
-def _eval_table(path: Path, command: str) -> str:
+def _eval_table(run_dir: RunDir, command: str) -> str:
     """eval.json as a table of metric, value and spread (``kid`` with ``kid_std``), under a line of provenance."""
-    if not path.is_file():
+    if not (run_dir.path / "eval.json").is_file():
         return _missing("no eval.json in the run folder", f"ganforge eval {command}")
     try:
-        result = json.loads(path.read_text())
+        result = json.loads(run_dir.read_bytes("eval.json"))
         metrics = result["metrics"]
         if not isinstance(metrics, dict):
             raise TypeError("'metrics' is not a mapping")
-    except (ValueError, KeyError, TypeError) as error:
-        return _missing(f"eval.json is unreadable ({error})", f"ganforge eval {command}")
+    except (ValueError, KeyError, TypeError, RecursionError, OutsideRun) as error:
+        return _missing(f"eval.json is unreadable ({excerpt(str(error))})", f"ganforge eval {command}")
     rows = "".join(
         f"<tr><th>{_escape(key)}</th><td class='number'>{_escape(_format(value))}</td>"
         f"<td class='number'>{_escape(_format(metrics[key + '_std'])) if key + '_std' in metrics else ''}</td></tr>"
@@ -230,6 +235,8 @@ def _format(value: object) -> str:
 
 def _duration(seconds: float) -> str:
     """12.5 s, 3 min 04 s, 2 h 05 min."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "not recorded"
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, seconds = divmod(round(seconds), 60)

@@ -20,7 +20,7 @@ import torch
 
 from ganforge.config import Config, OptimConfig, apply_overrides, duration_seconds
 from ganforge.data import DATASETS, SPLITS, data_kind
-from ganforge.errors import GanforgeError, check_choice, check_positive
+from ganforge.errors import GanforgeError, check_choice, check_positive, check_seed
 from ganforge.finetune import check_settings as check_finetune
 from ganforge.gans import GANS
 from ganforge.gans.augment import parse_policies
@@ -175,8 +175,7 @@ def _check_sizes(cfg: Config) -> None:
         raise GanforgeError(f"train.max_rollbacks={cfg.train.max_rollbacks} must be 0 or more", "e.g. 3")
     if cfg.data.limit is not None and cfg.data.limit <= 0:
         raise GanforgeError(f"data.limit={cfg.data.limit} must be positive", "e.g. 1000, or leave it out")
-    if cfg.train.seed < 0:
-        raise GanforgeError(f"--seed {cfg.train.seed} must be zero or positive", "use e.g. --seed 0")
+    check_seed("--seed", cfg.train.seed)
 
 
 def _check_game(cfg: Config, network: Network) -> None:

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,16 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ganforge.atomic import atomic_path, write_text_atomic
+from ganforge.checkpoint import BadMetadata, check_meta, kind_mismatch
 from ganforge.config import Config
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, excerpt
 
 log = logging.getLogger("ganforge")
 
-CHECKPOINT_FORMAT = "ganforge-checkpoint-1"
+CHECKPOINT_FORMAT = "ganforge-checkpoint-2"  # the checksum covers the metadata too
+TENSORS_ONLY_FORMAT = "ganforge-checkpoint-1"  # older: the checksum covers the tensors alone
+MAX_METRICS_BYTES = 512 * 2**20  # a metrics.jsonl larger than this was not written by training
+MAX_META_BYTES = 64 * 2**20  # the JSON metadata (mostly the metrics history) of any real run is far below
 
 
 class RunDir:
@@ -81,7 +86,38 @@ class RunDir:
         return run
 
     def read_config(self) -> Config:
-        return Config.load(self.config_path)
+        return Config.load(self.inside(self.config_path))
+
+    # -- reading a file of the run: the one way, for every reader -----------------------------------
+
+    def inside(self, path: str | os.PathLike) -> Path:
+        """``path`` (a path this RunDir made, an absolute one, or a name within the run) resolved, every symlink
+        followed; refused (``OutsideRun``) unless the result is still inside the run folder. A symlink within
+        the folder is fine; one that leads out of it (to ~/.ssh, /etc, another run) is never read or served."""
+        root = self.path.resolve()
+        shown = Path(path)
+        if not shown.is_absolute() and shown.parts[: len(self.path.parts)] != self.path.parts:
+            shown = self.path / shown  # a name within the run, e.g. "samples/step_000100.png"
+        resolved = shown.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise OutsideRun(
+                f"{shown} leads outside the run folder {self.path}",
+                "replace the link with the file itself; ganforge reads only files inside a run",
+            )
+        return resolved
+
+    def read_bytes(self, path: str | os.PathLike, limit: int = 512 * 2**20) -> bytes:
+        """The bytes of a regular file of the run (``inside`` checks where it leads), at most ``limit``."""
+        resolved = self.inside(path)
+        fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # a link swapped in meanwhile fails
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise OutsideRun(f"{resolved} is not a regular file", "give a file of the run folder")
+            if info.st_size > limit:
+                raise GanforgeError(f"{resolved} is {info.st_size:,} bytes, over the {limit:,} read",
+                                    "it is not a file ganforge wrote")  # fmt: skip
+            return handle.read(limit + 1)[:limit]
 
     def write_config(self, cfg: Config) -> None:
         write_text_atomic(self.config_path, cfg.to_yaml())
@@ -94,16 +130,11 @@ class RunDir:
             handle.write(json.dumps(record) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        """Every complete record of metrics.jsonl, in order."""
+        """Every sound record of metrics.jsonl, in file order (see ``parse_metrics``: damaged lines are skipped
+        with a warning). The file is read through ``read_bytes``: a link out of the run folder is not followed."""
         if not self.metrics_path.exists():
             return []
-        records = []
-        for line in self.metrics_path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash
-        return records
+        return parse_metrics(self.read_bytes(self.metrics_path, MAX_METRICS_BYTES), self.metrics_path)
 
     def write_metrics(self, records: list[dict[str, Any]]) -> None:
         """Replace metrics.jsonl with ``records`` (a resumed run restores the history its checkpoint holds)."""
@@ -160,14 +191,19 @@ class RunDir:
             )
         return found
 
-    def load_latest(self) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
-        """Load the newest checkpoint that verifies; a corrupt one is skipped with a warning naming both."""
+    def load_latest(self, cfg: Config | None = None) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any]]:
+        """Load the newest checkpoint that verifies and belongs to this run (its config, or ``cfg``); a corrupt
+        one (unreadable, checksum, metadata, another kind of run) is skipped with a warning naming both."""
+        cfg = cfg if cfg is not None else self.read_config()
         skipped: list[str] = []
         for path in self._existing_checkpoints():
             try:
-                tensors, meta = load_checkpoint_file(path)
-            except CorruptCheckpoint as error:
-                skipped.append(f"{path.name} ({error.reason})")
+                tensors, meta = load_checkpoint_file(self.inside(path))
+                mismatch = kind_mismatch(meta, cfg)
+                if mismatch:
+                    raise CorruptCheckpoint(path, mismatch)
+            except (CorruptCheckpoint, OutsideRun) as error:
+                skipped.append(f"{path.name} ({getattr(error, 'reason', error.message)})")
                 continue
             if skipped:
                 log.warning("checkpoint %s is unusable; using %s (step %d) instead", skipped[0], path, meta["step"])
@@ -176,6 +212,54 @@ class RunDir:
             f"no usable checkpoint in {self.checkpoints_dir}: {'; '.join(skipped)}",
             "the run cannot be continued; train a new run",
         )
+
+
+def parse_metrics(data: bytes, source: str | os.PathLike, fill_step: bool = False) -> list[dict[str, Any]]:
+    """The records of a metrics.jsonl text: each line a JSON object of numbers with an integer ``step``.
+
+    A damaged line (not UTF-8, not JSON, not an object, a value that is not a number, a step that is not a
+    whole number from 0 to 10^12) is skipped with one warning naming the file, the line and what is wrong; a
+    last line cut short by a crash is skipped quietly. ``fill_step``: a record without a step takes its
+    line number (hand-written files)."""
+    lines = [(number, line) for number, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+    records = []
+    for index, (number, line) in enumerate(lines):
+        record, problem = _metrics_record(line, number if fill_step else None)
+        if problem is None:
+            records.append(record)
+        elif not (index == len(lines) - 1 and problem == "not JSON" and not data.endswith(b"\n")):
+            _warn_once(source, number, problem)
+    return records
+
+
+def _metrics_record(line: bytes, default_step: int | None) -> tuple[dict[str, Any], str | None]:
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return {}, "not UTF-8"
+    except (ValueError, RecursionError):
+        return {}, "not JSON"
+    if not isinstance(record, dict):
+        return {}, f"a JSON {type(record).__name__}, not an object"
+    if default_step is not None:
+        record.setdefault("step", default_step)
+    step = record.get("step")
+    if not (isinstance(step, int) and not isinstance(step, bool) and 0 <= step <= 10**12):
+        return {}, f"step={excerpt(step)} is not a whole number from 0 to 10^12"
+    for key, value in record.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return {}, f"{excerpt(key)}={excerpt(value)} is not a number"
+    return record, None
+
+
+_WARNED: set[tuple[str, int, str]] = set()  # a damaged line is reported once per process, however often read
+
+
+def _warn_once(source: str | os.PathLike, number: int, problem: str) -> None:
+    key = (str(source), number, problem)
+    if key not in _WARNED:
+        _WARNED.add(key)
+        log.warning("%s: skipped damaged line %d (%s)", source, number, problem)
 
 
 def _header_step(path: Path) -> int:
@@ -187,6 +271,10 @@ def _header_step(path: Path) -> int:
         return -1
 
 
+class OutsideRun(GanforgeError):
+    """A file of a run folder that is a link to somewhere outside it, or not a regular file."""
+
+
 class CorruptCheckpoint(GanforgeError):
     """A checkpoint file that cannot be read or fails its checksum."""
 
@@ -195,9 +283,12 @@ class CorruptCheckpoint(GanforgeError):
         super().__init__(f"checkpoint {path} is unusable ({reason})", "delete it to fall back to an earlier one")
 
 
-def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """sha256 over every tensor's name, dtype, shape and bytes, in name order."""
+def tensors_digest(tensors: dict[str, torch.Tensor], meta_json: str | None = None) -> str:
+    """sha256 over the metadata's JSON text (when given), then every tensor's name, dtype, shape and bytes,
+    in name order."""
     digest = hashlib.sha256()
+    if meta_json is not None:
+        digest.update(f"meta|{len(meta_json)}|".encode() + meta_json.encode())
     for name in sorted(tensors):
         tensor = tensors[name].detach().contiguous().cpu()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
@@ -208,7 +299,8 @@ def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
 def write_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     """Write tensors plus JSON metadata and a checksum to one safetensors file (not atomic by itself)."""
     tensors = {name: tensor.detach().contiguous().cpu() for name, tensor in tensors.items()}
-    metadata = {"format": CHECKPOINT_FORMAT, "meta": json.dumps(meta), "sha256": tensors_digest(tensors)}
+    meta_json = json.dumps(meta)
+    metadata = {"format": CHECKPOINT_FORMAT, "meta": meta_json, "sha256": tensors_digest(tensors, meta_json)}
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -220,11 +312,29 @@ def load_checkpoint_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str,
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 - a file handle, not a dict
     except (SafetensorError, OSError, ValueError) as error:
         raise CorruptCheckpoint(path, f"cannot be read: {error}") from None
-    if metadata.get("format") != CHECKPOINT_FORMAT:
+    file_format, meta_json = metadata.get("format"), metadata.get("meta")
+    if file_format not in (CHECKPOINT_FORMAT, TENSORS_ONLY_FORMAT):
         raise CorruptCheckpoint(path, "not a ganforge checkpoint")
-    if metadata.get("sha256") != tensors_digest(tensors):
+    if not isinstance(meta_json, str) or len(meta_json) > MAX_META_BYTES:
+        raise CorruptCheckpoint(path, "metadata missing or too large")
+    covered = meta_json if file_format == CHECKPOINT_FORMAT else None
+    if metadata.get("sha256") != tensors_digest(tensors, covered):
         raise CorruptCheckpoint(path, "checksum mismatch")
-    return tensors, json.loads(metadata["meta"])
+    return tensors, parse_meta(path, meta_json)
+
+
+def parse_meta(path: Path, meta_json: str) -> dict[str, Any]:
+    """A checkpoint's metadata, parsed and checked against its schema (``checkpoint.check_meta``); anything
+    else is a ``CorruptCheckpoint`` naming the field at fault."""
+    try:
+        meta = json.loads(meta_json)
+        check_meta(meta)
+    except BadMetadata as error:
+        raise CorruptCheckpoint(path, f"bad metadata: {error}") from None
+    except (ValueError, RecursionError) as error:
+        raise CorruptCheckpoint(path, f"metadata is not valid JSON ({excerpt(str(error))})") from None
+    return meta
+
 
 
 def default_run_path(cfg: Config, root: str | os.PathLike = "runs") -> Path:

@@ -40,17 +40,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from tqdm import tqdm
 
 from ganforge import stats
 from ganforge.atomic import write_text_atomic
-from ganforge.config import Config, apply_overrides, known_keys
+from ganforge.config import Config, apply_overrides, known_keys, load_yaml, load_yaml_file
 from ganforge.data import load_dataset
 from ganforge.engine import pick_device
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, excerpt
 from ganforge.gans import make_gan
 from ganforge.resolve import resolve
 from ganforge.run import RunDir
@@ -113,10 +112,10 @@ def parse_seeds(text: str | int | list[int]) -> list[int]:
     for part in str(text).replace(" ", "").split(","):
         first, dash, last = part.partition("-")
         if not first.isdigit() or (dash and not last.isdigit()):
-            raise GanforgeError(f"--seeds {text!r} is not a list of seeds", "e.g. --seeds 0-15 or --seeds 0,3,7")
+            raise GanforgeError(f"--seeds {excerpt(text)} is not a list of seeds", "e.g. --seeds 0-15 or --seeds 0,3,7")
         seeds += list(range(int(first), int(last) + 1)) if dash else [int(first)]
     if not seeds or len(set(seeds)) != len(seeds):
-        raise GanforgeError(f"--seeds {text!r} names no seed or a seed twice", "e.g. --seeds 0-15")
+        raise GanforgeError(f"--seeds {excerpt(text)} names no seed or a seed twice", "e.g. --seeds 0-15")
     return seeds
 
 
@@ -124,13 +123,14 @@ def parse_setting(setting: str) -> tuple[str, list[Any]]:
     """'optim.lr_g=1e-3,2e-4' -> ('optim.lr_g', ['1e-3', '2e-4']); list values in brackets: 'optim.betas=[0.5,0.9]'."""
     key, sep, text = setting.partition("=")
     if not sep or not key.strip():
-        raise GanforgeError(f"--set {setting!r} is not KEY=VALUE[,VALUE...]", "e.g. --set optim.lr_g=1e-3,2e-4")
+        raise GanforgeError(f"--set {excerpt(setting)} is not KEY=VALUE[,VALUE...]", "e.g. --set optim.lr_g=1e-3,2e-4")
     try:
-        values = yaml.safe_load(f"[{text}]")
-    except yaml.YAMLError:
-        raise GanforgeError(f"--set {setting!r}: cannot read the values", "separate values with commas") from None
+        values = load_yaml(f"[{text}]", f"--set {excerpt(setting)}")
+    except GanforgeError:
+        raise GanforgeError(f"--set {excerpt(setting)}: cannot read the values",
+                            "separate values with commas") from None  # fmt: skip
     if not values:
-        raise GanforgeError(f"--set {setting!r} gives no value", "e.g. --set optim.lr_g=1e-3,2e-4")
+        raise GanforgeError(f"--set {excerpt(setting)} gives no value", "e.g. --set optim.lr_g=1e-3,2e-4")
     return key.strip(), values
 
 
@@ -139,10 +139,7 @@ def load_sweep_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise GanforgeError(f"sweep file {path} does not exist", "check the path given to --config")
-    try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
-        raise GanforgeError(f"sweep file {path} is not valid YAML", "fix the syntax") from None
+    values = load_yaml_file(path, "sweep file") or {}
     if not isinstance(values, dict):
         raise GanforgeError(f"sweep file {path} must hold a mapping of sections", "see docs/benchmarks.md")
     section = values.pop("sweep", None) or {}

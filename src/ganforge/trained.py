@@ -11,6 +11,7 @@ networks and variants they rebuild.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -19,12 +20,13 @@ from typing import Any
 
 import torch
 
-from ganforge.checkpoint import has_weights, load_weights
+from ganforge.checkpoint import check_weights, has_weights, kind_mismatch, load_weights
 from ganforge.config import Config
 from ganforge.engine import pick_device
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, check_seed
 from ganforge.gans import GAN, make_gan
 from ganforge.gans.cgan import check_class
+from ganforge.limits import check_sample_count
 from ganforge.models import build_models
 from ganforge.resolve import check_device
 from ganforge.resources import check_fits, out_of_memory_as_error
@@ -54,15 +56,28 @@ def rebuild_gan(
     """
     shape, num_classes = tuple(meta["data_shape"]), int(meta.get("num_classes") or 0)
     task = task_of(cfg)
-    with torch.random.fork_rng(devices=[]):
-        if task is not None:  # image-to-image tasks build their own networks
-            G, D = task.build_networks(cfg, shape)
-        else:
-            G, D = build_models(cfg.model, shape, num_classes, cfg.train.pack)
-    load_weights(G, tensors, "G_ema" if cfg.train.ema is not None and has_weights(tensors, "G_ema.") else "G", source)
+    weights_of_G = "G_ema" if cfg.train.ema is not None and has_weights(tensors, "G_ema.") else "G"
+    # First on the meta device (shapes, no memory): networks sized by the metadata are checked against the
+    # checkpoint's tensors before anything is allocated; a data shape edited to 1000 x 1000 costs nothing.
+    G, D = _build_networks(cfg, shape, num_classes, torch.device("meta"))
+    check_weights(G, tensors, weights_of_G, source)
+    check_weights(D, tensors, "D", source)
+    G, D = _build_networks(cfg, shape, num_classes, None)
+    load_weights(G, tensors, weights_of_G, source)
     load_weights(D, tensors, "D", source)
     G, D = G.to(device).eval(), D.to(device).eval()
     return task.make_gan(cfg, G, D) if task is not None else make_gan(cfg, G, D, num_classes)
+
+
+def _build_networks(
+    cfg: Config, shape: tuple[int, ...], num_classes: int, device: torch.device | None
+) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(G, D) as the config builds them for data of ``shape``, on ``device`` (None: the default)."""
+    task = task_of(cfg)
+    with torch.random.fork_rng(devices=[]), torch.device(device) if device is not None else contextlib.nullcontext():
+        if task is not None:  # image-to-image tasks build their own networks
+            return task.build_networks(cfg, shape)
+        return build_models(cfg.model, shape, num_classes, cfg.train.pack)
 
 
 @dataclass
@@ -87,6 +102,8 @@ class TrainedGAN:
                 f"{self.path} is a {task.name} run: it maps images to images and has no latent space",
                 f"use 'ganforge translate {self.path} --input IMAGES --out OUT'",
             )
+        check_seed("seed", seed)
+        check_sample_count(n, self.gan.z_dim, "latents")
         return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
 
     @property
@@ -116,6 +133,8 @@ class TrainedGAN:
     def sample(self, n: int, seed: int = 0, batch_size: int = 500, class_: int | None = None) -> torch.Tensor:
         """n samples of G, reproducible by ``seed`` (whatever the batch size); ``class_``: all of that class."""
         check_class(self.gan, class_)
+        # Before a single latent is drawn: n itself may be absurd (10^12), and z costs memory too.
+        check_sample_count(n, math.prod(self.data_shape) + self.gan.z_dim)
         labels = None if class_ is None else torch.full((n,), class_, dtype=torch.int64)
         return self.generate(self.latents(n, seed), batch_size, labels)
 
@@ -169,10 +188,14 @@ def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.Pat
     check_device(device)
     torch_device = pick_device(device)
     if checkpoint is None:
-        source, tensors, meta = run.load_latest()
+        source, tensors, meta = run.load_latest(cfg)
     else:
         source = Path(checkpoint)
         tensors, meta = load_checkpoint_file(source)
+        mismatch = kind_mismatch(meta, cfg)
+        if mismatch:
+            raise GanforgeError(f"checkpoint {source} does not belong to {run.path}: {mismatch}",
+                                "give a checkpoint of this run")  # fmt: skip
     gan = rebuild_gan(cfg, tensors, meta, torch_device, source)
     return TrainedGAN(cfg, gan, int(meta["step"]), tuple(meta["data_shape"]), run.path)
 

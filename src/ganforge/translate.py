@@ -19,7 +19,10 @@ from PIL import Image, UnidentifiedImageError
 from ganforge.atomic import atomic_path
 from ganforge.data.folder import EXTENSIONS, GREY_MODES
 from ganforge.errors import GanforgeError
-from ganforge.trained import load
+from ganforge.limits import load_npy, open_image
+from ganforge.output import check_output, writing
+from ganforge.tasks import task_of
+from ganforge.trained import TrainedGAN, load
 from ganforge.viz.grid import save_image_grid
 
 SUFFIXES = (".npy", ".png")
@@ -46,16 +49,18 @@ def translate(
 ) -> Translation:
     """Translate the images at ``source`` with RUN's generator (B -> A with ``reverse``, cyclegan only);
     for inpainting, holes are cut by the run's mask rule (random boxes drawn from ``seed``)."""
-    target = _output(Path(out), overwrite)
+    target = check_output(out, "--out", SUFFIXES, overwrite, run=run, folder=True)
     trained = load(run, device=device)
-    images, names = read_images(Path(source))
+    images, names = read_images(Path(source), _input_size(trained))
     outputs, inputs = trained.translate_with_inputs(images, reverse, seed, batch_size, where=str(source))
-    _write(target, outputs, inputs, names)
+    with writing(target, "--out"):
+        _write(target, outputs, inputs, names)
     return Translation(len(outputs), trained.step, target)
 
 
-def read_images(path: Path) -> tuple[torch.Tensor, list[str]]:
-    """(N, C, H, W) float32 in [-1, 1] from a .npy file, an image file or a folder of them, with names."""
+def read_images(path: Path, size: tuple[int, int] | None = None) -> tuple[torch.Tensor, list[str]]:
+    """(N, C, H, W) float32 in [-1, 1] from a .npy file, an image file or a folder of them, with names; image
+    files must be ``size`` (W, H) pixels when given, checked from each header before decoding."""
     if not path.exists():
         raise GanforgeError(f"--input {path} does not exist", "give a .npy file, an image or a folder of images")
     if path.suffix.lower() == ".npy":
@@ -63,7 +68,7 @@ def read_images(path: Path) -> tuple[torch.Tensor, list[str]]:
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS)
     if not files:
         raise GanforgeError(f"--input {path} holds no images", f"use {', '.join(sorted(EXTENSIONS))} files or a .npy")
-    arrays = [_read_picture(file) for file in files]
+    arrays = [_read_picture(file, size) for file in files]
     shapes = {array.shape for array in arrays}
     if len(shapes) > 1:
         raise GanforgeError(
@@ -74,10 +79,7 @@ def read_images(path: Path) -> tuple[torch.Tensor, list[str]]:
 
 
 def _read_npy(path: Path) -> tuple[torch.Tensor, list[str]]:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise GanforgeError(f"{path} is not a readable .npy file ({error})", "save it with numpy.save") from None
+    array = load_npy(path)  # its header checked first: shape against the file's size and the memory free
     if array.ndim != 4:
         raise GanforgeError(f"{path} holds an array of shape {array.shape}", "give images shaped N x C x H x W")
     if array.dtype == np.uint8:
@@ -89,9 +91,15 @@ def _read_npy(path: Path) -> tuple[torch.Tensor, list[str]]:
     return images, [f"{index:05d}" for index in range(len(images))]
 
 
-def _read_picture(file: Path) -> np.ndarray:
+def _read_picture(file: Path, size: tuple[int, int] | None) -> np.ndarray:
+    """One image as (H, W, C) uint8; its size, from the header, must be ``size`` (W, H) when given."""
     try:
-        with Image.open(file) as picture:
+        with open_image(file) as picture:
+            if size is not None and picture.size != size:  # before decoding: a huge image costs nothing
+                raise GanforgeError(
+                    f"image {file} is {picture.size[0]} x {picture.size[1]} pixels, but this run's G reads "
+                    f"{size[0]} x {size[1]}", "resize the images to the size the run was trained on"
+                )
             picture.load()
             grey = picture.mode in GREY_MODES
             array = np.asarray(picture.convert("L" if grey else "RGB"))
@@ -100,12 +108,14 @@ def _read_picture(file: Path) -> np.ndarray:
     return array[:, :, None] if grey else array  # (H, W, C)
 
 
-def _output(target: Path, overwrite: bool) -> Path:
-    if target.suffix and target.suffix.lower() not in SUFFIXES:
-        raise GanforgeError(f"--out {target} has an unsupported suffix", "use .npy, .png (a grid) or a folder name")
-    if target.exists() and not overwrite:
-        raise GanforgeError(f"--out {target} already exists", "choose another name or pass --overwrite")
-    return target
+def _input_size(trained: TrainedGAN) -> tuple[int, int] | None:
+    """(W, H) of the images an image-to-image run takes (``Task.input_shape``); None for other runs, which
+    ``translate_with_inputs`` refuses with its own message."""
+    task = task_of(trained.config)
+    if task is None:
+        return None
+    shape = task.input_shape(trained.config, trained.data_shape)
+    return (shape[2], shape[1])
 
 
 def _write(target: Path, outputs: torch.Tensor, inputs: torch.Tensor, names: list[str]) -> None:

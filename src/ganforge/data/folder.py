@@ -25,6 +25,7 @@ from ganforge.atomic import atomic_path
 from ganforge.data import sources
 from ganforge.data.images import ImageData
 from ganforge.errors import GanforgeError
+from ganforge.limits import MAX_PIXELS, TooLarge, open_image
 
 log = logging.getLogger("ganforge")
 
@@ -59,11 +60,13 @@ def load_folder(name: str, size: int | None) -> ImageData:
 
 
 def _decode(root: Path, files: list[Path], size: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """Every usable file as a ``size`` x ``size`` picture, reduced as it is read: at most one full-size image
+    is in memory at a time, and one whose header claims too many pixels is skipped before decoding."""
     skipped: Counter[str] = Counter()
     pictures: list[Image.Image] = []
     classes: list[str] = []
     for path in files:
-        picture = _open(path, skipped)
+        picture = _open(path, size, skipped)
         if picture is not None:
             pictures.append(picture)
             classes.append(path.parent.relative_to(root).as_posix() if path.parent != root else ".")
@@ -74,8 +77,8 @@ def _decode(root: Path, files: list[Path], size: int) -> tuple[torch.Tensor, tor
         raise GanforgeError(
             f"image folder {root} holds no usable images", f"add {', '.join(sorted(EXTENSIONS))} files to it"
         )
-    grey = all(picture.mode in GREY_MODES for picture in pictures)
-    arrays = [np.asarray(_square(picture.convert("L" if grey else "RGB"), size)) for picture in pictures]
+    grey = all(picture.mode == "L" for picture in pictures)
+    arrays = [np.asarray(picture if grey else picture.convert("RGB")) for picture in pictures]
     images = torch.from_numpy(np.stack(arrays))  # (N, H, W) or (N, H, W, 3)
     images = images[:, None] if grey else images.permute(0, 3, 1, 2)
     class_names = sorted(set(classes))
@@ -83,21 +86,25 @@ def _decode(root: Path, files: list[Path], size: int) -> tuple[torch.Tensor, tor
     return images.contiguous(), labels, class_names
 
 
-def _open(path: Path, skipped: Counter[str]) -> Image.Image | None:
+def _open(path: Path, size: int, skipped: Counter[str]) -> Image.Image | None:
+    """The image at ``path`` as a ``size`` x ``size`` picture (mode L or RGB), or None (counted in ``skipped``)."""
     if path.stat().st_size == 0:
         skipped["empty"] += 1
         return None
     try:
-        with Image.open(path) as picture:
+        with open_image(path) as picture:
+            if min(picture.size) < MIN_SIDE:
+                skipped[f"smaller than {MIN_SIDE} px"] += 1
+                return None
+            grey = picture.mode in GREY_MODES
+            picture.draft("L" if grey else "RGB", (size, size))  # JPEG: decode at a reduced scale already
             picture.load()
-            picture = picture.copy()
+            return _square(picture.convert("L" if grey else "RGB"), size)
+    except TooLarge:
+        skipped[f"over {MAX_PIXELS:,} pixels"] += 1
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         skipped["unreadable"] += 1
-        return None
-    if min(picture.size) < MIN_SIDE:
-        skipped[f"smaller than {MIN_SIDE} px"] += 1
-        return None
-    return picture
+    return None
 
 
 def _square(picture: Image.Image, size: int) -> Image.Image:

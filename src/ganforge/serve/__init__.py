@@ -38,6 +38,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_hosts(host: str) -> list[str] | None:
+    """The Host headers the explorer answers when bound to ``host``: bound to any loopback address (127.0.0.1,
+    127.0.0.2, ::1, localhost), only this machine's own names, so a page elsewhere cannot reach it by DNS
+    rebinding (a name of its own pointed at the loopback address); bound wider, any name (None)."""
+    if not is_loopback(host):
+        return None
+    literal = f"[{host}]" if ":" in host else host  # an IPv6 address appears in brackets in a Host header
+    return sorted({"127.0.0.1", "localhost", "[::1]", literal.lower()})
+
+
 def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, device: str = "cpu") -> None:
     """Serve the explorer of ``run`` at http://host:port until interrupted."""
     check_installed()
@@ -51,9 +61,7 @@ def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, device: st
 
     resolve(Config.from_dict({"train": {"device": device}}))  # a mistyped --device fails now, not at a request
 
-    # Bound to this machine, answer only to its own names (no DNS rebinding); bound wider, to any name.
-    allowed = ["127.0.0.1", "localhost", host] if host in ("127.0.0.1", "localhost") else None
-    app = create_app(run, device=device, allowed_hosts=allowed)
+    app = create_app(run, device=device, allowed_hosts=allowed_hosts(host))
     check_port(host, port)
     if not is_loopback(host):
         log.warning("serving on %s: anyone who can reach this machine on port %d can see the run", host, port)

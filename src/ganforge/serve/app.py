@@ -21,7 +21,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ganforge.data import DATASETS
 from ganforge.errors import GanforgeError
-from ganforge.run import RunDir
+from ganforge.run import OutsideRun, RunDir
 from ganforge.serve import watch
 from ganforge.serve.explorer import (
     DIRECTION_COUNT,
@@ -42,6 +42,7 @@ MAX_FRAMES = 32  # pictures per interpolation
 MAX_ALPHA = 5.0  # slider range along a direction, in standard deviations
 MAX_CODE = 2.0  # InfoGAN continuous codes: the paper's sweeps go to +-2, beyond the [-1, 1] of training
 MAX_STEP = 10**9
+MAX_FRAME_BYTES = 64 * 2**20  # a progress picture or game frame is far smaller
 
 Seed = Query(0, ge=0, le=MAX_SEED, description="latent seed")
 Count = Query(16, ge=1, le=MAX_POINTS, description="samples in the grid (images: at most 64)")
@@ -196,14 +197,14 @@ def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | 
         return {"samples": watch.frame_steps(folder, "png"), "game": watch.frame_steps(folder, "json")}
 
     @app.get("/api/frames/{step}")
-    def sample_frame(step: int = PathParam(..., ge=0, le=MAX_STEP)) -> FileResponse:
+    def sample_frame(step: int = PathParam(..., ge=0, le=MAX_STEP)) -> Response:
         """The progress picture of ``step`` (samples/step_XXXXXX.png of the run)."""
-        return FileResponse(_frame(folder, step, "png"), media_type="image/png")
+        return Response(_frame(folder, step, "png"), media_type="image/png")
 
     @app.get("/api/game/{step}")
-    def game_frame(step: int = PathParam(..., ge=0, le=MAX_STEP)) -> FileResponse:
+    def game_frame(step: int = PathParam(..., ge=0, le=MAX_STEP)) -> Response:
         """The 2-D game frame of ``step``: real points, generated points and D's output over the plane."""
-        return FileResponse(_frame(folder, step, "json"), media_type="application/json")
+        return Response(_frame(folder, step, "json"), media_type="application/json")
 
     return app
 
@@ -278,12 +279,21 @@ def _numbers(name: str, text: str, bound: float, most: int) -> list[float]:
     return values
 
 
-def _frame(folder: RunDir, step: int, suffix: str) -> Path:
+def _frame(folder: RunDir, step: int, suffix: str) -> bytes:
+    """The bytes of a frame file, read through ``RunDir.read_bytes``: a link leading out of the run folder is
+    refused (403), whatever address the server listens on."""
     path = watch.frame_file(folder, step, suffix)
+    what = "sample picture" if suffix == "png" else "2-D game frame"
+    missing = ApiError(404, f"the run has no {what} at step {step}", "see /api/frames for the steps there are")
     if path is None:
-        what = "sample picture" if suffix == "png" else "2-D game frame"
-        raise ApiError(404, f"the run has no {what} at step {step}", "see /api/frames for the steps there are")
-    return path
+        raise missing
+    try:
+        return folder.read_bytes(path, MAX_FRAME_BYTES)
+    except OutsideRun as error:
+        raise ApiError(403, f"the {what} of step {step} is not a file of the run: {error.message}",
+                       "replace the link with the file itself") from None  # fmt: skip
+    except OSError:  # replaced or removed between the check and the read, or unreadable
+        raise missing from None
 
 
 def _add_error_handlers(app: FastAPI) -> None:

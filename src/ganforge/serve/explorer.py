@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
 from ganforge.errors import GanforgeError
-from ganforge.run import RunDir
+from ganforge.run import RunDir, parse_meta
 from ganforge.serve.directions import PCA_SAMPLES, PCA_SEED, Directions, principal_directions
 from ganforge.trained import TrainedGAN, load, render
 from ganforge.viz.grid import grid_image
@@ -206,7 +205,7 @@ def _checkpoint_meta(trained: TrainedGAN) -> dict[str, Any]:
     try:
         path = RunDir(trained.path).latest_checkpoint()
         with safe_open(str(path), framework="pt") as handle:
-            return json.loads((handle.metadata() or {}).get("meta", "{}"))
+            return parse_meta(path, (handle.metadata() or {}).get("meta", "{}"))
     except (GanforgeError, SafetensorError, OSError, ValueError):
         return {}
 

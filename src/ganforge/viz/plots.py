@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import warnings
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -14,6 +12,7 @@ from matplotlib.figure import Figure
 
 from ganforge.atomic import atomic_path
 from ganforge.errors import GanforgeError
+from ganforge.run import parse_metrics
 
 D_OUTPUT_KEYS = ("D(x)", "D(G(z))")  # mean discriminator probabilities on real and generated batches
 
@@ -21,24 +20,13 @@ D_OUTPUT_KEYS = ("D(x)", "D(G(z))")  # mean discriminator probabilities on real 
 def read_metrics(metrics_path: str | os.PathLike) -> list[dict]:
     """Read a metrics.jsonl file into one dict per logging interval, ordered by step.
 
-    A truncated last line (the run crashed mid-write) is skipped quietly; an unreadable line
-    elsewhere is skipped with a warning. When a resumed run logged a step twice, the later record wins.
+    A truncated last line (the run crashed mid-write) is skipped quietly; a damaged line elsewhere is
+    skipped with a warning (``run.parse_metrics``). When a resumed run logged a step twice, the later record wins.
     """
     metrics_path = Path(metrics_path)
     if not metrics_path.is_file():
         raise GanforgeError(f"no metrics file at {metrics_path}", "pass the metrics.jsonl of a run folder")
-    lines = [line for line in metrics_path.read_text().splitlines() if line.strip()]
-    records: dict[float, dict] = {}
-    for number, line in enumerate(lines, start=1):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            record = None
-        if not isinstance(record, dict):
-            if number < len(lines):
-                warnings.warn(f"{metrics_path}: skipped unreadable line {number}", stacklevel=2)
-            continue
-        records[record.setdefault("step", number)] = record
+    records = {record["step"]: record for record in parse_metrics(metrics_path.read_bytes(), metrics_path, True)}
     if not records:
         raise GanforgeError(
             f"{metrics_path} holds no metrics",
