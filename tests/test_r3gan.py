@@ -10,6 +10,7 @@ from torch import nn
 from ganforge import losses, stats
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
+from ganforge.gans.base import Step
 from ganforge.models import MODELS, build_models
 from ganforge.models.r3gan import R3GANDiscriminator, R3GANGenerator, ResidualBlock
 from ganforge.resolve import resolve
@@ -56,8 +57,6 @@ def test_r1_and_r2_are_zero_centred_on_real_and_fake_respectively():
     s.gan.D = critic
     real = torch.randn(64, 2, generator=torch.Generator().manual_seed(0)) * 2.0
     fake = torch.randn(64, 2, generator=torch.Generator().manual_seed(1)) * 0.5
-    from ganforge.gans.base import Step
-
     step = Step(real, torch.zeros(64, 2), None, fake)
     stats.reset()
     total = s.gan.d_objective(step)
@@ -157,3 +156,4 @@ def test_the_preset_trains_the_paper_recipe():
     assert (cfg.model.name, cfg.train.loss, cfg.model.d_norm) == ("r3gan", "rpgan", "none")
     assert cfg.train.r1_gamma == cfg.train.r2_gamma > 0  # one gamma for both penalties (R3GAN eq. 4)
     assert cfg.optim.betas[0] == 0.0
+
