@@ -13,11 +13,15 @@ A ResNet G and D with no normalisation layers, the paper's "config E" in miniatu
 - resolution changes between stages by bilinear up-sampling and average pooling, with a 1x1 conv where the
   width changes; G starts from a learned constant basis (b x b, b = 7 for 28 px, 4 for 32 px) modulated by a
   linear map of z, D ends with a depthwise b x b conv over its last map and a linear layer to one logit;
-- G's output is a 1x1 conv with no tanh, as in the paper's code (the loss keeps it in the data's range).
+- G's output has no tanh, as in the paper's code (the loss keeps it in the data's range).
 
-Every stage has ``model.width`` feature maps (the paper keeps the width nearly constant) and ``BLOCKS`` residual
-blocks; the paper's CIFAR-10 model uses width 768, two blocks a stage and groups of 16 channels. D's layers sit in
-``D.net`` (a ``Sequential`` ending in the linear layer), so class conditioning wraps it like any other D.
+Scaled to a CPU: ``BLOCKS`` residual blocks a stage; ``model.width`` feature maps at the smallest map, halved at
+each doubling of the side but never below ``GROUP_WIDTH`` (``stage_widths``); and the image's own resolution is
+reached through 2 x 2 patches (G's last 1x1 conv gives each position of its last map a patch, ``PixelShuffle``;
+D reads the image as patches, ``PixelUnshuffle``, ConvNeXt's patchify stem) rather than through a stage of blocks
+at full resolution. The paper's CIFAR-10 model uses width 768 at every stage, two blocks a stage and groups of 16
+channels. D's layers sit in ``D.net`` (a ``Sequential`` ending in the linear layer), so class conditioning wraps it
+like any other D.
 """
 
 from __future__ import annotations
