@@ -8,8 +8,8 @@
 Trains ``ganforge train --preset r3gan --dataset stacked-mnist --time T`` (every other setting the preset's),
 draws ``--samples`` samples (26,000 by default, about 26 a mode) from G_ema, reads each colour channel with the
 mnist-cnn classifier (``ganforge eval --metrics stacked-modes`` does the same), and reports the modes covered
-out of 1,000 and KL(sample mode histogram || uniform) in nats. PacGAN (Lin et al. 2018, table 3) reports
-1,000 modes at KL 0.06 for its best model; R3GAN (Huang et al. 2024, table 3) 1,000 at 0.029.
+out of 1,000 and KL(sample mode histogram || uniform) in nats. PacGAN (Lin et al. 2018) reports 1,000 modes
+at KL 0.06 for its best model; R3GAN (Huang et al. 2024) reports all 1,000 covered.
 The result goes to benchmarks/results/stacked-mnist-r3gan-<label>.json with the run's training seconds and steps.
 
 ``--step-cost`` times ``train_step`` of the two presets on MNIST at 28 px and batch 64 in alternation (the
