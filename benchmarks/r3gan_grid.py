@@ -1,6 +1,7 @@
 """R3GAN's loss on the 25-Gaussian grid: the relativistic pairing loss with R1 and R2, on the ring.yaml MLP.
 
     python -m benchmarks.r3gan_grid                         # seed 0, 8,000 steps, measured at 2k/4k/6k/8k
+    python -m benchmarks.r3gan_grid --checkpoints 2000 4000 6000    # the committed result (docs/models.md)
     python -m benchmarks.r3gan_grid --seeds 0 1 2 --set train.r1_gamma=0.1 --set train.r2_gamma=0.1
 
 A learning check that did not fit the fast suite: within the few thousand steps a fast test can afford, the
