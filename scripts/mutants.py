@@ -40,6 +40,7 @@ class Mutant:
 
 
 LOSSES = ("tests/test_losses.py",)
+R2 = ("tests/test_r3gan.py", "-k", "r2 or zero_centred")
 EMA = ("tests/test_ema.py",)
 AUGMENT = ("tests/test_tricks.py", "-k", "augment")
 FID = ("tests/metrics/test_fid.py",)
@@ -65,6 +66,11 @@ MUTANTS = [
     Mutant("r1-create-graph-false", "R1 without create_graph: it never trains D", "losses.py",
            "(grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)",
            "(grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=False)", LOSSES),
+    Mutant("r2-create-graph-false", "R2 without create_graph: it never trains D", "losses.py",
+           "(grad,) = torch.autograd.grad(critic(x_fake).sum(), x_fake, create_graph=True)",
+           "(grad,) = torch.autograd.grad(critic(x_fake).sum(), x_fake, create_graph=False)", R2),
+    Mutant("r2-on-real", "R2 taken on the real batch: two R1s, and D left steep where the fakes are", "gans/base.py",
+           "losses.r2_penalty(D, step.fake)", "losses.r2_penalty(D, step.real)", R2),
     Mutant("hinge-real-sign", "hinge: real samples pushed below -1", "losses.py",
            "F.relu(1 - real_scores)", "F.relu(1 + real_scores)", LOSSES),
     Mutant("hinge-fake-sign", "hinge: fake samples pushed above +1", "losses.py",

@@ -100,3 +100,11 @@ def r1_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tenso
     x = real.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
     return grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
+def r2_penalty(critic: Callable[[torch.Tensor], torch.Tensor], fake: torch.Tensor) -> torch.Tensor:
+    """E[||grad_x D(x)||^2] on generated data, zero-centred like R1 (Roth et al. 2017; R3GAN, Huang et al. 2024,
+    eq. 4). The fakes are detached: the penalty shapes D alone. The caller multiplies it by gamma / 2."""
+    x_fake = fake.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_fake).sum(), x_fake, create_graph=True)
+    return grad.flatten(1).pow(2).sum(dim=1).mean()

@@ -401,6 +401,29 @@ PRESETS: dict[str, Preset] = {
             "optim.betas": [0.5, 0.999],
         },
     ),
+    "r3gan": Preset(
+        "Huang, Gokaslan, Kuleshov and Tompkin (2024), The GAN is dead; long live the GAN! A Modern GAN Baseline",
+        "the relativistic pairing loss with both zero-centred penalties, R1 on real and R2 on generated data "
+        "(gamma 0.05, the paper's CIFAR-10 value), and a normalisation-free ResNet G and D (inverted bottlenecks, "
+        "grouped convolutions, fix-up initialisation) at width 16 with one block a stage; Adam 2e-4 with betas "
+        "(0, 0.99), batch 64, G_ema 0.999 (the paper's schedules for lr, gamma, beta2 and EMA are held constant)",
+        {
+            "model.name": "r3gan",
+            "model.width": 16,
+            "model.z_dim": 64,
+            "model.prior": "normal",
+            "train.loss": "rpgan",
+            "train.r1_gamma": 0.05,
+            "train.r2_gamma": 0.05,
+            "train.d_steps": 1,
+            "train.batch_size": 64,
+            "train.ema": 0.999,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-4,
+            "optim.lr_d": 2e-4,
+            "optim.betas": [0.0, 0.99],
+        },
+    ),
 }
 
 

@@ -194,8 +194,9 @@ def _check_game(cfg: Config, network: Network) -> None:
     for key, value in (("train.weight_clip", train.weight_clip), ("train.gp_lambda", train.gp_lambda)):
         if value is not None and value <= 0:
             raise GanforgeError(f"{key}={value} must be positive", "the papers use 0.01 (clip) and 10 (lambda)")
-    if train.r1_gamma < 0:
-        raise GanforgeError(f"train.r1_gamma={train.r1_gamma} must be 0 (off) or positive", "e.g. 10 or 0.1")
+    for key, value in (("train.r1_gamma", train.r1_gamma), ("train.r2_gamma", train.r2_gamma)):
+        if value < 0:
+            raise GanforgeError(f"{key}={value} must be 0 (off) or positive", "e.g. 10 or 0.1")
 
 
 def _check_conditioning(cfg: Config) -> None:

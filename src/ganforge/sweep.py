@@ -177,8 +177,8 @@ def why_not_batched(cfg: Config) -> str | None:
         return f"model.d_norm={cfg.model.d_norm} keeps power-iteration state that vmap cannot update"
     if cfg.train.loss not in VMAP_LOSSES:
         return f"--loss {cfg.train.loss} clips weights or draws its own random numbers"
-    if cfg.train.r1_gamma > 0:
-        return "train.r1_gamma differentiates twice inside the loss"
+    if cfg.train.r1_gamma > 0 or cfg.train.r2_gamma > 0:
+        return "train.r1_gamma and train.r2_gamma differentiate twice inside the loss"
     if cfg.optim.name not in ("adam", "sgd"):
         return f"--optimizer {cfg.optim.name} has no batched update here (adam and sgd do)"
     if cfg.train.on_divergence != "stop" or cfg.train.eval_every is not None:

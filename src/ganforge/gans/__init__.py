@@ -42,12 +42,13 @@ def make_gan(cfg: Config, G: nn.Module, D: nn.Module, num_classes: int = 0) -> G
 
 
 def set_options(gan: GAN, cfg: Config) -> None:
-    """The options that compose with every loss: DiffAugment, packing and unrolling (EMA is the loop's)."""
+    """The options that compose with every loss: DiffAugment, R2, packing and unrolling (EMA is the loop's)."""
     train = cfg.train
     if train.augment:
         device = next(gan.D.parameters()).device
         generator = torch.Generator(device).manual_seed(train.seed + 6)  # its own seeded stream
         gan.augment = DiffAugment(parse_policies(train.augment), generator)
+    gan.r2_gamma = train.r2_gamma
     gan.pack = train.pack
     gan.unroll = train.unroll
     gan.unroll_lr = train.unroll_lr or 0.0

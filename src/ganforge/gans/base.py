@@ -7,8 +7,9 @@ relativistic one) is written like any other.
 
 A variant subclasses ``GAN`` and overrides ``d_loss(step)`` / ``g_loss(step)`` (and maybe ``sample_latent``,
 ``after_d_step``, or ``from_config`` to take its own settings). The loop calls ``d_objective``: the
-variant's ``d_loss`` plus the R1 penalty when ``train.r1_gamma`` > 0, so the penalty composes with any loss,
-and ``g_objective``; both add the auxiliary terms of AC-GAN and InfoGAN (``gans/cgan.py``) the same way.
+variant's ``d_loss`` plus the R1 and R2 penalties when ``train.r1_gamma`` / ``train.r2_gamma`` > 0, so the
+penalties compose with any loss, and ``g_objective``; both add the auxiliary terms of AC-GAN and InfoGAN
+(``gans/cgan.py``) the same way.
 Variants compute losses and report statistics; they never touch optimisers, devices or gradients:
 the loop owns ``zero_grad``, ``backward`` and ``step``.
 
@@ -82,6 +83,7 @@ class GAN(abc.ABC):
     unroll: int = 0  # G plays against D advanced this many steps (Metz et al. 2017)
     unroll_lr: float = 0.0  # step size of those unrolled steps
     G_ema: nn.Module | None = None  # the moving average of G's weights, which sampling uses when kept
+    r2_gamma: float = 0.0  # > 0: D's objective adds gamma/2 E[||grad D(G(z))||^2] on the fakes (R2, see d_objective)
 
     # What resolution (resolve.py) asks of a registered variant: the train.* settings it owns, each with the
     # paper's value for when it is left unset, and its own checks.
@@ -177,12 +179,18 @@ class GAN(abc.ABC):
 
     def d_objective(self, step: Step) -> torch.Tensor:
         """What the loop minimises for D: ``d_loss``, plus gamma/2 E[||grad_x D(x)||^2] on real data when
-        ``r1_gamma`` > 0 (the R1 penalty of Mescheder et al. 2018, which keeps D flat on the data)."""
+        ``r1_gamma`` > 0 (the R1 penalty of Mescheder et al. 2018, which keeps D flat on the data), and the same
+        on the step's fakes when ``r2_gamma`` > 0 (R2, Roth et al. 2017). R3GAN (Huang et al. 2024, eq. 4) uses
+        both with one gamma: R1 alone lets D grow steep where the fakes are, R2 keeps it flat there too."""
         loss_D = self.d_loss(step)
+        D = lambda x: self.discriminate(x, step.labels, step.D_weights)  # noqa: E731 - D of its input alone
         if self.r1_gamma > 0:
-            D = lambda x: self.discriminate(x, step.labels, step.D_weights)  # noqa: E731 - D of its input alone
             penalty = self.r1_gamma / 2 * losses.r1_penalty(D, step.real)
             stats.report("loss/D/r1", penalty)
+            loss_D = loss_D + penalty
+        if self.r2_gamma > 0:
+            penalty = self.r2_gamma / 2 * losses.r2_penalty(D, step.fake)
+            stats.report("loss/D/r2", penalty)
             loss_D = loss_D + penalty
         for term in self.auxiliary:  # AC-GAN's class likelihood, InfoGAN's mutual information
             loss_D = loss_D + term.d_term(self, step)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from torch import nn
 
 from ganforge.config import ModelConfig
-from ganforge.models import dcgan, maxout, mlp
+from ganforge.models import dcgan, maxout, mlp, r3gan
 from ganforge.models.conditional import build_conditional
 from ganforge.models.spec import Network
 
@@ -18,6 +18,7 @@ MODELS: dict[str, Network] = {
     "mlp": mlp.NETWORK,
     "dcgan": dcgan.NETWORK,
     "maxout": maxout.NETWORK,
+    "r3gan": r3gan.NETWORK,
 }
 
 

@@ -1,4 +1,4 @@
-"""Class labels and InfoGAN codes for any network: wrappers around the mlp and dcgan bodies.
+"""Class labels and InfoGAN codes for any network: wrappers around the mlp, dcgan and r3gan bodies.
 
 G takes the label as a one-hot vector joined to z (Mirza & Osindero 2014, for every conditioning). D is
 split into a body phi (every layer but the last) and heads on phi(x):
@@ -64,8 +64,9 @@ class HeadedDiscriminator(nn.Module):
         super().__init__()
         self.body, self.psi = body, psi
         self.condition, self.num_classes = condition, num_classes
-        self.convolutional = not isinstance(psi, nn.Linear)  # dcgan: labels join as maps; mlp: as a vector
-        features = psi.in_channels if self.convolutional else psi.in_features
+        # Labels join a convolutional body (dcgan, r3gan) as maps, a fully connected one (mlp) as a vector.
+        self.convolutional = any(isinstance(module, nn.Conv2d) for module in body.modules())
+        features = psi.in_features if isinstance(psi, nn.Linear) else psi.in_channels  # r3gan's psi is linear
         wrap = spectral_norm if spectral else (lambda module: module)
         if condition == "projection":  # embed(y): one row per class, in phi's feature space
             embed = nn.Embedding(num_classes, features)
@@ -105,7 +106,7 @@ class HeadedDiscriminator(nn.Module):
         y = torch.zeros(n, self.num_classes, device=x.device, dtype=x.dtype)
         if labels is not None:
             y = F.one_hot(labels, self.num_classes).to(x.dtype)  # (N, K)
-        if self.convolutional:  # images for dcgan: K constant label maps beside the C image channels
+        if self.convolutional:  # images for dcgan and r3gan: K constant label maps beside the C image channels
             return torch.cat([x, y[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)  # (N, C + K, H, W)
         return torch.cat([x.flatten(1), y], dim=1)  # (N, C*H*W + K) for the mlp
 
@@ -144,17 +145,25 @@ def build_conditional(
     if conditional:
         G = LabelledGenerator(G, num_classes)
     if cfg.condition == "concat":
-        D = _concat_body(cfg, data_shape, num_classes)
+        D = _concat_body(cfg, data_shape, num_classes, build)
     body, psi = _split(D)
     spectral = cfg.d_norm == "spectral"
     return G, HeadedDiscriminator(body, psi, cfg.condition, num_classes, codes.q_outputs, spectral)
 
 
-def _concat_body(cfg: ModelConfig, data_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    """D with K more inputs: the label joined to the flattened input (mlp) or as K label maps (dcgan)."""
+def _concat_body(
+    cfg: ModelConfig,
+    data_shape: tuple[int, ...],
+    num_classes: int,
+    build: Callable[[ModelConfig, tuple[int, ...]], tuple[nn.Module, nn.Module]],
+) -> nn.Module:
+    """D with K more inputs: the label joined to the flattened input (mlp) or as K label maps (dcgan, and any
+    other convolutional network, whose own builder makes a D for C + K channels)."""
     if cfg.name == "mlp":
         return mlp.MLPDiscriminator((math.prod(data_shape) + num_classes,), cfg.d_hidden, cfg.leak, cfg.d_norm)
     if cfg.name == "maxout":
         return maxout.MaxoutDiscriminator((math.prod(data_shape) + num_classes,))
     channels, side, _ = data_shape
-    return dcgan.DCGANDiscriminator(channels + num_classes, side, cfg.width, cfg.d_norm)
+    if cfg.name == "dcgan":
+        return dcgan.DCGANDiscriminator(channels + num_classes, side, cfg.width, cfg.d_norm)
+    return build(cfg, (channels + num_classes, side, side))[1]

@@ -68,8 +68,10 @@ class Task(abc.ABC):
         """(G, D) for targets of ``shape`` (C, H, W)."""
 
     def make_gan(self, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
-        """The task's variant around G and D."""
-        return self.variant.from_config(cfg, G, D)
+        """The task's variant around G and D, with the R2 penalty when ``train.r2_gamma`` asks (any loss)."""
+        gan = self.variant.from_config(cfg, G, D)
+        gan.r2_gamma = cfg.train.r2_gamma
+        return gan
 
     def source_shape(self, cfg: Config, shape: tuple[int, ...]) -> tuple[int, int, int]:
         """What G reads, (C, H, W), for targets of ``shape``."""
