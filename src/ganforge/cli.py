@@ -85,7 +85,7 @@ def cli() -> None:
 @click.option("--condition", help="Class labels: none (default), concat (cGAN), projection or acgan.")
 @click.option("--task", help="An image-to-image task: pix2pix, cyclegan, srgan or inpaint (docs/applications.md).")
 @click.option("--ema", type=float, help="Keep G_ema, a moving average of G with this decay (e.g. 0.999), for sampling.")
-@click.option("--augment", help="DiffAugment policies for D's input, e.g. translation,cutout,color (images).")
+@click.option("--augment", help="D's input: DiffAugment policies, e.g. translation,cutout,color, or ada (images).")
 @click.option("--pack", type=int, help="PacGAN: D judges packs of this many samples (default 1: off).")
 @click.option(
     "--set",

@@ -104,7 +104,8 @@ class TrainConfig:
     info_lambda: float = 1.0  # InfoGAN: weight of the categorical code's term of the mutual-information bound
     info_lambda_continuous: float = 0.1  # InfoGAN: weight of the continuous codes' term (Chen et al. 2016, app. C)
     ema: float | None = None  # keep G_ema, an exponential moving average of G's weights with this decay; None: off
-    augment: str | None = None  # DiffAugment policies for D's input, e.g. "translation,cutout,color" (images only)
+    augment: str | None = None  # D's input: DiffAugment policies, e.g. "translation,cutout,color", or "ada[:target]"
+    ada_images: int = 500_000  # ADA: real images over which p can rise from 0 to 1 (Karras et al. 2020: 500k)
     pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018); 1: off
     unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off
     unroll_lr: float | None = None  # step size of the unrolled (gradient-descent) D steps; None: optim.lr_d
