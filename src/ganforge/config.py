@@ -133,6 +133,8 @@ class TaskConfig:
     adversarial_weight: float = 0.001  # srgan and inpaint: weight of the adversarial term (both papers: 1e-3)
     rec_weight: float = 0.999  # inpaint: weight of the reconstruction term (Pathak et al. 2016)
     feature_weight: float = 0.0  # srgan: weight of the domain classifier's feature loss (mnist, fashion-mnist)
+    filters: str | None = None  # srgan: downscaling filters mixed in training, e.g. "bicubic,bilinear-aa"; None: all
+    held_out_filter: str = "area"  # the filter of the test inputs no run trains on (srgan's mix leaves it out)
 
 
 @dataclass
