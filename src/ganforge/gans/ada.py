@@ -138,8 +138,9 @@ class AdaptiveAugment:
 
 
 def augment(x: torch.Tensor, p: torch.Tensor | float, generator: torch.Generator) -> torch.Tensor:
-    """The whole pipeline at probability ``p``: geometric transforms (one resampling), then colour."""
-    return color(geometric(x, p, generator), p, generator)
+    """The whole pipeline at probability ``p``: geometric transforms (one resampling), then colour. Computed in
+    float32 (the affine maps need it under bf16 autocast) and returned in ``x``'s dtype."""
+    return color(geometric(x.float(), p, generator), p, generator).to(x.dtype)
 
 
 def geometric(x: torch.Tensor, p: torch.Tensor | float, generator: torch.Generator) -> torch.Tensor:
