@@ -3,8 +3,10 @@
     python -m benchmarks.ada [--time 2m] [--limit 500] [--ada-images 50000] [--set KEY=VALUE ...]
 
 Each arm trains the same config (by default the ``dcgan`` preset at ``model.width=32`` on the first
-``--limit`` Fashion-MNIST training images) for the same ``train.time`` budget, with the health probe every
-``--health-every`` steps, and differs only in ``train.augment``:
+``--limit`` Fashion-MNIST training images) for the same ``train.time`` budget, taken in ``--slices`` turns in
+rotation (A B C A B C ..., each turn a ``ganforge resume`` to a larger total), so that a shared machine's
+changing speed hits every arm alike; with the health probe every ``--health-every`` steps; and the arms differ
+only in ``train.augment``:
 
     none         no augmentation
     diffaugment  translation,cutout,color (Zhao et al. 2020, the paper's choice)
@@ -13,8 +15,7 @@ Each arm trains the same config (by default the ``dcgan`` preset at ``model.widt
 For each arm it reports the ``health/d_overfit`` signal over training (D's mean score of held-out images
 against training images, as a share of the gap to fakes; docs/health.md), ADA's p and r_t, and the
 fashion-cnn FID of ``--n`` samples against the first ``--n`` test images, measured as ``ganforge eval --real
-TEST.npy --fake SAMPLES.npy --extractor fashion-cnn`` does. The arms run one after another on one machine;
-its it/s per arm shows whether its speed drifted. Writes benchmarks/results/ada.json.
+TEST.npy --fake SAMPLES.npy --extractor fashion-cnn`` does. Writes benchmarks/results/ada.json.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import torch
 import ganforge
 from benchmarks.common import RESULTS, machine_description, write_json
 from ganforge import evaluate
-from ganforge.config import Config, DataConfig, apply_overrides
+from ganforge.config import Config, DataConfig, apply_overrides, duration_seconds
 from ganforge.data import load_dataset
 from ganforge.run import RunDir
 
@@ -53,12 +54,23 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def train_arm(name: str, overrides: dict[str, Any], folder: Path) -> Path:
-    augment = ARMS[name]
-    settings = {**overrides, "out": str(folder / name)}
-    if augment is not None:
-        settings["train.augment"] = augment
-    return ganforge.train(apply_overrides(Config(), settings))
+def train_arms(names: list[str], overrides: dict[str, Any], budget: float, slices: int, folder: Path) -> dict:
+    """Train every arm for ``budget`` seconds of training time, in ``slices`` turns taken in rotation (A B C A B C
+    ...: each turn resumes the run with a larger total budget), so that changes in the speed of a shared machine
+    hit every arm alike. Returns each arm's run folder."""
+    runs: dict[str, Path] = {}
+    for turn in range(1, slices + 1):
+        total = f"{budget * turn / slices:.1f}s"
+        for name in names:
+            if name not in runs:
+                settings = {**overrides, "train.time": total, "out": str(folder / name)}
+                if ARMS[name] is not None:
+                    settings["train.augment"] = ARMS[name]
+                runs[name] = ganforge.train(apply_overrides(Config(), settings))
+            elif RunDir(runs[name]).read_metrics()[-1]["time"] < float(total[:-1]):  # else a slow step overshot
+                ganforge.resume(runs[name], time=total)
+            print(f"turn {turn}: {name} trained to {total}", flush=True)
+    return runs
 
 
 def summarise(run: Path, real_npy: Path, n: int) -> dict[str, Any]:
@@ -87,6 +99,7 @@ def summarise(run: Path, real_npy: Path, n: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--time", default="2m", help="train.time of every arm")
+    parser.add_argument("--slices", type=int, default=4, help="turns each arm trains in, in rotation")
     parser.add_argument("--limit", type=int, default=500, help="data.limit: training images")
     parser.add_argument("--ada-images", type=int, default=50_000, help="train.ada_images of the ADA arm")
     parser.add_argument("--health-every", type=int, default=100)
@@ -99,7 +112,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     logging.getLogger("ganforge").setLevel(logging.ERROR)
     overrides = {
-        **BASE, "data.limit": args.limit, "train.time": args.time, "train.health_every": args.health_every,
+        **BASE, "data.limit": args.limit, "train.health_every": args.health_every,
         "train.ada_images": args.ada_images, "train.device": "cpu",
         **{key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)},
     }  # fmt: skip
@@ -109,8 +122,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         test = load_dataset(DataConfig(name="fashion-mnist", split="test")).real(args.n)  # the first n test images
         real_npy = Path(tmp) / "test.npy"
         np.save(real_npy, test.numpy().astype(np.float32))
-        for name in arms:
-            run = train_arm(name, overrides, Path(tmp))
+        runs = train_arms(arms, overrides, duration_seconds(args.time), args.slices, Path(tmp))
+        for name, run in runs.items():
             results[name] = summarise(run, real_npy, args.n)
             shown = {key: value for key, value in results[name].items() if not isinstance(value, list)}
             print(f"{name}: {shown}", flush=True)
@@ -119,6 +132,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": machine_description(),
         "torch": torch.__version__,
         "overrides": overrides,
+        "time": args.time,
+        "slices": args.slices,
         "arms": {name: ARMS[name] for name in arms},
         "results": results,
     }
