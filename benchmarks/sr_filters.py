@@ -76,22 +76,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "task.name": "srgan", "data.name": "fashion-mnist", "train.steps": args.steps, "train.device": "cpu",
         **{key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)},
     }  # fmt: skip
-    results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for scale in args.scales:
-            for arm in (name.strip() for name in args.arms.split(",")):
-                row = measure(scale, arm, overrides, args.n, Path(tmp))
-                results.setdefault(f"x{scale}", {})[arm] = row
-                print(f"x{scale} {arm}: {json.dumps({k: row[k] for k in ('training_filters', 'held_out')})}",
-                      flush=True)  # fmt: skip
     result = {
         "command": " ".join(["python -m benchmarks.sr_filters", *(sys.argv[1:] if argv is None else argv)]),
         "machine": machine_description(),
         "torch": torch.__version__,
         "overrides": overrides,
         "n": args.n,
-        "results": results,
+        "complete": False,  # the file is rewritten after every run, so a long benchmark cut short keeps its rows
+        "results": {},
     }
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in args.scales:
+            for arm in (name.strip() for name in args.arms.split(",")):
+                row = measure(scale, arm, overrides, args.n, Path(tmp))
+                result["results"].setdefault(f"x{scale}", {})[arm] = row
+                print(f"x{scale} {arm}: {json.dumps({k: row[k] for k in ('training_filters', 'held_out')})}",
+                      flush=True)  # fmt: skip
+                write_json(Path(args.out), result)
+    result["complete"] = True
     write_json(Path(args.out), result)
     return result
 
