@@ -2,8 +2,8 @@
 
 A checkpoint holds everything needed to continue bit for bit: G and D (and G_ema when kept), both
 optimisers, the random streams of data and latents and the variant's own (``GAN.random_streams``), the
-step, the training time, the learning-rate history of rollbacks and the metrics history. The file format
-itself (safetensors, checksum, atomic writes) lives in ``run.py``.
+options' state (``GAN.option_state``: ADA's p), the step, the training time, the learning-rate history of
+rollbacks and the metrics history. The file format itself (safetensors, checksum, atomic writes) lives in ``run.py``.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ def session_state(s: Session) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors["rng.latent"] = s.latent_rng.get_state()
     for name, generator in s.gan.random_streams().items():  # e.g. WGAN-GP's eps, DiffAugment's transforms
         tensors[f"rng.{name}"] = generator.get_state()
+    tensors.update(s.gan.option_state())  # ADA's augmentation probability p and its heuristic's sums
     if s.gan.G_ema is not None:
         tensors.update({f"G_ema.{key}": value for key, value in s.gan.G_ema.state_dict().items()})
     return tensors, meta
@@ -161,6 +162,7 @@ def restore_session(s: Session, tensors: dict[str, torch.Tensor], meta: dict[str
     for name, generator in s.gan.random_streams().items():
         if f"rng.{name}" in tensors:  # checkpoints from before these streams were saved continue afresh
             generator.set_state(tensors[f"rng.{name}"])
+    s.gan.load_option_state(tensors)
     if s.gan.G_ema is not None:
         _load_ema(s.gan.G_ema, s.gan.G, tensors, source)
     s.step = int(meta["step"])

@@ -89,7 +89,7 @@ def cli() -> None:
 @click.option("--condition", help="Class labels: none (default), concat (cGAN), projection or acgan.")
 @click.option("--task", help="An image-to-image task: pix2pix, cyclegan, srgan or inpaint (docs/applications.md).")
 @click.option("--ema", type=float, help="Keep G_ema, a moving average of G with this decay (e.g. 0.999), for sampling.")
-@click.option("--augment", help="DiffAugment policies for D's input, e.g. translation,cutout,color (images).")
+@click.option("--augment", help="D's input: DiffAugment policies, e.g. translation,cutout,color, or ada (images).")
 @click.option("--pack", type=int, help="PacGAN: D judges packs of this many samples (default 1: off).")
 @click.option("--tensorboard", is_flag=True, default=None, help="Also write TensorBoard events into RUN/tensorboard.")
 @click.option("--init-from", help="Fine-tune: start G and D from this run's weights (fresh optimisers, a new run).")

@@ -106,7 +106,8 @@ class TrainConfig:
     info_lambda_continuous: float = 0.1  # InfoGAN: weight of the continuous codes' term (Chen et al. 2016, app. C)
     ema: float | None = None  # keep G_ema, an exponential moving average of G's weights with this decay; None: off
     ema_rampup: float | None = None  # cap G_ema's half-life at this fraction of the steps so far (0.05); None: off
-    augment: str | None = None  # DiffAugment policies for D's input, e.g. "translation,cutout,color" (images only)
+    augment: str | None = None  # D's input: DiffAugment policies, e.g. "translation,cutout,color", or "ada[:target]"
+    ada_images: int = 500_000  # ADA: real images over which p can rise from 0 to 1 (Karras et al. 2020: 500k)
     pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018); 1: off
     unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off
     unroll_lr: float | None = None  # step size of the unrolled (gradient-descent) D steps; None: optim.lr_d
@@ -137,6 +138,8 @@ class TaskConfig:
     adversarial_weight: float = 0.001  # srgan and inpaint: weight of the adversarial term (both papers: 1e-3)
     rec_weight: float = 0.999  # inpaint: weight of the reconstruction term (Pathak et al. 2016)
     feature_weight: float = 0.0  # srgan: weight of the domain classifier's feature loss (mnist, fashion-mnist)
+    filters: str | None = None  # srgan: downscaling filters mixed in training, e.g. "bicubic,bilinear-aa"; None: all
+    held_out_filter: str = "area"  # the filter of the test inputs no run trains on (srgan's mix leaves it out)
 
 
 @dataclass

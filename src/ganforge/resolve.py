@@ -23,6 +23,7 @@ from ganforge.data import DATASETS, SPLITS, data_kind
 from ganforge.errors import GanforgeError, check_choice, check_positive, check_seed
 from ganforge.finetune import check_settings as check_finetune
 from ganforge.gans import GANS
+from ganforge.gans.ada import parse_ada
 from ganforge.gans.augment import parse_policies
 from ganforge.gans.cgan import check_conditioning
 from ganforge.models import MODELS
@@ -248,7 +249,9 @@ def _check_tricks(cfg: Config) -> None:
                 f"train.augment={train.augment!r} augments images, but {cfg.data.name} gives 2-D points",
                 "leave train.augment unset for ring and grid",
             )
-        train.augment = ",".join(parse_policies(train.augment)) or None  # an empty list: off
+        if parse_ada(train.augment) is None:  # ADA ("ada", "ada:0.6") or DiffAugment's policies
+            train.augment = ",".join(parse_policies(train.augment)) or None  # an empty list: off
+    check_positive("train.ada_images", train.ada_images)
     if train.pack < 1:
         raise GanforgeError(f"train.pack={train.pack} must be 1 (off) or more", "PacGAN uses 2 to 4")
     if train.batch_size % train.pack:

@@ -209,14 +209,61 @@ class MaskedData:
 # -- degradations -----------------------------------------------------------------------------------
 
 
-def downscale(images: Tensor, scale: int) -> Tensor:
-    """uint8 images (N, C, H, W) -> (N, C, H/scale, W/scale) uint8, with antialiasing.
+# How a low-resolution image can be made (``downscale``): each with and without antialiasing. "area" averages
+# each scale x scale block (the box filter, antialiased by construction); "nearest" is the same grid without
+# it, keeping one pixel of each block; bilinear and bicubic sample the image at the block centres, with
+# ("-aa": the filter widened by the scale, as PIL and torch's antialias do) or without antialiasing.
+DOWNSCALE_FILTERS = ("area", "nearest", "bilinear", "bilinear-aa", "bicubic", "bicubic-aa")
 
-    Ledig et al. (2017) made their low-resolution inputs by bicubic downsampling by 4; here the antialiased
-    bilinear filter that ``resize_images`` shrinks with, which keeps thin strokes from aliasing away.
+
+def downscale(images: Tensor, scale: int, filter: str = "bilinear-aa") -> Tensor:
+    """uint8 images (N, C, H, W) -> (N, C, H/scale, W/scale) uint8, by one of ``DOWNSCALE_FILTERS``.
+
+    Ledig et al. (2017) made their low-resolution inputs by bicubic downsampling by 4. A model trained on one
+    filter learns that filter's blur, and does worse on inputs another one made (docs/applications.md).
     """
-    pixels = F.interpolate(images.float(), scale_factor=1 / scale, mode="bilinear", antialias=True)
+    pixels = images.float()
+    if filter in ("area", "nearest"):
+        pixels = F.interpolate(pixels, scale_factor=1 / scale, mode=filter)
+    else:
+        mode, _, antialias = filter.partition("-")
+        pixels = F.interpolate(pixels, scale_factor=1 / scale, mode=mode, antialias=bool(antialias),
+                               align_corners=False)  # fmt: skip
     return pixels.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def same_filter(first: str, second: str, scale: int) -> bool:
+    """Whether two filters make the same images at ``scale``: at 2, bilinear sampling without antialiasing
+    reads each 2 x 2 block's centre, which is its average, as "area" makes it."""
+    probe = torch.randint(0, 256, (1, 1, 4 * scale, 4 * scale), generator=torch.Generator().manual_seed(0),
+                          dtype=torch.uint8)  # fmt: skip
+    return torch.equal(downscale(probe, scale, first), downscale(probe, scale, second))
+
+
+def downscale_mix(
+    images: Tensor, scale: int, filters: tuple[str, ...], generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """Each image downscaled by a filter drawn for it from ``filters`` (uniformly, from ``generator``):
+    (low-resolution uint8 images, the index into ``filters`` of each one's filter)."""
+    choice = torch.randint(len(filters), (len(images),), generator=generator, device=generator.device)
+    choice = choice.to(images.device)
+    channels, height, width = images.shape[1:]
+    lows = torch.empty(len(images), channels, height // scale, width // scale, dtype=torch.uint8,
+                       device=images.device)  # fmt: skip
+    for index, name in enumerate(filters):
+        chosen = choice == index
+        if chosen.any():
+            lows[chosen] = downscale(images[chosen], scale, name)
+    return lows, choice
+
+
+def resample_through(images: Tensor, scale: int, filter: str) -> Tensor:
+    """Float images in [-1, 1], shrunk by ``scale`` with ``filter`` (in uint8, as stored data is) and enlarged
+    back by bicubic interpolation: the same images as a different filter would have left them."""
+    pixels = ((images.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    side = images.shape[-2] // scale * scale, images.shape[-1] // scale * scale
+    low = to_unit_range(downscale(pixels[..., : side[0], : side[1]], scale, filter))
+    return upscale_bicubic(low, tuple(images.shape[-2:]))
 
 
 def upscale_bicubic(images: Tensor, size: tuple[int, int]) -> Tensor:

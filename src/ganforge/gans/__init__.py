@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from ganforge.gans.ada import AdaptiveAugment, parse_ada
 from ganforge.gans.augment import DiffAugment, parse_policies
 from ganforge.gans.base import GAN
 from ganforge.gans.cgan import configure
@@ -42,12 +43,16 @@ def make_gan(cfg: Config, G: nn.Module, D: nn.Module, num_classes: int = 0) -> G
 
 
 def set_options(gan: GAN, cfg: Config) -> None:
-    """The options that compose with every loss: DiffAugment, R2, packing and unrolling (EMA is the loop's)."""
+    """The options that compose with every loss: DiffAugment or ADA, R2, packing, unrolling (EMA is the loop's)."""
     train = cfg.train
     if train.augment:
         device = next(gan.D.parameters()).device
         generator = torch.Generator(device).manual_seed(train.seed + 6)  # its own seeded stream
-        gan.augment = DiffAugment(parse_policies(train.augment), generator)
+        target = parse_ada(train.augment)
+        if target is not None:  # ADA: p follows D's overfitting toward the target
+            gan.augment = AdaptiveAugment(generator, train.batch_size, target, train.ada_images)
+        else:
+            gan.augment = DiffAugment(parse_policies(train.augment), generator)
     gan.r2_gamma = train.r2_gamma
     gan.pack = train.pack
     gan.unroll = train.unroll

@@ -14,7 +14,8 @@ Variants compute losses and report statistics; they never touch optimisers, devi
 the loop owns ``zero_grad``, ``backward`` and ``step``.
 
 Options that change what D sees or which D G plays against compose with every loss through
-``discriminate`` and ``g_objective``: DiffAugment (``gans/augment.py``), PacGAN packing (``gans/pack.py``)
+``discriminate`` and ``g_objective``: DiffAugment (``gans/augment.py``) or ADA (``gans/ada.py``, whose
+heuristic reads D's logits of the real batch in D's own updates), PacGAN packing (``gans/pack.py``)
 and unrolled D (``gans/unrolled.py``, which hands G's loss a step whose ``D_weights`` are D's unrolled
 weights). ``make_gan`` sets them from the config.
 """
@@ -34,6 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ganforge import losses, stats
 from ganforge.errors import GanforgeError
+from ganforge.gans.ada import AdaptiveAugment
 from ganforge.gans.pack import pack_samples
 from ganforge.gans.unrolled import unrolled_weights
 
@@ -78,7 +80,7 @@ class GAN(abc.ABC):
     """G, D and the prior p_z over latents z."""
 
     # Options that compose with every loss; off unless make_gan sets them from the config.
-    augment: DiffAugment | None = None  # DiffAugment on everything D sees (Zhao et al. 2020)
+    augment: DiffAugment | AdaptiveAugment | None = None  # on everything D sees (Zhao et al. 2020; Karras et al. 2020)
     pack: int = 1  # D judges packs of this many samples (PacGAN, Lin et al. 2018)
     unroll: int = 0  # G plays against D advanced this many steps (Metz et al. 2017)
     unroll_lr: float = 0.0  # step size of those unrolled steps
@@ -114,6 +116,7 @@ class GAN(abc.ABC):
         self.num_classes = 0
         self.codes: LatentCodes | None = None
         self.auxiliary: list[AuxiliaryTerm] = []
+        self._watched_real: torch.Tensor | None = None  # D's update's real batch, whose logits ADA observes
 
     @classmethod
     def from_config(cls, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
@@ -161,13 +164,17 @@ class GAN(abc.ABC):
         Every loss asks D through this one method, so whatever changes what D sees (class labels for a
         conditional D, augmentation, packing several samples into one) composes with every loss.
         """
+        watched = x is self._watched_real
         if self.augment is not None:  # the same kind of random transform for real and fake, differentiable
             x = self.augment(x)
         x = pack_samples(x, self.pack)  # (N, C, ...) -> (N / m, m * C, ...); packing refuses labels (resolve.py)
         inputs = (x, labels) if self.num_classes else (x,)
         if weights is not None:
             return torch.func.functional_call(self.D, weights, inputs)
-        return self.D(*inputs)
+        logits = self.D(*inputs)
+        if watched and isinstance(self.augment, AdaptiveAugment):  # r_t = E[sign D(x_real)] (Karras et al. 2020)
+            self.augment.observe(logits)
+        return logits
 
     @abc.abstractmethod
     def d_loss(self, step: Step) -> torch.Tensor:
@@ -181,8 +188,15 @@ class GAN(abc.ABC):
         """What the loop minimises for D: ``d_loss``, plus gamma/2 E[||grad_x D(x)||^2] on real data when
         ``r1_gamma`` > 0 (the R1 penalty of Mescheder et al. 2018, which keeps D flat on the data), and the same
         on the step's fakes when ``r2_gamma`` > 0 (R2, Roth et al. 2017). R3GAN (Huang et al. 2024, eq. 4) uses
-        both with one gamma: R1 alone lets D grow steep where the fakes are, R2 keeps it flat there too."""
-        loss_D = self.d_loss(step)
+        both with one gamma: R1 alone lets D grow steep where the fakes are, R2 keeps it flat there too.
+        In D's own update (not an unrolled copy's) ADA observes D's logits of the real batch and, after the
+        loss, moves its augmentation probability p."""
+        own_update = step.D_weights is None and isinstance(self.augment, AdaptiveAugment)
+        self._watched_real = step.real if own_update else None
+        try:
+            loss_D = self.d_loss(step)
+        finally:
+            self._watched_real = None
         D = lambda x: self.discriminate(x, step.labels, step.D_weights)  # noqa: E731 - D of its input alone
         if self.r1_gamma > 0:
             penalty = self.r1_gamma / 2 * losses.r1_penalty(D, step.real)
@@ -194,6 +208,8 @@ class GAN(abc.ABC):
             loss_D = loss_D + penalty
         for term in self.auxiliary:  # AC-GAN's class likelihood, InfoGAN's mutual information
             loss_D = loss_D + term.d_term(self, step)
+        if own_update:
+            self.augment.after_d_update()
         return loss_D
 
     def g_objective(self, step: Step) -> torch.Tensor:
@@ -212,6 +228,18 @@ class GAN(abc.ABC):
         """The variant's own seeded random streams by name, which checkpoints save so that a resumed run
         draws what an unbroken one would (DiffAugment's transforms; WGAN-GP adds its interpolation weights)."""
         return {"augment": self.augment.generator} if self.augment is not None else {}
+
+    def option_state(self) -> dict[str, torch.Tensor]:
+        """State of the options beyond weights and random streams, which checkpoints save (ADA's p)."""
+        if isinstance(self.augment, AdaptiveAugment):
+            return {f"ada.{name}": value for name, value in self.augment.state().items()}
+        return {}
+
+    def load_option_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Continue the options' state from a checkpoint's tensors (``option_state``); one written without
+        them (before ADA was switched on) starts afresh."""
+        if isinstance(self.augment, AdaptiveAugment) and "ada.p" in tensors:
+            self.augment.load_state({name: tensors[f"ada.{name}"] for name in self.augment.state()})
 
     @contextmanager
     def sampling_generator(self) -> Iterator[nn.Module]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from ganforge.data import pairs
 from ganforge.errors import GanforgeError, check_choice
 from ganforge.gans.adversarial import FORMS
 from ganforge.gans.base import GAN
@@ -29,7 +30,7 @@ from ganforge.tasks.base import Task, apply_generator
 from ganforge.tasks.cyclegan import CycleTask
 from ganforge.tasks.inpaint import InpaintingTask
 from ganforge.tasks.pix2pix import Pix2PixTask
-from ganforge.tasks.srgan import SuperResolutionTask
+from ganforge.tasks.srgan import SuperResolutionTask, training_filters
 from ganforge.viz.grid import save_image_grid
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ def resolve_task(cfg: Config) -> Network:
     check_choice(f"adversarial loss for --task {task.name}", "--loss", train.loss, FORMS)
     check_choice("upsampling factor", "task.scale", str(settings.scale), [str(scale) for scale in SCALES])
     check_choice("mask", "task.mask", settings.mask, MASKS)
+    _check_filters(task, cfg)
     if not 0 < settings.hole < 1:
         raise GanforgeError(
             f"task.hole={settings.hole} must be between 0 and 1", "e.g. 0.5: a hole half the image's side"
@@ -95,6 +97,30 @@ def resolve_task(cfg: Config) -> Network:
         "train": {"steps": task.steps, "sample_every": every, "checkpoint_every": 500, "health_every": 0},
     }
     return Network(None, task.networks[cfg.model.name], defaults)
+
+
+def _check_filters(task: Task, cfg: Config) -> None:
+    """task.held_out_filter names a filter; task.filters (srgan) names others, without the held-out one."""
+    settings = cfg.task
+    check_choice("downscaling filter", "task.held_out_filter", settings.held_out_filter, pairs.DOWNSCALE_FILTERS)
+    if settings.filters is None:
+        return
+    if not task.trains_on_filters:
+        raise GanforgeError(f"task.filters={settings.filters!r} mixes the inputs of srgan, not of {task.name}",
+                            "leave task.filters unset")  # fmt: skip
+    filters = training_filters(cfg)
+    for name in filters:
+        check_choice("downscaling filter", "task.filters", name, pairs.DOWNSCALE_FILTERS)
+    held_out = settings.held_out_filter
+    same = [name for name in filters if pairs.same_filter(name, held_out, settings.scale)]
+    if not filters or same:
+        also = f" ({same[0]} makes the same images at x{settings.scale})" if same and same[0] != held_out else ""
+        raise GanforgeError(
+            f"task.filters={settings.filters!r} must name at least one filter and leave out "
+            f"task.held_out_filter={held_out}, which evaluation holds out{also}",
+            "e.g. task.filters=nearest,bicubic",
+        )
+    settings.filters = ",".join(filters)
 
 
 def load_task_data(cfg: Config, device: torch.device | str = "cpu") -> Any:

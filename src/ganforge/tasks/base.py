@@ -45,6 +45,7 @@ class Task(abc.ABC):
     reversible: ClassVar[bool] = False  # G translates both ways (``--reverse``)
     frame_examples: ClassVar[int] = FRAME_EXAMPLES
     needs_domain_classifier: ClassVar[bool] = False  # measured by a classifier of its two domains (cyclegan)
+    trains_on_filters: ClassVar[bool] = False  # its inputs are made by a mix of task.filters (srgan)
     distributed: ClassVar[bool] = False  # trains under torchrun (none does yet: docs/distributed.md)
 
     @property
@@ -114,6 +115,17 @@ class Task(abc.ABC):
     def class_reference(self, examples: Pair) -> Tensor:
         """The images whose class an output should keep."""
         return examples.target
+
+    def held_out(self, cfg: Config, examples: Pair) -> Pair:
+        """``examples`` with inputs made by ``task.held_out_filter``, a filter the task never trained on: by
+        default each source shrunk by 2 with it and enlarged back by bicubic interpolation (the hole of an
+        inpainting source stays as it was); super-resolution makes its low-resolution inputs with it."""
+        source = examples.source
+        images = source if examples.mask is None else source[:, :-1]  # inpainting: the mask channel rides along
+        resampled = pairs.resample_through(images, 2, cfg.task.held_out_filter)
+        if examples.mask is not None:
+            resampled = torch.cat([resampled * (1 - examples.mask), examples.mask], dim=1)
+        return Pair(resampled, examples.target, examples.mask)
 
 
 def load_base(cfg: Config, device: torch.device | str) -> Any:

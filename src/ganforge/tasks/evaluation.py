@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from ganforge.data import pairs
+from ganforge.data.pairs import Pair
 from ganforge.gans.base import GAN
 from ganforge.metrics.extractors import get_extractor
 from ganforge.metrics.fid import fid
@@ -29,12 +30,12 @@ def evaluate_task(task: Task, trained: Any, n: int, split: str, batch_size: int)
     data = task.load_data(_with_split(cfg, split), "cpu")
     examples = data.examples(n)
     output = apply_generator(trained.gan, examples, batch_size)
+    classifier = None
     if task.needs_domain_classifier:
         train_data = data if split == "train" else task.load_data(_with_split(cfg, "train"), "cpu")
         classifier = task.domain_classifier(train_data, cfg.train.seed)
-        metrics = task.cycle_metrics(trained.gan, classifier, examples, output, batch_size)
-    else:
-        metrics = task.metrics(examples, output, data.real())
+    metrics = _pixel_metrics(task, trained.gan, classifier, examples, output, data.real(), batch_size)
+    metrics.update(held_out_metrics(task, cfg, trained.gan, classifier, examples, data.real(), batch_size))
     base = _base_dataset(cfg)
     measured_by = "none (pixel metrics)"
     if base in DOMAIN_EXTRACTORS and tuple(output.shape[1:]) == (1, 28, 28):
@@ -49,6 +50,7 @@ def evaluate_task(task: Task, trained: Any, n: int, split: str, batch_size: int)
     return {
         "step": trained.step,
         "n": len(examples),
+        "held_out_filter": cfg.task.held_out_filter,
         "extractor": measured_by,
         "reference": {"dataset": cfg.data.name, "split": split, "n": len(examples)},
         "metrics": metrics,
@@ -61,7 +63,7 @@ class TaskEvaluator:
     ``ganforge eval``."""
 
     def __init__(self, task: Task, cfg: Config, gan: GAN) -> None:
-        self.task, self.gan = task, gan
+        self.task, self.cfg, self.gan = task, cfg, gan
         data = task.load_data(_with_split(cfg, "test"), "cpu")
         self.examples = data.examples(cfg.train.eval_samples)
         self.images = data.real()
@@ -73,11 +75,28 @@ class TaskEvaluator:
     def __call__(self, generate: Any = None) -> dict[str, float]:
         """Measure G now; ``generate`` (the loop's sampler from noise) is not used by tasks."""
         output = apply_generator(self.gan, self.examples)
-        if self.classifier is not None:
-            values = self.task.cycle_metrics(self.gan, self.classifier, self.examples, output, 500)
-        else:
-            values = self.task.metrics(self.examples, output, self.images)
+        values = _pixel_metrics(self.task, self.gan, self.classifier, self.examples, output, self.images, 500)
+        values.update(held_out_metrics(self.task, self.cfg, self.gan, self.classifier, self.examples, self.images))
         return {f"eval/{name}": value for name, value in values.items()}
+
+
+def held_out_metrics(
+    task: Task, cfg: Config, gan: GAN, classifier: Any, examples: Pair, images: Tensor, batch_size: int = 500
+) -> dict[str, float]:
+    """The task's metrics on ``examples`` whose inputs ``task.held_out_filter`` made (``Task.held_out``): how
+    the task holds up on inputs made by a filter it did not train on; named ``held_out/<metric>``."""
+    held_out = task.held_out(cfg, examples)
+    output = apply_generator(gan, held_out, batch_size)
+    values = _pixel_metrics(task, gan, classifier, held_out, output, images, batch_size)
+    return {f"held_out/{name}": value for name, value in values.items()}
+
+
+def _pixel_metrics(
+    task: Task, gan: GAN, classifier: Any, examples: Pair, output: Tensor, images: Tensor, batch_size: int
+) -> dict[str, float]:
+    if classifier is not None:  # an unpaired task: measured by its domain classifier
+        return task.cycle_metrics(gan, classifier, examples, output, batch_size)
+    return task.metrics(examples, output, images)
 
 
 def _with_split(cfg: Config, split: str) -> Config:

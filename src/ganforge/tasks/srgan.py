@@ -1,5 +1,11 @@
 """SRGAN (Ledig et al. 2017): single-image super-resolution by ``task.scale``; G is SRResNet, D a PatchGAN on
-high-resolution images alone. The losses are ``gans/srgan.py``'s."""
+high-resolution images alone. The losses are ``gans/srgan.py``'s.
+
+A model trained on inputs made by one downscaling filter learns to undo that filter's blur and falls below
+plain bicubic upsampling on inputs another filter made. So the low-resolution inputs are made by a mix of
+filters (``task.filters``; by default every one of ``data.pairs.DOWNSCALE_FILTERS`` but the held-out one),
+one drawn per image from a stream seeded by ``train.seed``; evaluation also measures inputs made by
+``task.held_out_filter`` (plain block averaging, "area", by default), which no image was trained on."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.data import load_dataset, pairs
+from ganforge.data.images import to_unit_range
 from ganforge.data.pairs import Pair, PairedData
 from ganforge.errors import GanforgeError
 from ganforge.gans.srgan import SRGAN
@@ -31,6 +38,7 @@ class SuperResolutionTask(Task):
     variant = SRGAN
     data = f"images: {RESTORATION_DATA} (downscaled by task.scale)"
     steps = 1500
+    trains_on_filters = True
 
     def load_data(self, cfg: Config, device: torch.device | str) -> Any:
         images = load_dataset(cfg.data, device)
@@ -41,8 +49,11 @@ class SuperResolutionTask(Task):
                 f"{cfg.data.name}'s {height} x {width} images do not divide by task.scale={scale}",
                 f"set --image-size to a multiple of {scale}, e.g. {4 * scale * 2}",
             )
-        lows = pairs.downscale(images.images, scale)
-        data = PairedData(cfg.data.name, lows, images.images, f"x{scale} downscaled; {images.source}")
+        filters = training_filters(cfg)
+        stream = torch.Generator().manual_seed(cfg.train.seed + 7)  # each image's filter: the same every load
+        lows, _ = pairs.downscale_mix(images.images, scale, filters, stream)
+        made = f"x{scale} downscaled by {', '.join(filters)} (one per image); {images.source}"
+        data = PairedData(cfg.data.name, lows, images.images, made)
         return finish_data(self, cfg, data, device)
 
     def build_networks(self, cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
@@ -65,5 +76,20 @@ class SuperResolutionTask(Task):
             "ssim_bicubic": restoration.ssim(bicubic, target),
         }
 
+    def held_out(self, cfg: Config, examples: Pair) -> Pair:
+        """The targets downscaled by ``task.held_out_filter``, which no training input was made by."""
+        pixels = ((examples.target + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+        low = to_unit_range(pairs.downscale(pixels, cfg.task.scale, cfg.task.held_out_filter))
+        return Pair(low, examples.target)
+
     def baseline(self, examples: Pair, images: Tensor) -> tuple[str, Tensor]:
         return "bicubic", pairs.upscale_bicubic(examples.source, tuple(examples.target.shape[-2:]))
+
+
+def training_filters(cfg: Config) -> tuple[str, ...]:
+    """The downscaling filters mixed in training: ``task.filters``, or every filter that makes other images
+    than the held-out one at ``task.scale`` (at x2 bilinear without antialiasing is "area" by another name)."""
+    if cfg.task.filters is not None:
+        return tuple(name.strip() for name in cfg.task.filters.split(",") if name.strip())
+    held_out, scale = cfg.task.held_out_filter, cfg.task.scale
+    return tuple(name for name in pairs.DOWNSCALE_FILTERS if not pairs.same_filter(name, held_out, scale))
