@@ -125,11 +125,8 @@ QUOTES: tuple[Quote, ...] = (
         "classifiers", "src/ganforge/metrics/weights/classifiers.json", "README.md",
         lambda r: f"({r['mnist-cnn']['test_accuracy']:.1%} and {r['fashion-cnn']['test_accuracy']:.1%} test accuracy)",
     ),
-    *(
-        quote
-        for results, label in (("default-run", "`ganforge train` (fast)"), ("default-run-gan", "`--preset gan` (tutorial MLP)"))
-        for quote in _default_run_quotes(results, label)
-    ),
+    *_default_run_quotes("default-run", "`ganforge train` (fast)"),
+    *_default_run_quotes("default-run-gan", "`--preset gan` (tutorial MLP)"),
     Quote("mixtures-ring", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "ring")),
     Quote("mixtures-grid", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "grid")),
     Quote(
