@@ -25,7 +25,7 @@ from safetensors.torch import load_file
 import ganforge
 from ganforge.config import Config, apply_overrides
 
-RING = {"data.name": "ring", "model.z_dim": 2, "model.g_hidden": [32], "model.d_hidden": [32],
+RING = {"data.name": "ring", "model.name": "mlp", "model.z_dim": 2, "model.g_hidden": [32], "model.d_hidden": [32],
         "train.batch_size": 32, "train.device": "cpu", "train.log_every": 5, "train.health_every": 0}  # fmt: skip
 MNIST = {**RING, "data.name": "mnist", "model.z_dim": 16}  # small MLPs on the embedded MNIST subset
 SGD = {"optim.name": "sgd", "optim.lr_g": 0.01, "optim.lr_d": 0.01}

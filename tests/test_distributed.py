@@ -33,6 +33,7 @@ TOLERANCE = 1e-5  # float32 rounding: two half-batch means averaged are not bit-
 # A tiny MLP GAN on the 2-D ring: a step takes about a millisecond, so a launch costs mostly start-up.
 RING = {
     "data.name": "ring",
+    "model.name": "mlp",  # named, so the command line trains what Config() does (not the ring's own preset)
     "model.z_dim": 2,
     "model.g_hidden": [32],
     "model.d_hidden": [32],

