@@ -127,6 +127,10 @@ QUOTES: tuple[Quote, ...] = (
     ),
     *_default_run_quotes("default-run", "`ganforge train` (fast)"),
     *_default_run_quotes("default-run-gan", "`--preset gan` (tutorial MLP)"),
+    Quote("quality-per-second", "benchmarks/results/quality-per-second-fashion-mnist.json", "docs/models.md",
+          _quality_rows),
+    Quote("quality-per-second-mnist", "benchmarks/results/quality-per-second-mnist.json", "docs/models.md",
+          _quality_rows),
     Quote("mixtures-ring", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "ring")),
     Quote("mixtures-grid", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "grid")),
     Quote(

@@ -2,7 +2,7 @@
 
     python -m benchmarks.quality_per_second                                 # Fashion-MNIST, 30 s and 2 min
     python -m benchmarks.quality_per_second --dataset mnist --budgets 30 120 --seeds 0 1 2
-    python -m benchmarks.quality_per_second --contenders hand-dcgan fast --budgets 30 120 600
+    python -m benchmarks.quality_per_second --dataset mnist --contenders hand-dcgan fast --budgets 30 120 600
 
 Each contender trains once per seed up to the largest budget; at each budget the clock stops and its generator
 (G_ema where the preset keeps one, in eval mode) is measured on 5,000 fixed latents: FID, recall and classes
@@ -46,6 +46,7 @@ CONTENDERS: dict[str, dict[str, Any]] = {
     "hand-dcgan": {},
     "fast": {"preset": "fast"},
     "dcgan": {"preset": "dcgan"},
+    "r3gan": {"preset": "r3gan"},
 }
 
 

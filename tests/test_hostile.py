@@ -453,6 +453,36 @@ def test_ctrl_c_while_a_command_starts_is_one_line(run, tmp_path, capsys, monkey
     assert code == 130 and "aborted" in err and "Traceback" not in err
 
 
+def _torch_loaded(pid: int) -> bool:
+    try:
+        return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc to see the import under way")
+def test_ctrl_c_while_python_imports_ganforge_is_one_line_too():
+    # SIGINT once PyTorch's library is mapped, i.e. while `import ganforge` (which imports torch) is under way
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    outcomes = []
+    for _ in range(2):
+        child = subprocess.Popen([sys.executable, "-m", "ganforge", "datasets"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not _torch_loaded(child.pid) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=120)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+        outcomes.append(child.returncode)
+        assert child.returncode == 0 or (child.returncode == 130 and err.strip().endswith("aborted")), err
+    assert 130 in outcomes  # at least one signal landed while the command was still starting
+
+
 # -- 7. damaged side files are skipped or rebuilt with a warning ---------------------------------------------
 
 
