@@ -1,4 +1,4 @@
-# make run   - set up .venv if needed and train the default GAN (the tutorial MLP on MNIST)
+# make run   - set up .venv if needed and train the default GAN (the fast DCGAN preset on MNIST, about 2 minutes)
 # make test  - set up .venv and the offline test data if needed, then run the whole suite (with the wheel test)
 # make wheel-test - build the wheel, install it into a fresh venv, train/sample/eval from it (about a minute)
 # make mutants - put the classic GAN bugs back into a copy of src/ and check the tests notice (docs/reliability.md)
