@@ -183,21 +183,29 @@ def check_weights(module: nn.Module, tensors: dict[str, torch.Tensor], name: str
     Compares names and shapes only, so ``module`` may live on the meta device (no memory behind it): a
     network sized by a checkpoint's metadata is checked before it is allocated.
     """
-    weights = _with_prefix(tensors, f"{name}.")
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(weights))
-    unexpected = sorted(set(weights) - set(expected))
-    wrong = [key for key in expected if key in weights and weights[key].shape != expected[key].shape]
-    if missing or unexpected or wrong:
-        if wrong:
-            key = wrong[0]
-            detail = f"{name}.{key} is {tuple(weights[key].shape)} there but {tuple(expected[key].shape)} here"
-        else:
-            detail = f"{name} lacks {missing[0]}" if missing else f"{name} has an extra {unexpected[0]}"
+    detail = weights_mismatch(module, _with_prefix(tensors, f"{name}."), name)
+    if detail is not None:
         raise GanforgeError(
             f"checkpoint {source} does not fit the model its config builds: {detail}",
             "load it with the config.yaml of the run that wrote it",
         )
+
+
+def weights_mismatch(
+    module: nn.Module, weights: dict[str, torch.Tensor], name: str, prefix: str | None = None
+) -> str | None:
+    """None when ``weights`` (names without a prefix) fit ``module`` by name and shape; else the first difference,
+    naming tensors as ``prefix.key`` (``prefix`` defaults to ``name``)."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    wrong = [key for key in expected if key in weights and weights[key].shape != expected[key].shape]
+    if wrong:
+        key = wrong[0]
+        return f"{prefix or name}.{key} is {tuple(weights[key].shape)} there but {tuple(expected[key].shape)} here"
+    if missing:
+        return f"{name} lacks {missing[0]}"
+    return f"{name} has an extra {extra[0]}" if extra else None
 
 
 def _load_ema(G_ema: nn.Module, G: nn.Module, tensors: dict[str, torch.Tensor], source: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganforge.checkpoint import weights_mismatch
 from ganforge.config import Config
 from ganforge.errors import GanforgeError
 from ganforge.run import RunDir
@@ -106,17 +107,9 @@ def start_from(gan: Any, cfg: Config) -> Path:
 
 
 def _check_fits(module: nn.Module, weights: dict[str, torch.Tensor], name: str, source: Path, prefix: str) -> None:
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(weights))
-    extra = sorted(set(weights) - set(expected))
-    wrong = [key for key in expected if key in weights and weights[key].shape != expected[key].shape]
-    if not (missing or extra or wrong):
+    detail = weights_mismatch(module, weights, name, prefix)
+    if detail is None:
         return
-    if wrong:
-        key = wrong[0]
-        detail = f"{prefix}.{key} is {tuple(weights[key].shape)} there but {tuple(expected[key].shape)} here"
-    else:
-        detail = f"{name} lacks {missing[0]} there" if missing else f"{name} has an extra {extra[0]} there"
     raise GanforgeError(
         f"--init-from {source} does not fit this run's networks: {detail}",
         "fine-tune with the source run's model settings (model.*, --condition) and image size",
