@@ -4,3 +4,36 @@ import os
 
 os.environ["GANFORGE_OFFLINE"] = "1"
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402 - after the environment above, which must be set before anything imports ganforge
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the ``ganforge`` command line in this process: ``run_cli(*args)`` -> (exit code, stdout, stderr)."""
+    from ganforge.cli import main
+
+    def run(*args):
+        try:
+            main([str(arg) for arg in args])
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def one_line_error():
+    """``one_line_error(code, stderr, *words)``: exit code 2 and one 'error: ' line (beside 'ganforge: ' notes)
+    holding every word."""
+
+    def check(code, err, *words):
+        lines = [line for line in err.splitlines() if not line.startswith("ganforge: ")]
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+        for word in words:
+            assert word in lines[0], (word, lines[0])
+
+    return check

@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import ganforge
-from ganforge.cli import main
 from ganforge.config import Config, apply_overrides
 
 onnxruntime = pytest.importorskip("onnxruntime")
@@ -27,21 +26,8 @@ TINY_MNIST = {
 TOLERANCE = 1e-4
 
 
-def run_cli(capsys, *args):
-    try:
-        main([str(arg) for arg in args])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
-def assert_one_line_error(code, err, *words):
-    lines = [line for line in err.splitlines() if not line.startswith("ganforge: ")]
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def _train(tmp_path_factory, name, **overrides):
@@ -85,9 +71,9 @@ RUNNERS = {"onnx": _run_onnx, "pt2": _run_pt2}
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "pt2"])
-def test_an_exported_generator_samples_what_ganforge_samples_at_any_batch_size(plain_run, tmp_path, capsys, fmt):
+def test_an_exported_generator_samples_what_ganforge_samples_at_any_batch_size(plain_run, tmp_path, fmt, run_cli):
     out = tmp_path / f"G.{fmt}"
-    code, said, err = run_cli(capsys, "export", plain_run, "--format", fmt, "--out", out)
+    code, said, err = run_cli("export", plain_run, "--format", fmt, "--out", out)
     assert code == 0, err
     assert "G_ema at step 2" in said and "max |difference| from ganforge" in said
     description = json.loads(out.with_name(out.name + ".json").read_text())
@@ -129,11 +115,11 @@ def test_an_infogan_generator_takes_its_codes_as_an_input_of_their_own(infogan_r
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "pt2"])
-def test_a_task_generator_translates_images_as_ganforge_does(task_run, tmp_path, capsys, fmt):
+def test_a_task_generator_translates_images_as_ganforge_does(task_run, tmp_path, fmt, run_cli):
     images = torch.rand(3, 1, 8, 8) * 2 - 1  # low-resolution inputs of the x2 super-resolution run
     np.save(tmp_path / "lr.npy", images.numpy())
     out = tmp_path / f"G.{fmt}"
-    code, said, err = run_cli(capsys, "export", task_run, "--format", fmt, "--out", out, "--input", tmp_path / "lr.npy")
+    code, said, err = run_cli("export", task_run, "--format", fmt, "--out", out, "--input", tmp_path / "lr.npy")
     assert code == 0, err
     description = json.loads(out.with_name(out.name + ".json").read_text())
     assert description["inputs"][0]["shape"] == ["batch", 1, 8, 8] and description["latent_prior"] is None
@@ -150,7 +136,7 @@ def ganforge_export(run, fmt, out):
     return export_run(run, fmt, out)
 
 
-def test_bad_exports_are_one_line_errors(plain_run, task_run, tmp_path, capsys):
+def test_bad_exports_are_one_line_errors(plain_run, task_run, tmp_path, run_cli, one_line_error):
     out = tmp_path / "G.onnx"
     cases = [
         (["--format", "tflite", "--out", out], ["tflite", "--format onnx or --format pt2"]),
@@ -158,17 +144,17 @@ def test_bad_exports_are_one_line_errors(plain_run, task_run, tmp_path, capsys):
         (["--format", "onnx", "--out", tmp_path / "G.pt2"], ["does not end in .onnx"]),
     ]
     for args, words in cases:
-        assert_one_line_error(*run_cli(capsys, "export", plain_run, *args)[::2], *words)
-    code, _, err = run_cli(capsys, "export", tmp_path, "--format", "onnx", "--out", out)
-    assert_one_line_error(code, err, "is not a ganforge run")
-    code, _, err = run_cli(capsys, "export", task_run, "--format", "onnx", "--out", out)
-    assert_one_line_error(code, err, "srgan run", "--input IMAGES")
+        one_line_error(*run_cli("export", plain_run, *args)[::2], *words)
+    code, _, err = run_cli("export", tmp_path, "--format", "onnx", "--out", out)
+    one_line_error(code, err, "is not a ganforge run")
+    code, _, err = run_cli("export", task_run, "--format", "onnx", "--out", out)
+    one_line_error(code, err, "srgan run", "--input IMAGES")
     np.save(tmp_path / "wrong.npy", np.zeros((2, 1, 16, 16), np.float32))  # high-resolution, not G's input
     wrong = ["--input", tmp_path / "wrong.npy"]
-    code, _, err = run_cli(capsys, "export", task_run, "--format", "onnx", "--out", out, *wrong)
-    assert_one_line_error(code, err, "16 x 16", "8 x 8")
+    code, _, err = run_cli("export", task_run, "--format", "onnx", "--out", out, *wrong)
+    one_line_error(code, err, "16 x 16", "8 x 8")
     assert not out.exists()
     out.write_text("the user's own file")
-    code, _, err = run_cli(capsys, "export", plain_run, "--format", "onnx", "--out", out)
-    assert_one_line_error(code, err, "already exists", "--overwrite")
+    code, _, err = run_cli("export", plain_run, "--format", "onnx", "--out", out)
+    one_line_error(code, err, "already exists", "--overwrite")
     assert out.read_text() == "the user's own file"

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 import ganforge
-from ganforge.cli import main
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.finetune import d_layers, freeze_d
@@ -25,22 +24,8 @@ TINY = {
 }
 
 
-def run_cli(capsys, *args):
-    try:
-        main([str(arg) for arg in args])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
-def assert_one_line_error(code, err, *words):
-    lines = [line for line in err.splitlines() if not line.startswith("ganforge: ")]
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "Traceback" not in err
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +54,10 @@ def test_a_fine_tuned_run_starts_from_the_source_weights_with_fresh_optimisers(s
     assert session.step == 0
 
 
-def test_fine_tuning_writes_a_new_run_and_leaves_the_source_as_it_was(source_run, tmp_path, capsys):
+def test_fine_tuning_writes_a_new_run_and_leaves_the_source_as_it_was(source_run, tmp_path, run_cli):
     before = {path.name: path.read_bytes() for path in (source_run / "checkpoints").iterdir()}
     out = tmp_path / "tuned"
-    code, _, err = run_cli(capsys, "train", "--init-from", source_run, "--out", out, "--quiet", "--steps", "3",
+    code, _, err = run_cli("train", "--init-from", source_run, "--out", out, "--quiet", "--steps", "3",
                            "--set", "train.freeze_d=1", *_flags())  # fmt: skip
     assert code == 0, err
     assert RunDir.open(out).read_config().train.init_from == str(source_run)
@@ -94,20 +79,20 @@ def _flags():
     return flags
 
 
-def test_fine_tuning_refuses_what_it_cannot_start_from(source_run, tmp_path, capsys):
+def test_fine_tuning_refuses_what_it_cannot_start_from(source_run, tmp_path, run_cli, one_line_error):
     out = ["--out", tmp_path / "new", "--quiet", *_flags()]
-    code, _, err = run_cli(capsys, "train", "--init-from", tmp_path, *out)
-    assert_one_line_error(code, err, f"--init-from {tmp_path} is not a ganforge run")
-    code, _, err = run_cli(capsys, "train", "--init-from", source_run, *out, "--set", "model.z_dim=9")
-    assert_one_line_error(code, err, "does not fit", "G.", "(8,", "image size")
-    code, _, err = run_cli(capsys, "train", "--init-from", source_run, *out, "--set", "model.width=8")
-    assert_one_line_error(code, err, "does not fit")
-    code, _, err = run_cli(capsys, "train", *out, "--set", "train.freeze_d=1")
-    assert_one_line_error(code, err, "train.freeze_d=1", "--init-from RUN")
-    code, _, err = run_cli(capsys, "train", "--init-from", source_run, *out, "--set", "train.freeze_d=3")
-    assert_one_line_error(code, err, "train.freeze_d=3", "all 3 layers of D", "1 to 2")
-    code, _, err = run_cli(capsys, "train", "--init-from", source_run, *out, "--set", "train.freeze_d=-1")
-    assert_one_line_error(code, err, "train.freeze_d=-1")
+    code, _, err = run_cli("train", "--init-from", tmp_path, *out)
+    one_line_error(code, err, f"--init-from {tmp_path} is not a ganforge run")
+    code, _, err = run_cli("train", "--init-from", source_run, *out, "--set", "model.z_dim=9")
+    one_line_error(code, err, "does not fit", "G.", "(8,", "image size")
+    code, _, err = run_cli("train", "--init-from", source_run, *out, "--set", "model.width=8")
+    one_line_error(code, err, "does not fit")
+    code, _, err = run_cli("train", *out, "--set", "train.freeze_d=1")
+    one_line_error(code, err, "train.freeze_d=1", "--init-from RUN")
+    code, _, err = run_cli("train", "--init-from", source_run, *out, "--set", "train.freeze_d=3")
+    one_line_error(code, err, "train.freeze_d=3", "all 3 layers of D", "1 to 2")
+    code, _, err = run_cli("train", "--init-from", source_run, *out, "--set", "train.freeze_d=-1")
+    one_line_error(code, err, "train.freeze_d=-1")
     assert not (tmp_path / "new").exists()
 
 

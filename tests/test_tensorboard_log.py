@@ -5,7 +5,6 @@ import json
 import pytest
 
 from ganforge import tensorboard_log
-from ganforge.cli import main
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
@@ -14,19 +13,11 @@ TINY = ["--dataset", "ring", "--z-dim", "2", "--set", "model.g_hidden=16", "--se
         "--set", "train.health_every=10"]  # fmt: skip
 
 
-def run_cli(capsys, *args):
-    try:
-        main([str(arg) for arg in args])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
-def test_the_event_files_hold_every_number_of_metrics_jsonl_and_the_progress_pictures(tmp_path, capsys):
+def test_the_event_files_hold_every_number_of_metrics_jsonl_and_the_progress_pictures(tmp_path, run_cli):
     out = tmp_path / "run"
-    code, _, err = run_cli(capsys, "train", *TINY, "--tensorboard", "--out", out)
+    code, _, err = run_cli("train", *TINY, "--tensorboard", "--out", out)
     assert code == 0, err
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     events = event_accumulator.EventAccumulator(str(out / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
@@ -44,15 +35,15 @@ def test_the_event_files_hold_every_number_of_metrics_jsonl_and_the_progress_pic
     assert pictures[0].width > 100 and pictures[0].height > 100
 
 
-def test_runs_without_the_flag_write_no_events(tmp_path, capsys):
-    code, _, err = run_cli(capsys, "train", *TINY, "--steps", "10", "--out", tmp_path / "run")
+def test_runs_without_the_flag_write_no_events(tmp_path, run_cli):
+    code, _, err = run_cli("train", *TINY, "--steps", "10", "--out", tmp_path / "run")
     assert code == 0, err
     assert not (tmp_path / "run" / "tensorboard").exists()
 
 
-def test_tensorboard_without_the_package_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+def test_tensorboard_without_the_package_is_a_one_line_error(tmp_path, monkeypatch, run_cli):
     monkeypatch.setattr(tensorboard_log, "installed", lambda: False)
-    code, _, err = run_cli(capsys, "train", *TINY, "--tensorboard", "--out", tmp_path / "run")
+    code, _, err = run_cli("train", *TINY, "--tensorboard", "--out", tmp_path / "run")
     lines = [line for line in err.splitlines() if not line.startswith("ganforge: ")]
     assert code == 2 and len(lines) == 1 and "pip install 'ganforge[tensorboard]'" in lines[0]
     assert not (tmp_path / "run").exists()

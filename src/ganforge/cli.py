@@ -66,7 +66,7 @@ def cli() -> None:
 @click.option("--loss", help="GAN variant: non-saturating (default), minimax, wgan, wgan-gp, hinge or lsgan.")
 @click.option("--dataset", help="mnist (default), fashion-mnist, cifar10, ring, grid, folder:PATH, or task data.")
 @click.option("--data-dir", help="A folder holding the dataset's files (else $GANFORGE_DATA).")
-@click.option("--image-size", type=int, help="Resize images to this side (e.g. 32 or 64 for dcgan).")
+@click.option("--image-size", help="Resize images to this side (e.g. 32 or 64) or height x width (e.g. 48x32).")
 @click.option("--steps", type=int, help="Generator updates to train for (default: the preset's or network's).")
 @click.option("--time", help="A training-time budget, e.g. 90s, 2m or 1h: stops at --steps or --time, whichever first.")
 @click.option("--batch-size", type=int, help="Minibatch size m (default 128).")

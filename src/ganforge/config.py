@@ -25,7 +25,8 @@ class DataConfig:
     name: str = "mnist"
     split: str = "train"  # train | test (image datasets; evaluation compares against both)
     data_dir: str | None = None  # a folder of dataset files; else $GANFORGE_DATA, system copies, download
-    image_size: int | None = None  # resize images to this side (e.g. 32 or 64 for DCGAN); None keeps them
+    image_size: int | str | None = None  # a side (32: 32 x 32) or "HxW" (48x32: 48 high, 32 wide); None keeps them
+    fit: str = "crop"  # folder images of another shape: crop (the centre), pad (the whole, letterboxed) or stretch
     limit: int | None = None  # use only the first N images of the split (small-data experiments)
     download: bool = True  # try a torchvision download when no local copy is found
     modes: int | None = None  # ring: number of Gaussians (8); grid: Gaussians per side (5)
@@ -315,6 +316,8 @@ def _coerce(dotted: str, value: Any, source: str) -> Any:
             return None
         raise GanforgeError(f"{dotted} cannot be empty (in {source})", "give it a value or leave it out")
     expected = kind.split("|")[0].strip()
+    if kind.startswith("int | str"):  # data.image_size: a side or height x width
+        return image_size_value(value, f"{dotted}={excerpt(value)} (in {source})")
     try:
         if expected == "bool":
             if isinstance(value, bool):
@@ -349,6 +352,27 @@ def _number(cast: type, item: Any) -> int | float:
     if cast is int and not number.is_integer():
         raise TypeError
     return cast(number)
+
+
+def image_size_value(value: Any, where: str) -> int | str:
+    """An image size as ``data.image_size`` keeps it: a square's side as an int (32, or '32x32'), else 'HxW'."""
+    text = str(value).strip().lower().replace(" ", "")
+    height, _, width = text.partition("x")
+    if isinstance(value, bool) or not height.isdigit() or not (width.isdigit() or not text.count("x")):
+        raise GanforgeError(f"{where} is not an image size", "give a side such as 32, or height x width such as 48x32")
+    sides = int(height), int(width or height)
+    if min(sides) <= 0:
+        raise GanforgeError(f"{where} needs sides of at least 1 pixel", "e.g. 32 or 48x32")
+    return sides[0] if sides[0] == sides[1] else f"{sides[0]}x{sides[1]}"
+
+
+def image_shape(size: int | str | None) -> tuple[int, int] | None:
+    """``data.image_size`` as (height, width): 32 -> (32, 32), '48x32' -> (48, 32), None -> None."""
+    if size is None:
+        return None
+    text = str(image_size_value(size, f"data.image_size={excerpt(size)}"))
+    height, _, width = text.partition("x")
+    return int(height), int(width or height)
 
 
 DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}

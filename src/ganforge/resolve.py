@@ -18,9 +18,10 @@ from typing import Any
 
 import torch
 
-from ganforge.config import Config, OptimConfig, apply_overrides, duration_seconds
+from ganforge.config import Config, OptimConfig, apply_overrides, duration_seconds, image_size_value
 from ganforge.data import DATASETS, SPLITS, data_kind
-from ganforge.errors import GanforgeError, check_choice, check_positive, check_seed
+from ganforge.data.folder import FITS
+from ganforge.errors import GanforgeError, check_choice, check_positive, check_seed, excerpt
 from ganforge.finetune import check_settings as check_finetune
 from ganforge.gans import GANS
 from ganforge.gans.ada import parse_ada
@@ -164,8 +165,9 @@ def _check_sizes(cfg: Config) -> None:
             raise GanforgeError(f"{flag}={widths} must be a non-empty list of positive widths", "e.g. [128]")
     if cfg.train.time is not None:
         duration_seconds(cfg.train.time)
-    if cfg.data.image_size is not None and cfg.data.image_size <= 0:
-        raise GanforgeError(f"--image-size {cfg.data.image_size} must be positive", "e.g. 32 or 64")
+    if cfg.data.image_size is not None:
+        cfg.data.image_size = image_size_value(cfg.data.image_size, f"--image-size {excerpt(cfg.data.image_size)}")
+    check_choice("fit", "data.fit", cfg.data.fit, FITS)
     if not 0 < cfg.train.rollback_lr_factor < 1:
         raise GanforgeError(
             f"train.rollback_lr_factor={cfg.train.rollback_lr_factor} must be between 0 and 1", "e.g. 0.5"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ganforge.config import image_shape
 from ganforge.data import cifar, folder, idx, sources, stacked, toy
 from ganforge.data.images import ImageData
 from ganforge.data.toy import PointData
@@ -94,7 +95,7 @@ def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageDa
     For the 2-D mixtures the split makes no difference: every draw is fresh from the same distribution.
     """
     if cfg.name.startswith(folder.PREFIX):  # any folder of images: decoded once at the size asked
-        data = folder.load_folder(cfg.name, cfg.image_size)
+        data = folder.load_folder(cfg.name, cfg.image_size, cfg.fit)
         return (data if cfg.limit is None else data.first(cfg.limit)).to(device)
     if cfg.name not in DATASETS:
         raise GanforgeError(f"unknown dataset '{cfg.name}'", f"choose one of: {', '.join(DATASETS)}")
@@ -103,14 +104,13 @@ def load_dataset(cfg: DataConfig, device: torch.device | str = "cpu") -> ImageDa
     info = DATASETS[cfg.name]
     if info.kind == "points":
         return info.load(cfg, None).to(device)
-    if cfg.image_size is not None and cfg.image_size <= 0:
-        raise GanforgeError(f"data.image_size={cfg.image_size} must be positive", "e.g. 32 or 64")
+    size = image_shape(cfg.image_size)
     data = info.load(cfg, _folder(cfg.data_dir))
     if cfg.limit is not None:
         data = data.first(cfg.limit)
     data = data.to(device)
-    if cfg.image_size is not None:
-        data = data.resized(cfg.image_size)  # on the device, once; batches then only index
+    if size is not None:
+        data = data.resized(size)  # on the device, once; batches then only index
     return data
 
 

@@ -1,4 +1,9 @@
-"""``folder:PATH``: any folder of images, decoded once, resized and centre-cropped, cached as uint8.
+"""``folder:PATH``: any folder of images, decoded once at ``data.image_size``, cached as uint8.
+
+An image of another shape than the size asked (``--image-size 48x32`` is 48 high and 32 wide; the default
+is a 64 px square) becomes that size as ``data.fit`` says: ``crop`` (the default) scales it to cover the size
+and keeps the centre; ``pad`` scales it to fit inside and letterboxes it on black, so the whole image is
+kept at its aspect ratio; ``stretch`` resizes the whole image to the size, changing its aspect ratio.
 
 Images in sub-folders take the sub-folder's name as their class (``PATH/cats/1.png`` is class
 "cats"); images directly in PATH form one class. Files that cannot be decoded, empty files and images
@@ -22,6 +27,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ganforge.atomic import atomic_path
+from ganforge.config import image_shape
 from ganforge.data import sources
 from ganforge.data.images import ImageData
 from ganforge.errors import GanforgeError
@@ -33,6 +39,7 @@ PREFIX = "folder:"
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 DEFAULT_SIZE = 64
 MIN_SIDE = 8  # images smaller than this on either side carry too little to learn from
+FITS = ("crop", "pad", "stretch")  # data.fit: how an image of another shape becomes the size asked
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 
 
@@ -41,32 +48,37 @@ def folder_path(name: str) -> Path:
     return Path(name[len(PREFIX) :]).expanduser()
 
 
-def load_folder(name: str, size: int | None) -> ImageData:
-    """Load every image under the folder ``name`` names as ``size`` x ``size`` (default 64) uint8 images."""
+def load_folder(name: str, size: int | str | None, fit: str = "crop") -> ImageData:
+    """Load every image under the folder ``name`` names at ``size`` (a side or 'HxW'; default 64 x 64) as uint8
+    images, each made that shape as ``fit`` says (``FITS``)."""
     root = folder_path(name)
     if not root.is_dir():
         raise GanforgeError(f"image folder {root} does not exist", "give --dataset folder:PATH with a folder of images")
-    size = size or DEFAULT_SIZE
+    if fit not in FITS:
+        raise GanforgeError(f"data.fit='{fit}' is not a way to fit images", f"choose one of: {', '.join(FITS)}")
+    shape = image_shape(size) or (DEFAULT_SIZE, DEFAULT_SIZE)
     files = sorted(path for path in root.rglob("*") if path.suffix.lower() in EXTENSIONS and path.is_file())
-    cache = sources.cache_root() / "folders" / f"{_fingerprint(root, size, files)}.safetensors"
+    cache = sources.cache_root() / "folders" / f"{_fingerprint(root, shape, fit, files)}.safetensors"
     cached = _read_cache(cache)
     if cached is not None:
         images, labels, class_names = cached
     else:
-        images, labels, class_names = _decode(root, files, size)
+        images, labels, class_names = _decode(root, files, shape, fit)
         with atomic_path(cache) as tmp:
             save_file({"images": images, "labels": labels}, str(tmp), metadata={"classes": json.dumps(class_names)})
     return ImageData(name, images, labels, len(class_names), str(root), class_names)
 
 
-def _decode(root: Path, files: list[Path], size: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """Every usable file as a ``size`` x ``size`` picture, reduced as it is read: at most one full-size image
+def _decode(
+    root: Path, files: list[Path], shape: tuple[int, int], fit: str
+) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """Every usable file as a picture of ``shape`` (height, width), reduced as it is read: at most one full-size image
     is in memory at a time, and one whose header claims too many pixels is skipped before decoding."""
     skipped: Counter[str] = Counter()
     pictures: list[Image.Image] = []
     classes: list[str] = []
     for path in files:
-        picture = _open(path, size, skipped)
+        picture = _open(path, shape, fit, skipped)
         if picture is not None:
             pictures.append(picture)
             classes.append(path.parent.relative_to(root).as_posix() if path.parent != root else ".")
@@ -86,8 +98,8 @@ def _decode(root: Path, files: list[Path], size: int) -> tuple[torch.Tensor, tor
     return images.contiguous(), labels, class_names
 
 
-def _open(path: Path, size: int, skipped: Counter[str]) -> Image.Image | None:
-    """The image at ``path`` as a ``size`` x ``size`` picture (mode L or RGB), or None (counted in ``skipped``)."""
+def _open(path: Path, shape: tuple[int, int], fit: str, skipped: Counter[str]) -> Image.Image | None:
+    """The image at ``path`` as a picture of ``shape`` (mode L or RGB), or None (counted in ``skipped``)."""
     if path.stat().st_size == 0:
         skipped["empty"] += 1
         return None
@@ -97,9 +109,9 @@ def _open(path: Path, size: int, skipped: Counter[str]) -> Image.Image | None:
                 skipped[f"smaller than {MIN_SIDE} px"] += 1
                 return None
             grey = picture.mode in GREY_MODES
-            picture.draft("L" if grey else "RGB", (size, size))  # JPEG: decode at a reduced scale already
+            picture.draft("L" if grey else "RGB", (shape[1], shape[0]))  # JPEG: decode at a reduced scale already
             picture.load()
-            return _square(picture.convert("L" if grey else "RGB"), size)
+            return fit_picture(picture.convert("L" if grey else "RGB"), shape, fit)
     except TooLarge:
         skipped[f"over {MAX_PIXELS:,} pixels"] += 1
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
@@ -107,17 +119,26 @@ def _open(path: Path, size: int, skipped: Counter[str]) -> Image.Image | None:
     return None
 
 
-def _square(picture: Image.Image, size: int) -> Image.Image:
-    """Resize the shorter side to ``size`` and crop the centre square."""
-    width, height = picture.size
-    scale = size / min(width, height)
-    resized = picture.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.BICUBIC)
-    left, top = (resized.width - size) // 2, (resized.height - size) // 2
-    return resized.crop((left, top, left + size, top + size))
+def fit_picture(picture: Image.Image, shape: tuple[int, int], fit: str) -> Image.Image:
+    """``picture`` made ``shape`` = (height, width) as ``fit`` says: crop, pad or stretch (the module's doc)."""
+    height, width = shape
+    if fit == "stretch":
+        return picture.resize((width, height), Image.BICUBIC)
+    cover = fit == "crop"  # crop: scale to cover the shape; pad: scale to fit inside it
+    scale = (max if cover else min)(width / picture.width, height / picture.height)
+    bound = max if cover else min  # never short of the shape when covering it, never over it when fitting inside
+    scaled = (bound(width, round(picture.width * scale)), bound(height, round(picture.height * scale)))
+    resized = picture.resize((max(1, scaled[0]), max(1, scaled[1])), Image.BICUBIC)
+    left, top = (resized.width - width) // 2, (resized.height - height) // 2
+    if cover:
+        return resized.crop((left, top, left + width, top + height))
+    canvas = Image.new(resized.mode, (width, height))  # black
+    canvas.paste(resized, (-left, -top))
+    return canvas
 
 
-def _fingerprint(root: Path, size: int, files: list[Path]) -> str:
-    digest = hashlib.sha256(f"{root.resolve()}|{size}".encode())
+def _fingerprint(root: Path, shape: tuple[int, int], fit: str, files: list[Path]) -> str:
+    digest = hashlib.sha256(f"{root.resolve()}|{shape[0]}x{shape[1]}|{fit}".encode())
     for path in files:
         stat = path.stat()
         digest.update(f"|{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())

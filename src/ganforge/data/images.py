@@ -61,8 +61,8 @@ class ImageData:
         """A copy whose tensors live on ``device``."""
         return dataclasses.replace(self, images=self.images.to(device), labels=self.labels.to(device))
 
-    def resized(self, size: int) -> ImageData:
-        """A copy with every image resized to ``size`` x ``size`` (done once, never per batch)."""
+    def resized(self, size: tuple[int, int]) -> ImageData:
+        """A copy with every image resized to ``size`` = (height, width) (done once, never per batch)."""
         return dataclasses.replace(self, images=resize_images(self.images, size))
 
 
@@ -71,19 +71,20 @@ def to_unit_range(images: Tensor) -> Tensor:
     return images.float().div_(127.5).sub_(1.0)
 
 
-def resize_images(images: Tensor, size: int, chunk: int = 4096) -> Tensor:
-    """Resize ``(N, C, H, W)`` uint8 images to ``(N, C, size, size)`` uint8, bilinearly.
+def resize_images(images: Tensor, size: int | tuple[int, int], chunk: int = 4096) -> Tensor:
+    """Resize ``(N, C, H, W)`` uint8 images to ``size`` = (height, width) (a square for one int), bilinearly.
 
     Antialiasing is on when shrinking, so thin strokes average out instead of aliasing. The work goes
     in chunks so the float copy never holds the whole dataset at once.
     """
     count, channels, height, width = images.shape
-    if (height, width) == (size, size):
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if (height, width) == size:
         return images
-    shrinking = size < height or size < width
-    out = torch.empty((count, channels, size, size), dtype=torch.uint8, device=images.device)
+    shrinking = size[0] < height or size[1] < width
+    out = torch.empty((count, channels, *size), dtype=torch.uint8, device=images.device)
     for start in range(0, count, chunk):
         pixels = images[start : start + chunk].float()
-        pixels = F.interpolate(pixels, size=(size, size), mode="bilinear", align_corners=False, antialias=shrinking)
+        pixels = F.interpolate(pixels, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
         out[start : start + chunk] = pixels.round_().clamp_(0, 255).to(torch.uint8)
     return out

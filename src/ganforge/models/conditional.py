@@ -163,7 +163,7 @@ def _concat_body(
         return mlp.MLPDiscriminator((math.prod(data_shape) + num_classes,), cfg.d_hidden, cfg.leak, cfg.d_norm)
     if cfg.name == "maxout":
         return maxout.MaxoutDiscriminator((math.prod(data_shape) + num_classes,))
-    channels, side, _ = data_shape
+    channels, height, width = data_shape
     if cfg.name == "dcgan":
-        return dcgan.DCGANDiscriminator(channels + num_classes, side, cfg.width, cfg.d_norm)
-    return build(cfg, (channels + num_classes, side, side))[1]
+        return dcgan.DCGANDiscriminator(channels + num_classes, (height, width), cfg.width, cfg.d_norm)
+    return build(cfg, (channels + num_classes, height, width))[1]

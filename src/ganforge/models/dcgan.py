@@ -1,10 +1,11 @@
-"""DCGAN (Radford, Metz and Chintala, 2016) for 28x28, 32x32 and 64x64 images with 1 or 3 channels.
+"""DCGAN (Radford, Metz and Chintala, 2016) for images with 1 or 3 channels, square (28, 32, 64 px) or not.
 
 The paper's guidelines (section 3): strided (transposed) convolutions instead of pooling, batch norm in
 both networks (except G's output and D's input layers), no hidden fully connected layers, ReLU in G
 with tanh at the output, LeakyReLU(0.2) in D, and weights drawn from N(0, 0.02).
 G's first layer is a transposed convolution from the 1x1 latent to a 4x4 map (7x7 for 28 px): the
-paper's "projection and reshape" written as a convolution.
+paper's "projection and reshape" written as a convolution. Other shapes follow the same rule (``layout``): as
+many doublings as both sides allow while the first map keeps at least 4 px a side, e.g. 48 x 32 grows from 6 x 4.
 D's normalisation is ``model.d_norm``: batch (the paper), spectral (spectral norm on every convolution and
 no batch norm, as in SN-GAN, Miyato et al. 2018) or none (no normalisation, as WGAN-GP's critic needs).
 ``model.minibatch_std`` appends the minibatch standard deviation as one more feature map before D's last
@@ -22,12 +23,17 @@ from ganforge.errors import GanforgeError
 from ganforge.models.layers import MinibatchStd
 from ganforge.models.spec import Network
 
-# image side -> side of the first (smallest) feature map
-BASE_SIDE = {28: 7, 32: 4, 64: 4}
+MIN_BASE = 4  # the first (smallest) feature map keeps at least this many pixels a side
 
 
-def _upsamplings(side: int) -> int:
-    return {28: 2, 32: 3, 64: 4}[side]
+def layout(height: int, width: int) -> tuple[int, tuple[int, int]]:
+    """(doublings, (h0, w0)): G grows an (h0, w0) map by that many stride-2 doublings to (height, width), and D
+    shrinks it back. The most doublings both sides allow with h0 and w0 at least ``MIN_BASE``; (0, ...) when none
+    does. 28 px: 2 from 7 x 7; 32 px: 3 from 4 x 4; 64 px: 4 from 4 x 4; 48 x 32: 3 from 6 x 4."""
+    doublings = 0
+    while all(side % 2 ** (doublings + 1) == 0 and side >> (doublings + 1) >= MIN_BASE for side in (height, width)):
+        doublings += 1
+    return doublings, (height // 2**doublings, width // 2**doublings)
 
 
 def _init(module: nn.Module) -> None:
@@ -41,14 +47,14 @@ def _init(module: nn.Module) -> None:
 
 
 class DCGANGenerator(nn.Module):
-    """z (N, z_dim) -> images (N, C, side, side) in [-1, 1]."""
+    """z (N, z_dim) -> images (N, C, height, width) in [-1, 1]; ``side`` is an int (a square) or (height, width)."""
 
-    def __init__(self, z_dim: int, channels: int, side: int, width: int) -> None:
+    def __init__(self, z_dim: int, channels: int, side: int | tuple[int, int], width: int) -> None:
         super().__init__()
-        n_up = _upsamplings(side)
+        n_up, base = layout(*_pair(side))
         features = width * 2 ** (n_up - 1)
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(z_dim, features, BASE_SIDE[side], 1, 0, bias=False),
+            nn.ConvTranspose2d(z_dim, features, base, 1, 0, bias=False),
             nn.BatchNorm2d(features),
             nn.ReLU(True),
         ]
@@ -64,15 +70,17 @@ class DCGANGenerator(nn.Module):
         self.apply(_init)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z[:, :, None, None])  # (N, z_dim, 1, 1) -> (N, C, side, side)
+        return self.net(z[:, :, None, None])  # (N, z_dim, 1, 1) -> (N, C, height, width)
 
 
 class DCGANDiscriminator(nn.Module):
-    """images (N, C, side, side) -> logits (N,)."""
+    """images (N, C, height, width) -> logits (N,); ``side`` is an int (a square) or (height, width)."""
 
-    def __init__(self, channels: int, side: int, width: int, norm: str = "batch", minibatch_std: bool = False) -> None:
+    def __init__(
+        self, channels: int, side: int | tuple[int, int], width: int, norm: str = "batch", minibatch_std: bool = False
+    ) -> None:
         super().__init__()
-        n_down = _upsamplings(side)
+        n_down, base = layout(*_pair(side))
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         features = width
         for _ in range(n_down - 1):  # each halves the side and doubles the feature maps
@@ -84,7 +92,7 @@ class DCGANDiscriminator(nn.Module):
             features *= 2
         if minibatch_std:  # (N, features, s, s) -> (N, features + 1, s, s)
             layers.append(MinibatchStd())
-        layers.append(nn.Conv2d(features + int(minibatch_std), 1, BASE_SIDE[side], 1, 0))  # the last map -> one logit
+        layers.append(nn.Conv2d(features + int(minibatch_std), 1, base, 1, 0))  # the last map -> one logit
         self.net = nn.Sequential(*layers)
         self.apply(_init)
         if norm == "spectral":  # W / sigma(W) for every convolution, after the N(0, 0.02) init
@@ -96,21 +104,26 @@ class DCGANDiscriminator(nn.Module):
         return self.net(x).flatten()
 
 
+def _pair(side: int | tuple[int, int]) -> tuple[int, int]:
+    return (side, side) if isinstance(side, int) else (side[0], side[1])
+
+
 def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple[nn.Module, nn.Module]:
-    """Build the DCGAN pair; the data must be square 28, 32 or 64 px images with 1 or 3 channels.
-    D takes packs of ``pack`` images stacked along the channels."""
+    """Build the DCGAN pair for 1- or 3-channel images whose sides both allow at least two doublings from a first
+    map of 4 px or more (``layout``). D takes packs of ``pack`` images stacked along the channels."""
     if len(data_shape) != 3:
         raise GanforgeError(
             "model 'dcgan' needs images, but the dataset gives 2-D points", "use --model mlp for ring or grid"
         )
     channels, height, width = data_shape
-    if height != width or height not in BASE_SIDE or channels not in (1, 3):
+    if layout(height, width)[0] < 2 or channels not in (1, 3):
         raise GanforgeError(
-            f"model 'dcgan' takes 1- or 3-channel square images of 28, 32 or 64 px, not {channels}x{height}x{width}",
-            "set data.image_size to 32 or 64, or use --model mlp",
+            f"model 'dcgan' takes 1- or 3-channel images whose sides halve twice to 4 px or more "
+            f"(e.g. 28, 32, 64 or 48x32), not {channels}x{height}x{width}",
+            "set --image-size to 32, 64 or a height x width such as 48x32, or use --model mlp",
         )
-    G = DCGANGenerator(cfg.z_dim, channels, height, cfg.width)
-    D = DCGANDiscriminator(channels * pack, height, cfg.width, cfg.d_norm or "batch", cfg.minibatch_std)
+    G = DCGANGenerator(cfg.z_dim, channels, (height, width), cfg.width)
+    D = DCGANDiscriminator(channels * pack, (height, width), cfg.width, cfg.d_norm or "batch", cfg.minibatch_std)
     return G, D
 
 

@@ -168,7 +168,7 @@ def build(cfg: ModelConfig, data_shape: tuple[int, ...], pack: int = 1) -> tuple
     if height != width or height not in BASE_SIDE:
         raise GanforgeError(
             f"model 'r3gan' takes square images of 28 or 32 px, not {channels}x{height}x{width}",
-            "set data.image_size to 32, or use --model dcgan for 64 px",
+            "set --image-size to 32, or use --model dcgan for 64 px and other shapes such as 48x32",
         )
     G = R3GANGenerator(cfg.z_dim, channels, height, cfg.width)
     D = R3GANDiscriminator(channels * pack, height, cfg.width)
