@@ -45,9 +45,12 @@ chromium:
 			|| echo "could not install chromium; the browser tests will be skipped"; \
 	fi
 
-# The README's pictures of 'ganforge serve', taken by its browser tests.
+# The README's pictures of 'ganforge serve', taken by its browser tests on the default run (trained first if
+# runs/readme-explorer is missing: about 4 minutes on 2 cores).
+SCREENSHOT_RUN := runs/readme-explorer
 screenshots: $(STAMP) chromium
-	GANFORGE_SCREENSHOTS=1 $(PY) -m pytest -q tests/serve/test_browser.py
+	test -d $(SCREENSHOT_RUN) || $(PY) -m ganforge train --dataset mnist --seed 0 --quiet --out $(SCREENSHOT_RUN)
+	GANFORGE_SCREENSHOTS=1 GANFORGE_SCREENSHOT_RUN=$(SCREENSHOT_RUN) $(PY) -m pytest -q tests/serve/test_browser.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -132,6 +132,7 @@ def test_parzen_prints_the_log_likelihood_with_its_standard_error(tmp_path, caps
     main(["eval", "--real", str(tmp_path / "real.npy"), "--fake", str(tmp_path / "train.npy"), "--metrics", "parzen"])
     printed = capsys.readouterr().out
     assert "parzen_ll " in printed and "parzen_ll_se " in printed and "parzen_sigma " in printed
+    assert "in pixel space:" in printed and "feature space" not in printed  # Parzen windows sit on the pixels
     digits = evaluate.evaluate_arrays(tmp_path / "real.npy", tmp_path / "train.npy", "parzen", "mnist-cnn")["metrics"]
     bad = evaluate.evaluate_arrays(tmp_path / "real.npy", tmp_path / "noise.npy", "parzen", "mnist-cnn")["metrics"]
     assert digits["parzen_ll"] > bad["parzen_ll"] + 100

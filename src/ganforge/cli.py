@@ -362,7 +362,7 @@ def evaluate(
         click.echo(json.dumps(result["metrics"]))
         return
     where = f"{run} at step {result['step']}" if run else f"{fake_npy} against {real_npy}"
-    click.echo(f"{where}, in the {result['extractor']} feature space:")
+    click.echo(f"{where}, in {result.get('space', 'the ' + result['extractor'] + ' feature space')}:")
     width = max(len(name) for name in result["metrics"])
     for name, value in result["metrics"].items():
         click.echo(f"  {name:<{width}}  {value:.4g}")

@@ -260,6 +260,14 @@ def needs_pixels(names: list[str]) -> bool:
     return any(METRICS[name].pixels for name in names)
 
 
+def space_of(names: list[str], net: Extractor | None) -> str:
+    """Where the metrics ``names`` compare samples, for the report's header: the images themselves when every one
+    is a pixel metric (``parzen``), else the extractor's feature space (none for 2-D points)."""
+    if all(METRICS[name].pixels for name in names):
+        return "pixel space"
+    return f"the {net.name} feature space" if net else "the plane of the 2-D points"
+
+
 def with_real_images(real: SampleSet, data: Any) -> SampleSet:
     """``real`` with its images (the first ones of ``data``, as many as it has features) for pixel metrics."""
     return dataclasses.replace(real, samples=data.real(len(real.features)).cpu())
@@ -355,6 +363,7 @@ def evaluate_run(
                 "step": trained.step,
                 "n": n,
                 "extractor": net.name if net else "none (2-D points)",
+                "space": space_of(names, net),
                 "extractor_sha256": net.weights_sha256 if net else None,
                 "reference": {"dataset": cfg.data.name, "split": split, "n": len(real.features)},
                 "metrics": compute(names, real, fake, data),
@@ -441,6 +450,7 @@ def evaluate_arrays(
     real, fake = embed(real_samples, net, pixels), embed(fake_samples, net, pixels)
     return {
         "n_real": len(real_samples), "n_fake": len(fake_samples), "extractor": net.name if net else "none",
+        "space": space_of(names, net),
         "metrics": compute(names, real, fake),
     }  # fmt: skip
 

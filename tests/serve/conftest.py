@@ -1,6 +1,8 @@
 """Runs for the explorer's tests: a short MNIST run and a short ring run, trained once per session."""
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -29,7 +31,11 @@ def short_run(out, **overrides):
 
 @pytest.fixture(scope="session")
 def image_run(tmp_path_factory):
-    """The tutorial MLP on MNIST for 600 steps: digits recognisable enough for the README's screenshot."""
+    """The tutorial MLP on MNIST for 600 steps, or the trained run that $GANFORGE_SCREENSHOT_RUN names (``make
+    screenshots`` passes the default run it trains, so that the README's pictures show a model that has learned)."""
+    trained = os.environ.get("GANFORGE_SCREENSHOT_RUN")
+    if trained:
+        return Path(trained).resolve()
     out = tmp_path_factory.mktemp("serve") / "mnist-mlp"
     return short_run(out, **{"train.steps": 600, "train.sample_every": 200, "train.checkpoint_every": 200})
 
