@@ -4,11 +4,14 @@ shows it is not a lucky one (the grid test has its own: python -m benchmarks.gri
 python -m benchmarks.learning_seeds ring             # each loss of the ring test, seeds 0-4
 python -m benchmarks.learning_seeds ring --loss wgan --seeds 0 1
 python -m benchmarks.learning_seeds overfit          # the overfitting alarm's run, seeds 0-4
+python -m benchmarks.learning_seeds suite            # the other learning tests' runs, seeds 0-4 (~30 min, 1 thread)
 
 ring: per loss and seed, the modes each holding 1% of the samples within the target's radius and the share
 within it, beside the best control's (tests/test_family_learning.py). overfit: per seed, the health signal
-health/d_overfit over the run and the alarms raised (tests/test_health.py). Writes
-benchmarks/results/ring-seeds.json or overfit-seeds.json (or --out).
+health/d_overfit over the run and the alarms raised (tests/test_health.py). suite: per test and seed, the
+figures the test asserts on and whether its target is met (tests/test_learning.py's ring, the conditional and
+InfoGAN learning tests, and the four task tests of tests/tasks/test_learning.py), each read from its test file.
+Writes benchmarks/results/SECTION-seeds.json (or --out).
 """
 
 from __future__ import annotations
@@ -73,9 +76,60 @@ def overfit(seeds: list[int]) -> dict:
     return {"settings": test.OVERFIT_RUN, "runs": rows}
 
 
+def suite(seeds: list[int]) -> dict:
+    """Each remaining learning test's run on every seed, judged by the test's own target."""
+    import ganforge
+    from ganforge.config import Config, apply_overrides
+    from ganforge.data import load_dataset
+    from ganforge.evaluate import evaluate_run
+    from ganforge.metrics.modes import mode_coverage
+    from ganforge.run import RunDir
+
+    learning, conditional = test_module("test_learning"), test_module("test_conditional")
+    infogan, tasks = test_module("test_infogan"), test_module("tasks/test_learning")
+    rows = []
+
+    def record(test: str, seed: int, started: float, met: bool, **figures: float) -> None:
+        rows.append({"test": test, "seed": seed, "met": met, **figures,
+                     "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
+        print(f"{test} seed {seed}: {figures} {'met' if met else 'MISSED'}", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            started = time.perf_counter()
+            cfg = apply_overrides(Config.load(learning.CONFIGS / "ring.yaml"),
+                                  {"train.seed": seed, "out": f"{tmp}/ring-{seed}"})  # fmt: skip
+            ring = load_dataset(cfg.data)
+            coverage = mode_coverage(ganforge.load(ganforge.train(cfg)).sample(2000, seed=1), ring.centers, ring.std)
+            record("ring", seed, started, coverage.modes_covered >= learning.MODES_NEEDED
+                   and coverage.high_quality > learning.QUALITY_NEEDED,
+                   modes=coverage.modes_covered, high_quality=coverage.high_quality)  # fmt: skip
+            for condition, steps in sorted(conditional.LEARNING_STEPS.items()):
+                started = time.perf_counter()
+                overrides = {**conditional.LEARNING_RUN, "model.condition": condition, "train.steps": steps,
+                             "train.seed": seed, "out": f"{tmp}/{condition}-{seed}"}  # fmt: skip
+                accuracy = conditional._class_accuracy(ganforge.train(apply_overrides(Config(), overrides)))
+                record(condition, seed, started, accuracy >= conditional.ACCURACY_NEEDED, class_accuracy=accuracy)
+            started = time.perf_counter()
+            overrides = {**infogan.LEARNING_RUN, "train.seed": seed, "out": f"{tmp}/infogan-{seed}"}
+            accuracy, correlations = infogan._q_recovers(ganforge.train(apply_overrides(Config(), overrides)))
+            record("infogan", seed, started, accuracy >= infogan.Q_ACCURACY_NEEDED
+                   and min(correlations) >= infogan.Q_CORRELATION_NEEDED,
+                   q_accuracy=accuracy, q_correlation_min=min(correlations))  # fmt: skip
+            for task, settings in tasks.TASK_RUNS.items():
+                started = time.perf_counter()
+                overrides = {**tasks.SMALL, **settings, "train.seed": seed, "out": f"{tmp}/{task}-{seed}"}
+                run = ganforge.train(apply_overrides(Config(), overrides))
+                first = RunDir.open(run).read_metrics()[0]
+                metrics = evaluate_run(run, n=tasks.HELD_OUT)["metrics"]
+                record(task, seed, started, bool(tasks.TARGETS[task](metrics, first)),
+                       **{name: value for name, value in metrics.items() if isinstance(value, float)})  # fmt: skip
+    return {"runs": rows}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=["ring", "overfit"])
+    parser.add_argument("section", choices=["ring", "overfit", "suite"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--loss", nargs="+", default=None, help="ring: the losses to run (default: every one)")
     parser.add_argument("--out", default=None, help="the results file (default: results/SECTION-seeds.json)")
@@ -84,6 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.section == "ring":
         losses = args.loss or list(test_module("test_family_learning").LOSS_SETTINGS)
         results = ring(args.seeds, losses)
+    elif args.section == "suite":
+        results = suite(args.seeds)
     else:
         results = overfit(args.seeds)
     command = " ".join(["python -m benchmarks.learning_seeds", *(sys.argv[1:] if argv is None else argv)])

@@ -208,6 +208,7 @@ LEARNING_RUN = {
     "optim.betas": [0.5, 0.999],
 }
 LEARNING_STEPS = {"projection": 1500, "acgan": 1000}
+ACCURACY_NEEDED = 0.35  # chance is 0.1; every seed of 0-4 is shown by python -m benchmarks.learning_seeds suite
 
 
 def _class_accuracy(run):
@@ -228,7 +229,7 @@ def test_conditional_samples_are_classified_as_the_class_asked_for(tmp_path, con
     overrides = {**LEARNING_RUN, "model.condition": condition, "train.steps": LEARNING_STEPS[condition]}
     run = ganforge.train(apply_overrides(Config(), {**overrides, "out": str(tmp_path / condition)}))
     accuracy = _class_accuracy(run)
-    assert accuracy >= 0.35, accuracy  # chance is 0.1
+    assert accuracy >= ACCURACY_NEEDED, accuracy
 
 
 @pytest.mark.slow

@@ -181,6 +181,9 @@ LEARNING_RUN = {
 }
 
 
+Q_ACCURACY_NEEDED, Q_CORRELATION_NEEDED = 0.8, 0.3  # chance: 0.1 and 0 (python -m benchmarks.learning_seeds suite)
+
+
 def _q_recovers(run):
     """Q's accuracy on the categorical code, and its correlation with each continuous code, on G's samples."""
     trained = ganforge.load(run)
@@ -197,8 +200,8 @@ def _q_recovers(run):
 def test_the_mutual_information_term_is_learned(tmp_path):
     run = ganforge.train(apply_overrides(Config(), {**LEARNING_RUN, "out": str(tmp_path / "info")}))
     accuracy, correlations = _q_recovers(run)
-    assert accuracy >= 0.8, accuracy  # chance is 0.1
-    assert min(correlations) >= 0.3, correlations  # Q's mean follows each continuous code
+    assert accuracy >= Q_ACCURACY_NEEDED, accuracy  # chance is 0.1
+    assert min(correlations) >= Q_CORRELATION_NEEDED, correlations  # Q's mean follows each continuous code
 
 
 @pytest.mark.slow
