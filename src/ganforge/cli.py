@@ -168,8 +168,10 @@ def _done(path: Path) -> None:
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--class", "class_", type=int, help="A conditional run: draw every sample of this class (0..K-1).")
+@click.option("--truncation", type=float, help="The truncation trick: redraw latent values beyond +-T (e.g. 1.0).")
 def sample(
-    run: str, count: int, out: str, seed: int, batch_size: int, device: str, overwrite: bool, class_: int | None
+    run: str, count: int, out: str, seed: int, batch_size: int, device: str, overwrite: bool, class_: int | None,
+    truncation: float | None,
 ) -> None:
     """Draw N samples from a trained RUN."""
     import numpy as np
@@ -183,7 +185,7 @@ def sample(
     check_positive("--batch-size", batch_size)
     check_seed("--seed", seed)
     trained = load(run, device=device)
-    samples = trained.sample(count, seed=seed, batch_size=batch_size, class_=class_)
+    samples = trained.sample(count, seed=seed, batch_size=batch_size, class_=class_, truncation=truncation)
     with writing(target, "--out"):
         if target.suffix == ".npy":
             with atomic_path(target) as tmp, open(tmp, "wb") as handle:
@@ -191,7 +193,8 @@ def sample(
         else:
             save_samples(samples, target)
     of_class = "" if class_ is None else f" of class {class_}"
-    click.echo(f"{count} samples{of_class} from step {trained.step} -> {target}")
+    truncated = "" if truncation is None else f", latents truncated to +-{truncation:g}"
+    click.echo(f"{count} samples{of_class} from step {trained.step}{truncated} -> {target}")
 
 
 @cli.command()
@@ -325,6 +328,7 @@ def export(run: str, fmt: str, out: str, source: str | None, seed: int, overwrit
 @click.option("--batch-size", type=int, default=500, show_default=True, help="Images per extractor batch.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.option("--truncation", type=float, help="Measure samples drawn with the truncation trick at this threshold.")
 def evaluate(
     run: str | None,
     metrics: str | None,
@@ -336,6 +340,7 @@ def evaluate(
     batch_size: int,
     device: str,
     as_json: bool,
+    truncation: float | None,
 ) -> None:
     """Measure RUN's generator (writes RUN/eval.json), or compare --real A.npy with --fake B.npy."""
     import json
@@ -344,6 +349,8 @@ def evaluate(
 
     check_positive("--n", count)
     check_positive("--batch-size", batch_size)
+    if truncation is not None and run is None:
+        raise GanforgeError("--truncation draws a RUN's samples; it does not apply to --real/--fake", "give a RUN")
     if run is not None and (real_npy or fake_npy):
         raise GanforgeError("give a RUN or --real/--fake, not both", "see 'ganforge eval --help'")
     if run is None:
@@ -353,7 +360,8 @@ def evaluate(
 
         result = evaluation.evaluate_arrays(real_npy, fake_npy, metrics, extractor, pick_device(device), batch_size)
     else:
-        result = evaluation.evaluate_run(run, metrics, count, extractor, split, device, batch_size)
+        result = evaluation.evaluate_run(run, metrics, count, extractor, split, device, batch_size,
+                                         truncation=truncation)  # fmt: skip
     from ganforge.engine import launched_rank
 
     if launched_rank() != 0:  # under torchrun rank 0 says it

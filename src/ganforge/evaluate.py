@@ -329,7 +329,7 @@ def _read_reference_cache(cache: Path) -> SampleSet | None:
 
 def evaluate_run(
     run: str | Path, metrics: str | list[str] | None = None, n: int = DEFAULT_N, extractor: str | None = None,
-    split: str = "test", device: str = "auto", batch_size: int = 500, seed: int = 0,
+    split: str = "test", device: str = "auto", batch_size: int = 500, seed: int = 0, truncation: float | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Evaluate a run's latest checkpoint: ``n`` samples against ``n`` real ones; writes RUN/eval.json.
 
@@ -344,6 +344,9 @@ def evaluate_run(
         cfg = trained.config
         task = task_of(cfg)
         if task is not None:  # image-to-image runs: the task's own metrics (ganforge.tasks), on rank 0
+            if truncation is not None:
+                raise GanforgeError(f"{run} is a {task.name} run: it maps images to images, with no latents to "
+                                    "truncate", "drop --truncation")  # fmt: skip
             return engine.on_main(
                 lambda: _evaluate_task_run(task, run, trained, metrics, n, extractor, split, batch_size, started)
             )
@@ -351,7 +354,7 @@ def evaluate_run(
         net = _extractor(kind, cfg.data.name, extractor, trained.device, batch_size)
         names = parse_metrics(metrics, kind, cfg.data.name, _gives(trained, net))
         pixels = needs_pixels(names)
-        fake = gather_sample_set(_generated(trained, net, n, seed, batch_size, pixels))
+        fake = gather_sample_set(_generated(trained, net, n, seed, batch_size, pixels, truncation))
 
         def measure() -> dict[str, Any]:
             real_cfg = dataclasses.replace(cfg.data, split=split)
@@ -362,6 +365,7 @@ def evaluate_run(
             result = {
                 "step": trained.step,
                 "n": n,
+                "truncation": truncation,
                 "extractor": net.name if net else "none (2-D points)",
                 "space": space_of(names, net),
                 "extractor_sha256": net.weights_sha256 if net else None,
@@ -393,11 +397,13 @@ def _gives(trained: Any, net: Extractor | None) -> tuple[str, ...]:
     return tuple(gives)
 
 
-def _generated(trained: Any, net: Extractor | None, n: int, seed: int, batch_size: int, pixels: bool) -> SampleSet:
+def _generated(
+    trained: Any, net: Extractor | None, n: int, seed: int, batch_size: int, pixels: bool, truncation: float | None
+) -> SampleSet:
     """This process's share of ``n`` samples, embedded (with the images too when ``pixels``), with the classes
     asked for and InfoGAN's codes."""
     rows = engine.rows_of_rank(n)
-    latents = trained.latents(n, seed)[rows]  # the same samples whatever the processes
+    latents = trained.latents(n, seed, truncation)[rows]  # the same samples whatever the processes
     labels = (torch.arange(n) % trained.num_classes)[rows] if trained.num_classes else None  # classes in turn
     samples = trained.generate(latents, batch_size, labels)
     result = embed(samples, net, pixels)

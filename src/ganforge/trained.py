@@ -94,8 +94,9 @@ class TrainedGAN:
     def device(self) -> torch.device:
         return next(self.gan.G.parameters()).device
 
-    def latents(self, n: int, seed: int = 0) -> torch.Tensor:
-        """n latents from the prior, reproducible by ``seed``."""
+    def latents(self, n: int, seed: int = 0, truncation: float | None = None) -> torch.Tensor:
+        """n latents from the prior, reproducible by ``seed``; ``truncation``: the truncation trick
+        (``GAN.sample_latent``)."""
         task = task_of(self.config)
         if task is not None:  # sample, interpolate and serve all start here
             raise GanforgeError(
@@ -104,7 +105,8 @@ class TrainedGAN:
             )
         check_seed("seed", seed)
         check_sample_count(n, self.gan.z_dim, "latents")
-        return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed))
+        check_truncation(truncation)
+        return self.gan.sample_latent(n, torch.Generator(self.device).manual_seed(seed), truncation)
 
     @property
     def num_classes(self) -> int:
@@ -130,13 +132,16 @@ class TrainedGAN:
         with out_of_memory_as_error(f"generating batches of {batch_size} on {self.device}", "lower --batch-size"):
             return torch.cat([render(self.gan, chunk, y) for chunk, y in zip(z_chunks, label_chunks, strict=True)])
 
-    def sample(self, n: int, seed: int = 0, batch_size: int = 500, class_: int | None = None) -> torch.Tensor:
-        """n samples of G, reproducible by ``seed`` (whatever the batch size); ``class_``: all of that class."""
+    def sample(
+        self, n: int, seed: int = 0, batch_size: int = 500, class_: int | None = None, truncation: float | None = None
+    ) -> torch.Tensor:
+        """n samples of G, reproducible by ``seed`` (whatever the batch size); ``class_``: all of that class;
+        ``truncation``: every latent value within [-t, t] (the truncation trick, ``GAN.sample_latent``)."""
         check_class(self.gan, class_)
         # Before a single latent is drawn: n itself may be absurd (10^12), and z costs memory too.
         check_sample_count(n, math.prod(self.data_shape) + self.gan.z_dim)
         labels = None if class_ is None else torch.full((n,), class_, dtype=torch.int64)
-        return self.generate(self.latents(n, seed), batch_size, labels)
+        return self.generate(self.latents(n, seed, truncation), batch_size, labels)
 
     @torch.no_grad()
     def recognise(self, samples: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
@@ -200,8 +205,21 @@ def load(path: str | os.PathLike, device: str = "auto", checkpoint: str | os.Pat
     return TrainedGAN(cfg, gan, int(meta["step"]), tuple(meta["data_shape"]), run.path)
 
 
+TRUNCATION_MIN = 0.05  # below this nearly every draw is rejected, and the samples are all one point anyway
+
+
+def check_truncation(truncation: float | None) -> None:
+    """A truncation threshold must be a number of at least ``TRUNCATION_MIN`` (None: no truncation)."""
+    if truncation is not None and not truncation >= TRUNCATION_MIN:
+        raise GanforgeError(
+            f"--truncation {truncation} is too small or not a number",
+            f"give a threshold of at least {TRUNCATION_MIN}, e.g. 1.0 or 0.7 (or leave it out)",
+        )
+
+
 def sample(
-    path: str | os.PathLike, n: int, seed: int = 0, device: str = "auto", class_: int | None = None
+    path: str | os.PathLike, n: int, seed: int = 0, device: str = "auto", class_: int | None = None,
+    truncation: float | None = None,
 ) -> torch.Tensor:
     """n samples from a trained run (see ``TrainedGAN.sample``); ``class_`` for a conditional run."""
-    return load(path, device=device).sample(n, seed, class_=class_)
+    return load(path, device=device).sample(n, seed, class_=class_, truncation=truncation)

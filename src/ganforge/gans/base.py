@@ -123,13 +123,23 @@ class GAN(abc.ABC):
         """The variant for a resolved ``cfg``; variants with settings of their own override this."""
         return cls(G, D, cfg.model.z_dim, cfg.model.prior, r1_gamma=cfg.train.r1_gamma)
 
-    def sample_latent(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """Draw n latents z ~ p_z, (n, z_dim), on the generator's device."""
+    def sample_latent(self, n: int, generator: torch.Generator, truncation: float | None = None) -> torch.Tensor:
+        """Draw n latents z ~ p_z, (n, z_dim), on the generator's device; with ``truncation`` t, every value of z
+        beyond [-t, t] is drawn again from the prior until none is (the truncation trick of BigGAN, Brock et al.
+        2019: samples nearer the prior's centre, trading variety for fidelity). InfoGAN's codes are not truncated."""
         device = generator.device
-        if self.prior == "uniform":  # U[-1, 1]^z_dim
-            z = torch.rand(n, self.z_dim, generator=generator, device=device) * 2 - 1
-        else:
-            z = torch.randn(n, self.z_dim, generator=generator, device=device)  # N(0, I)
+
+        def draw(*shape: int) -> torch.Tensor:
+            if self.prior == "uniform":  # U[-1, 1]^z_dim
+                return torch.rand(*shape, generator=generator, device=device) * 2 - 1
+            return torch.randn(*shape, generator=generator, device=device)  # N(0, I)
+
+        z = draw(n, self.z_dim)
+        if truncation is not None:
+            outside = z.abs() > truncation
+            while outside.any():
+                z[outside] = draw(int(outside.sum()))
+                outside = z.abs() > truncation
         if self.codes is not None:  # InfoGAN: [z, c], the codes drawn from p(c)
             z = torch.cat([z, self.codes.sample(n, generator)], dim=1)
         return z
