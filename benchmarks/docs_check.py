@@ -102,6 +102,36 @@ def reference_row(r: dict[str, Any], name: str) -> str:
     )
 
 
+SUITE_FIGURES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    # test -> (what the row shows and what the test needs, the figure of one run)
+    "ring": ("`test_learning` ring: modes / share within 3 std (need 6 / > 0.2)",
+             lambda x: f"{x['modes']} / {x['high_quality']:.3f}"),
+    "acgan": ("`test_conditional` acgan: class accuracy (need 0.35; chance 0.1)",
+              lambda x: f"{x['class_accuracy']:.3f}"),
+    "projection": ("`test_conditional` projection: class accuracy (need 0.35)",
+                   lambda x: f"{x['class_accuracy']:.3f}"),
+    "infogan": ("`test_infogan`: Q's category accuracy / lowest code correlation (need 0.8 / 0.3)",
+                lambda x: f"{x['q_accuracy']:.3f} / {x['q_correlation_min']:.2f}"),
+    "srgan": ("srgan: PSNR over bicubic, dB (need > 0.5)", lambda x: f"{x['psnr'] - x['psnr_bicubic']:+.2f}"),
+    "inpaint": ("inpaint: hole PSNR over the mean fill, dB (need > 2)",
+                lambda x: f"{x['psnr_hole'] - x['psnr_hole_mean_fill']:+.2f}"),
+    "pix2pix": ("pix2pix: L1 / the better of identity and mean (need < 0.8)",
+                lambda x: f"{x['l1'] / min(x['l1_identity'], x['l1_mean']):.3f}"),
+    "cyclegan": ("cyclegan: domain accuracy a->b / b->a (need > 0.6 each)",
+                 lambda x: f"{x['domain_accuracy_ab']:.3f} / {x['domain_accuracy_ba']:.3f}"),
+}  # fmt: skip
+
+
+def _suite_rows(r: dict[str, Any]) -> str:
+    """docs/reliability.md's table of the other learning tests on every seed (learning_seeds suite)."""
+    rows = []
+    for test, (label, figure) in SUITE_FIGURES.items():
+        runs = sorted((x for x in r["runs"] if x["test"] == test), key=lambda x: x["seed"])
+        met = sum(x["met"] for x in runs)
+        rows.append(f"| {label} | " + " | ".join(figure(x) for x in runs) + f" | {met} of {len(runs)} |")
+    return "\n".join(rows)
+
+
 def _truncation_rows(r: dict[str, Any]) -> str:
     """docs/models.md's truncation table body (benchmarks/truncation.py)."""
     return "\n".join(
@@ -148,6 +178,7 @@ def _quality_rows(r: dict[str, Any]) -> str:
 REFERENCE_DATASETS = ("mnist", "fashion-mnist", "stacked-mnist", "cifar10")  # benchmarks/reference_values.py's
 
 QUOTES: tuple[Quote, ...] = (
+    Quote("suite-seeds", "benchmarks/results/suite-seeds.json", "docs/reliability.md", _suite_rows),
     Quote("truncation", "benchmarks/results/truncation.json", "docs/models.md", _truncation_rows),
     *[
         Quote(f"reference-{name}", "benchmarks/results/reference-values.json", "docs/metrics.md",
@@ -171,6 +202,10 @@ QUOTES: tuple[Quote, ...] = (
         "projection-mlp", "benchmarks/results/projection-mlp.json", "docs/models.md",
         lambda r: f"reads {_spread(r, 'class_accuracy', 100)}% of 1,000 samples per class",
         tolerance={"class_accuracy": 0.0},
+    ),
+    Quote(
+        "projection-mlp-time", "benchmarks/results/projection-mlp.json", "docs/models.md",
+        lambda r: f"{r['train_seconds']['min']:.0f} to {r['train_seconds']['max']:.0f} s of training per seed",
     ),
     Quote(
         "projection-mlp-classes", "benchmarks/results/projection-mlp.json", "docs/models.md",

@@ -17,6 +17,7 @@ Writes benchmarks/results/SECTION-seeds.json (or --out).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -76,8 +77,11 @@ def overfit(seeds: list[int]) -> dict:
     return {"settings": test.OVERFIT_RUN, "runs": rows}
 
 
-def suite(seeds: list[int]) -> dict:
-    """Each remaining learning test's run on every seed, judged by the test's own target."""
+SUITE_TESTS = ("ring", "acgan", "projection", "infogan", "srgan", "inpaint", "pix2pix", "cyclegan")
+
+
+def suite(seeds: list[int], only: list[str]) -> dict:
+    """Each remaining learning test's run (those ``only`` names) on every seed, judged by the test's own target."""
     import ganforge
     from ganforge.config import Config, apply_overrides
     from ganforge.data import load_dataset
@@ -97,26 +101,33 @@ def suite(seeds: list[int]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             started = time.perf_counter()
-            cfg = apply_overrides(Config.load(learning.CONFIGS / "ring.yaml"),
-                                  {"train.seed": seed, "out": f"{tmp}/ring-{seed}"})  # fmt: skip
-            ring = load_dataset(cfg.data)
-            coverage = mode_coverage(ganforge.load(ganforge.train(cfg)).sample(2000, seed=1), ring.centers, ring.std)
-            record("ring", seed, started, coverage.modes_covered >= learning.MODES_NEEDED
-                   and coverage.high_quality > learning.QUALITY_NEEDED,
-                   modes=coverage.modes_covered, high_quality=coverage.high_quality)  # fmt: skip
+            if "ring" in only:
+                cfg = apply_overrides(Config.load(learning.CONFIGS / "ring.yaml"),
+                                      {"train.seed": seed, "out": f"{tmp}/ring-{seed}"})  # fmt: skip
+                ring = load_dataset(cfg.data)
+                samples = ganforge.load(ganforge.train(cfg)).sample(2000, seed=1)
+                coverage = mode_coverage(samples, ring.centers, ring.std)
+                record("ring", seed, started, coverage.modes_covered >= learning.MODES_NEEDED
+                       and coverage.high_quality > learning.QUALITY_NEEDED,
+                       modes=coverage.modes_covered, high_quality=coverage.high_quality)  # fmt: skip
             for condition, steps in sorted(conditional.LEARNING_STEPS.items()):
+                if condition not in only:
+                    continue
                 started = time.perf_counter()
                 overrides = {**conditional.LEARNING_RUN, "model.condition": condition, "train.steps": steps,
                              "train.seed": seed, "out": f"{tmp}/{condition}-{seed}"}  # fmt: skip
                 accuracy = conditional._class_accuracy(ganforge.train(apply_overrides(Config(), overrides)))
                 record(condition, seed, started, accuracy >= conditional.ACCURACY_NEEDED, class_accuracy=accuracy)
             started = time.perf_counter()
-            overrides = {**infogan.LEARNING_RUN, "train.seed": seed, "out": f"{tmp}/infogan-{seed}"}
-            accuracy, correlations = infogan._q_recovers(ganforge.train(apply_overrides(Config(), overrides)))
-            record("infogan", seed, started, accuracy >= infogan.Q_ACCURACY_NEEDED
-                   and min(correlations) >= infogan.Q_CORRELATION_NEEDED,
-                   q_accuracy=accuracy, q_correlation_min=min(correlations))  # fmt: skip
+            if "infogan" in only:
+                overrides = {**infogan.LEARNING_RUN, "train.seed": seed, "out": f"{tmp}/infogan-{seed}"}
+                accuracy, correlations = infogan._q_recovers(ganforge.train(apply_overrides(Config(), overrides)))
+                record("infogan", seed, started, accuracy >= infogan.Q_ACCURACY_NEEDED
+                       and min(correlations) >= infogan.Q_CORRELATION_NEEDED,
+                       q_accuracy=accuracy, q_correlation_min=min(correlations))  # fmt: skip
             for task, settings in tasks.TASK_RUNS.items():
+                if task not in only:
+                    continue
                 started = time.perf_counter()
                 overrides = {**tasks.SMALL, **settings, "train.seed": seed, "out": f"{tmp}/{task}-{seed}"}
                 run = ganforge.train(apply_overrides(Config(), overrides))
@@ -124,7 +135,21 @@ def suite(seeds: list[int]) -> dict:
                 metrics = evaluate_run(run, n=tasks.HELD_OUT)["metrics"]
                 record(task, seed, started, bool(tasks.TARGETS[task](metrics, first)),
                        **{name: value for name, value in metrics.items() if isinstance(value, float)})  # fmt: skip
-    return {"runs": rows}
+    return {"settings": {task: tasks.TASK_RUNS[task] for task in only if task in tasks.TASK_RUNS}, "runs": rows}
+
+
+def merged(path: Path, fresh: dict, command: str) -> dict:
+    """``fresh`` suite results over what ``path`` holds: the tests rerun replace their old rows and settings, and
+    the command that wrote each part is kept."""
+    if not path.is_file():
+        return {**fresh, "commands": [command]}
+    old = json.loads(path.read_text())
+    rerun = {row["test"] for row in fresh["runs"]}
+    return {
+        "settings": {**old.get("settings", {}), **fresh["settings"]},
+        "runs": [row for row in old["runs"] if row["test"] not in rerun] + fresh["runs"],
+        "commands": [*old.get("commands", [old.get("command")]), command],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -132,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("section", choices=["ring", "overfit", "suite"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--loss", nargs="+", default=None, help="ring: the losses to run (default: every one)")
+    parser.add_argument("--tests", nargs="+", choices=SUITE_TESTS, default=list(SUITE_TESTS),
+                        help="suite: the tests to run (default: every one); their rows replace those in --out")
     parser.add_argument("--out", default=None, help="the results file (default: results/SECTION-seeds.json)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # as the suite runs on a shared machine
@@ -139,12 +166,14 @@ def main(argv: list[str] | None = None) -> None:
         losses = args.loss or list(test_module("test_family_learning").LOSS_SETTINGS)
         results = ring(args.seeds, losses)
     elif args.section == "suite":
-        results = suite(args.seeds)
+        results = suite(args.seeds, args.tests)
     else:
         results = overfit(args.seeds)
     command = " ".join(["python -m benchmarks.learning_seeds", *(sys.argv[1:] if argv is None else argv)])
-    write_json(Path(args.out) if args.out else RESULTS / f"{args.section}-seeds.json",
-               {"command": command, "machine": machine_description(), **results})  # fmt: skip
+    out = Path(args.out) if args.out else RESULTS / f"{args.section}-seeds.json"
+    if args.section == "suite":
+        results = merged(out, results, command)
+    write_json(out, {"command": command, "machine": machine_description(), **results})
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ TASK_RUNS = {
     "srgan": {"task.name": "srgan", "train.steps": 150, "task.feature_weight": 0.0, "task.filters": "bilinear-aa"},
     "inpaint": {"task.name": "inpaint", "train.steps": 150},
     "pix2pix": {"task.name": "pix2pix", "data.name": "edges2fashion", "train.steps": 150},
-    "cyclegan": {"task.name": "cyclegan", "model.width": 8, "train.steps": 100, "train.log_every": 10},
+    # width 8 for 100 or 200 steps crossed a->b for only 3 of 5 seeds (benchmarks.learning_seeds suite)
+    "cyclegan": {"task.name": "cyclegan", "model.width": 16, "train.steps": 200, "train.log_every": 10},
 }
 TARGETS = {
     # G starts exactly at bicubic (test_networks); 150 steps must add detail bicubic cannot recover
