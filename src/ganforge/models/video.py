@@ -6,8 +6,8 @@ prediction of the scale below and adds a correction to it (their eq. 4):
 
     Y_k = u_k(Y_{k-1}) + G'_k(X_k, u_k(Y_{k-1}))
 
-with linear outputs (their tanh would saturate on a background of exactly -1), clamped to [-1, 1] when the
-network is in eval mode. Frames travel stacked along channels:
+with a leaky clamp for their final tanh (a tanh saturates on a background of exactly -1), clamped to
+[-1, 1] when the network is in eval mode. Frames travel stacked along channels:
 context (N, T_in * C, H, W) -> prediction (N, T_out * C, H, W).
 
 D is multi-scale too: at each scale a strided convolutional net judges the context frames beside the
@@ -25,6 +25,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 MIN_SCALE_SIDE = 8  # the coarsest scale: 8 px, their s_1 for 32 px patches was 4
 MAX_SCALES = 4  # their four scales
+LEAK = 0.01  # the slope of G's output beyond [-1, 1]
 
 
 def scale_sides(side: int) -> list[int]:
@@ -82,10 +83,16 @@ class MultiScaleG(nn.Module):
         return outputs
 
     def forward(self, context: Tensor) -> Tensor:
-        """The finest prediction: linear while training (a tanh would saturate on Moving MNIST's black
-        background, which is exactly -1, and stop every gradient), clamped to [-1, 1] in eval mode."""
-        prediction = self.pyramid(context)[-1]
+        """The finest prediction through a leaky clamp: linear in [-1, 1] and 100 times flatter outside, so a
+        black background (exactly -1) is reached without the vanishing gradient of a tanh and without the
+        noise of a linear output; clamped to [-1, 1] in eval mode."""
+        prediction = leaky_clamp(self.pyramid(context)[-1])
         return prediction if self.training else prediction.clamp(-1, 1)
+
+
+def leaky_clamp(x: Tensor, slope: float = LEAK) -> Tensor:
+    """x in [-1, 1]; beyond, the excess scaled by ``slope``: -1 + slope (x + 1) below, 1 + slope (x - 1) above."""
+    return x.clamp(-1, 1) + slope * (x - x.clamp(-1, 1))
 
 
 def _conv(in_channels: int, out_channels: int, norm: str, stride: int = 2) -> nn.Module:
