@@ -88,7 +88,7 @@ def test_the_protocols_are_the_standard_and_the_cpu_sized_one():
 
 def test_moving_mnist_is_listed_and_refuses_a_non_video_run(capsys):
     code, out, _ = run_cli(capsys, "datasets")
-    assert code == 0 and "moving-mnist-small" in out and "video" in out
+    assert code == 0 and "moving-mnist-small" in out and "clips" in out
     cfg = apply_overrides(Config(), {"data.name": "moving-mnist", "preset": "fast", "train.steps": 1})
     with pytest.raises(ganforge.GanforgeError, match="video"):
         ganforge.train(cfg)
@@ -237,8 +237,10 @@ def test_eval_gives_every_measure_per_frame_beside_the_baselines(video_run, caps
 
 
 def test_a_few_seconds_of_training_beat_copying_the_last_frame_and_a_blank_one(tmp_path):
-    """On moving-mnist-small, L2 + GDL (the video-gdl preset) for 300 steps: the model's MSE, averaged over the 4
-    predicted frames of 128 held-out test clips, must be at least 10% below both controls."""
+    """On moving-mnist-small, L2 + GDL (the video-gdl preset at width 16) for 300 steps: the model's MSE, averaged
+    over the 4 predicted frames of 128 held-out test clips, must be at least 10% below both controls (a run of
+    this test measured 13.6 against 16.2 for the blank frame and 21.6 for copying the last one), and its SSIM
+    above the blank frame's (0.673 against 0.647)."""
     cfg = apply_overrides(Config(), {"preset": "video-gdl", "data.name": "moving-mnist-small", "train.steps": 300,
                                      "optim.lr_g": 2e-3, "model.width": 16, "out": str(tmp_path / "run")})  # fmt: skip
     run = ganforge.train(cfg)
@@ -248,3 +250,4 @@ def test_a_few_seconds_of_training_beat_copying_the_last_frame_and_a_blank_one(t
     margin = 0.9
     assert metrics["mse/mean"] < margin * metrics["copy_last/mse/mean"], metrics
     assert metrics["mse/mean"] < margin * metrics["blank/mse/mean"], metrics
+    assert metrics["ssim/mean"] > metrics["blank/ssim/mean"], metrics

@@ -34,7 +34,7 @@ Source = Callable[["Path | None"], tuple[str, bool]]  # data folder -> (where it
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A dataset's registry entry: its name, ``kind`` ("image", "points" or "video"), a one-line description, its
+    """A dataset's registry entry: its name, ``kind`` ("image", "points" or "clips"), a one-line description, its
     loader (images on the CPU, before ``data.limit``, the device and ``data.image_size``), its source, and
     ``preset``: the settings that suit it (a ``ganforge.presets`` name), which a run that names neither a
     preset nor a network trains with."""
@@ -84,9 +84,9 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)",
                     lambda cfg, folder: cifar.load_cifar10(folder, cfg.download, cfg.split), cifar.describe_source,
                     preset="fast"),
-        DatasetInfo("moving-mnist", "video", "2 bouncing digits, 64 x 64, 10 frames in, 10 out (Srivastava et al., "
+        DatasetInfo("moving-mnist", "clips", "2 bouncing digits, 64 x 64, 10 frames in, 10 out (Srivastava et al., "
                     "2015); generated", _video_only, _moving_mnist_source, preset="video-gan"),
-        DatasetInfo("moving-mnist-small", "video", "1 bouncing 14 px digit, 32 x 32, 4 frames in, 4 out (CPU-sized)",
+        DatasetInfo("moving-mnist-small", "clips", "1 bouncing 14 px digit, 32 x 32, 4 frames in, 4 out (CPU-sized)",
                     _video_only, _moving_mnist_source, preset="video-gan"),
         DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)",
                     lambda cfg, folder: toy.make_ring(cfg.modes, cfg.radius, cfg.std), _generated, preset="ring"),
