@@ -251,3 +251,16 @@ def test_a_few_seconds_of_training_beat_copying_the_last_frame_and_a_blank_one(t
     assert metrics["mse/mean"] < margin * metrics["copy_last/mse/mean"], metrics
     assert metrics["mse/mean"] < margin * metrics["blank/mse/mean"], metrics
     assert metrics["ssim/mean"] > metrics["blank/ssim/mean"], metrics
+
+
+def test_the_explorer_plays_test_clips_with_their_predictions(video_run):
+    testclient = pytest.importorskip("fastapi.testclient", reason="needs the serve extra")
+    from ganforge.serve.app import create_app
+
+    client = testclient.TestClient(create_app(video_run))
+    body = client.get("/api/video/clips", params={"n": 2}).json()
+    assert [len(body[row]) for row in ("context", "prediction", "truth")] == [2, 2, 2]
+    assert len(body["context"][0]) == 4 and len(body["prediction"][0]) == 4 and len(body["truth"][0]) == 4
+    assert body["prediction"][0][0].startswith("data:image/png;base64,")
+    assert client.get("/api/video/clips", params={"n": 99}).status_code == 422
+    assert "video.js" in client.get("/").text
