@@ -191,6 +191,8 @@ QUOTES: tuple[Quote, ...] = (
         lambda r: f"finds the most common digit for {_single(r, 'info_category_purity', 100, 0)}% of samples, "
         f"hardly more than the {_single(r, 'info_purity_baseline', 100, 0)}% share",
     ),
+    Quote("video-moving-mnist-small", "benchmarks/results/video-moving-mnist-small.json", "docs/applications.md",
+          video_tables),
     Quote(
         "finetune", "benchmarks/results/finetune.json", "docs/workflows.md",
         lambda r: f"fine-tuned: FID {r['finetuned']['fid']:.1f} after {r['finetuned']['steps']:,} steps; "

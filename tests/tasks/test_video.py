@@ -94,6 +94,26 @@ def test_moving_mnist_is_listed_and_refuses_a_non_video_run(capsys):
         ganforge.train(cfg)
 
 
+def test_a_folder_of_user_clips_trains_and_is_measured(tmp_path):
+    rng = np.random.default_rng(0)
+    for clip in range(3):  # two clips as numbered frames (frame_9 before frame_10), one as a .npy
+        folder = tmp_path / "clips" / f"clip{clip}"
+        folder.mkdir(parents=True)
+        for index in range(12):
+            Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(folder / f"frame_{index}.png")
+    np.save(tmp_path / "clips" / "extra.npy", rng.uniform(-1, 1, (12, 1, 16, 16)).astype(np.float32))
+    run = ganforge.train(apply_overrides(Config(), {**TINY, "preset": "video-gdl", "out": str(tmp_path / "run"),
+                                                    "data.name": f"video:{tmp_path / 'clips'}"}))  # fmt: skip
+    from ganforge.evaluate import evaluate_run
+
+    result = evaluate_run(run, n=4)
+    assert result["n"] == 4 and result["context"] == 4 and "mse/frame4" in result["metrics"]
+    with pytest.raises(ganforge.GanforgeError, match="fewer than task.context"):
+        ganforge.train(apply_overrides(Config(), {**TINY, "preset": "video-gdl", "task.context": 10,
+                                                  "out": str(tmp_path / "run2"),
+                                                  "data.name": f"video:{tmp_path / 'clips'}"}))  # fmt: skip
+
+
 # -- networks and losses ----------------------------------------------------------------------------------
 
 

@@ -206,7 +206,7 @@ def clip_gif_frames(context: Tensor, prediction: Tensor, truth: Tensor) -> Tenso
     pictures = []
     for t in range(prediction.shape[1]):
         cells = torch.stack([context[:, t % context.shape[1]], prediction[:, t], truth[:, t]], dim=1).flatten(0, 1)
-        image = torch.from_numpy(np.asarray(grid_image(cells, nrow=3))).float()
+        image = torch.from_numpy(np.array(grid_image(cells, nrow=3))).float()  # a writable copy
         image = image[None] if image.dim() == 2 else image.permute(2, 0, 1)
         pictures.append(image / 127.5 - 1)
     return torch.stack(pictures)
