@@ -177,6 +177,7 @@ class VideoTask(Task):
             "context": int(cfg.task.context),  # type: ignore[arg-type]
             "horizon": int(truth.shape[1]),
             "metrics": metrics,
+            "training_metrics": {name: metrics[f"{name}/mean"] for name in measures.MEASURES},  # --eval-every
             "per_frame": per_frame,
         }
 
