@@ -181,6 +181,13 @@ def test_resolution_fills_the_frames_from_the_dataset():
         resolve(apply_overrides(Config(), {"preset": "video-gan", "task.video_d": "4d"}))
 
 
+def test_the_3d_discriminator_option_trains_and_reloads(tmp_path):
+    cfg = apply_overrides(Config(), {**TINY, "preset": "video-gan", "data.name": "moving-mnist-small",
+                                     "task.video_d": "3d", "out": str(tmp_path / "run")})  # fmt: skip
+    trained = ganforge.load(ganforge.train(cfg))
+    assert isinstance(trained.gan.D, Clip3dD)
+
+
 def test_predict_rolls_out_more_frames_than_one_pass(video_run, tmp_path, capsys):
     clip = np.random.default_rng(0).uniform(-1, 1, (6, 1, 32, 32)).astype(np.float32)
     np.save(tmp_path / "clip.npy", clip)
