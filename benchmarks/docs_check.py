@@ -175,6 +175,42 @@ def _quality_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+VIDEO_ROWS = (("video-gan", "video-gan"), ("video-gdl", "L2 + GDL, no adversary (video-gdl)"),
+              ("video-l2", "video-l2"))  # fmt: skip
+VIDEO_BASELINES = (("copy_last", "copy the last frame"), ("blank", "blank (black) frame"),
+                   ("mean_frame", "mean training frame"))  # fmt: skip
+VIDEO_MEASURES = (("mse", "MSE", 1), ("ssim", "SSIM", 3), ("sharpness", "sharpness", 2), ("psnr", "PSNR (dB)", 1),
+                  ("mae", "MAE", 1))  # fmt: skip
+
+
+def video_frames(horizon: int) -> list[int]:
+    """The horizons a video table shows (as ``tasks/video.reported_frames``): every frame up to 4, else
+    frames 1, 5, 10 and the last."""
+    if horizon <= 4:
+        return list(range(1, horizon + 1))
+    return sorted({frame for frame in (1, 5, 10, horizon) if frame <= horizon})
+
+
+def video_tables(r: dict[str, Any]) -> str:
+    """docs/applications.md's video tables: per measure, one row per preset (with its steps) and baseline,
+    a column per reported frame and the mean over all predicted frames."""
+    runs = r["runs"]
+    first = next(iter(runs.values()))
+    frames = video_frames(first["horizon"])
+    series = [(f"{label} ({runs[name]['steps']:,} steps)", runs[name]["per_frame"])
+              for name, label in VIDEO_ROWS if name in runs]  # fmt: skip
+    series += [(label, first["baselines"][name]) for name, label in VIDEO_BASELINES]
+    blocks = []
+    for key, title, digits in VIDEO_MEASURES:
+        head = f"| {title} | " + " | ".join(f"frame {frame}" for frame in frames) + " | mean |"
+        lines = [head, "|---" * (len(frames) + 2) + "|"]
+        for label, values in series:
+            cells = [values[key][frame - 1] for frame in frames] + [sum(values[key]) / len(values[key])]
+            lines.append(f"| {label} | " + " | ".join(f"{cell:.{digits}f}" for cell in cells) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 REFERENCE_DATASETS = ("mnist", "fashion-mnist", "stacked-mnist", "cifar10")  # benchmarks/reference_values.py's
 
 QUOTES: tuple[Quote, ...] = (
@@ -226,6 +262,8 @@ QUOTES: tuple[Quote, ...] = (
         lambda r: f"finds the most common digit for {_spread(r, 'info_category_purity', 100, 0)}% of samples, "
         f"hardly more than the {_spread(r, 'info_purity_baseline', 100, 0)}% share",
     ),
+    Quote("video-moving-mnist-small", "benchmarks/results/video-moving-mnist-small.json", "docs/applications.md",
+          video_tables),
     Quote(
         "finetune", "benchmarks/results/finetune.json", "docs/workflows.md",
         lambda r: f"fine-tuned: FID {r['finetuned']['fid']:.1f} after {r['finetuned']['steps']:,} steps; "

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ganforge.commands_video import predict_command
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError, check_positive, check_seed, excerpt
 from ganforge.output import Terminated, check_output, stop_on_sigterm, writing
@@ -523,6 +524,9 @@ def _yaml_value(text: str) -> Any:
         return load_yaml(text, "--set")
     except GanforgeError:  # not YAML: the text itself (a name, a path)
         return text
+
+
+cli.add_command(predict_command)  # ganforge predict: video runs (commands_video.py)
 
 
 def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool, run: str) -> Path:

@@ -129,7 +129,7 @@ class TaskConfig:
     None (the default) is generation from noise. The weights are the papers' (see ``ganforge.presets``).
     """
 
-    name: str | None = None  # pix2pix | cyclegan | srgan | inpaint
+    name: str | None = None  # pix2pix | cyclegan | srgan | inpaint | video
     scale: int = 4  # srgan: the upsampling factor, 2 or 4 (Ledig et al. 2017 used 4)
     mask: str = "center"  # inpaint: center (one square) | boxes (three random squares per image)
     hole: float = 0.5  # inpaint: the centre square's side as a fraction of the image's; each box is half that
@@ -141,6 +141,13 @@ class TaskConfig:
     feature_weight: float = 0.0  # srgan: weight of the domain classifier's feature loss (mnist, fashion-mnist)
     filters: str | None = None  # srgan: downscaling filters mixed in training, e.g. "bicubic,bilinear-aa"; None: all
     held_out_filter: str = "area"  # the filter of the test inputs no run trains on (srgan's mix leaves it out)
+    # video (Mathieu, Couprie and LeCun 2016; docs/applications.md): None takes the dataset's
+    context: int | None = None  # video: frames G reads (moving-mnist: 10, moving-mnist-small: 4)
+    future: int | None = None  # video: frames G predicts in one pass; more are rolled out; None: the horizon
+    horizon: int | None = None  # video: frames evaluation and pictures predict (moving-mnist: 10, small: 4)
+    l2_weight: float = 1.0  # video: weight of the L2 term (their lambda_lp, p = 2)
+    gdl_weight: float = 1.0  # video: weight of the gradient-difference term (their lambda_gdl)
+    video_d: str = "multiscale"  # video: multiscale (their D, one per scale) | 3d (a 3-D conv D over the clip)
 
 
 @dataclass

@@ -59,6 +59,9 @@ def resolve(cfg: Config) -> Config:
     if task_of(cfg) is not None:  # image-to-image tasks bring their own data, networks and defaults
         network = resolve_task(cfg)
     else:
+        if data_kind(cfg.data.name) == "clips":  # clips: only the video task reads them (ganforge.tasks.video)
+            raise GanforgeError(f"--dataset {cfg.data.name} holds clips, which the video task trains on",
+                                "train it with --preset video-gan (or --task video)")  # fmt: skip
         if not cfg.data.name.startswith("folder:"):  # folder:PATH is checked when it loads
             check_choice("dataset", "--dataset", cfg.data.name, DATASETS)
         check_choice("model", "--model", cfg.model.name, MODELS)

@@ -44,6 +44,8 @@ def test_the_registry_holds_every_dataset_with_its_kind() -> None:
         "fashion-mnist": "image",
         "stacked-mnist": "image",
         "cifar10": "image",
+        "moving-mnist": "clips",
+        "moving-mnist-small": "clips",
         "ring": "points",
         "grid": "points",
     }

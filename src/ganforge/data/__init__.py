@@ -35,7 +35,7 @@ Source = Callable[["Path | None"], tuple[str, bool]]  # data folder -> (where it
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A dataset's registry entry: its name, ``kind`` ("image" or "points"), a one-line description, its
+    """A dataset's registry entry: its name, ``kind`` ("image", "points" or "clips"), a one-line description, its
     loader (images on the CPU, before ``data.limit``, the device and ``data.image_size``), its source, and
     ``preset``: the settings that suit it (a ``ganforge.presets`` name), which a run that names neither a
     preset nor a network trains with."""
@@ -63,6 +63,16 @@ def _generated(folder: Path | None) -> tuple[str, bool]:
     return sources.SOURCE_GENERATED, True
 
 
+def _video_only(cfg: DataConfig, folder: Path | None) -> ImageData:
+    raise GanforgeError(f"--dataset {cfg.name} holds clips, which the video task trains on",
+                        "train it with --preset video-gan (or --task video)")  # fmt: skip
+
+
+def _moving_mnist_source(folder: Path | None) -> tuple[str, bool]:
+    digits, available = idx.describe_source(idx.MNIST, folder)
+    return f"generated from MNIST digits ({digits})", available
+
+
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
@@ -75,6 +85,10 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)",
                     lambda cfg, folder: cifar.load_cifar10(folder, cfg.download, cfg.split), cifar.describe_source,
                     preset="fast"),
+        DatasetInfo("moving-mnist", "clips", "2 bouncing digits, 64 x 64, 10 frames in, 10 out (Srivastava et al., "
+                    "2015); generated", _video_only, _moving_mnist_source, preset="video-gan"),
+        DatasetInfo("moving-mnist-small", "clips", "1 bouncing 14 px digit, 32 x 32, 4 frames in, 4 out (CPU-sized)",
+                    _video_only, _moving_mnist_source, preset="video-gan"),
         DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)",
                     lambda cfg, folder: toy.make_ring(cfg.modes, cfg.radius, cfg.std), _generated, preset="ring"),
         DatasetInfo("grid", "points", "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)",

@@ -31,13 +31,14 @@ from ganforge.tasks.cyclegan import CycleTask
 from ganforge.tasks.inpaint import InpaintingTask
 from ganforge.tasks.pix2pix import Pix2PixTask
 from ganforge.tasks.srgan import SuperResolutionTask, training_filters
+from ganforge.tasks.video import VideoTask
 from ganforge.viz.grid import save_image_grid
 
 if TYPE_CHECKING:
     from ganforge.config import Config
 
 TASKS: dict[str, Task] = {
-    task.name: task for task in (Pix2PixTask(), CycleTask(), SuperResolutionTask(), InpaintingTask())
+    task.name: task for task in (Pix2PixTask(), CycleTask(), SuperResolutionTask(), InpaintingTask(), VideoTask())
 }
 SCALES = (2, 4)
 MASKS = ("center", "boxes")
@@ -69,6 +70,7 @@ def resolve_task(cfg: Config) -> Network:
             f"--dataset {cfg.data.name} does not fit --task {task.name}", f"{task.name} reads {task.data}"
         )
     check_choice(f"adversarial loss for --task {task.name}", "--loss", train.loss, FORMS)
+    task.check_config(cfg)
     check_choice("upsampling factor", "task.scale", str(settings.scale), [str(scale) for scale in SCALES])
     check_choice("mask", "task.mask", settings.mask, MASKS)
     _check_filters(task, cfg)
@@ -153,7 +155,8 @@ def translate_images(
 def save_task_frame(cfg: Config, gan: GAN, data: Any, path: Any) -> None:
     """A progress picture of a task run: rows of input | output | target (two triplets per row)."""
     task = _task(cfg)
-    save_image_grid(task.frame_images(gan, data.examples(task.frame_examples)), path, nrow=6)
+    save_image_grid(task.frame_images(gan, data.examples(task.frame_examples)), path,
+                    nrow=task.frame_columns(cfg))
 
 
 def _task(cfg: Config) -> Task:

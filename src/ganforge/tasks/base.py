@@ -59,6 +59,11 @@ class Task(abc.ABC):
         registered = DATASETS.get(dataset, None) is not None
         return (dataset.startswith(FOLDER_PREFIX) or registered) and dataset not in NOT_RESTORABLE
 
+    def check_config(self, cfg: Config) -> None:
+        """Fill and check the task's own ``task.*`` settings (``cfg`` edited in place); most tasks have none
+        beyond the shared checks of ``resolve_task``."""
+        return None
+
     # -- data and networks
     @abc.abstractmethod
     def load_data(self, cfg: Config, device: torch.device | str) -> Any:
@@ -95,6 +100,10 @@ class Task(abc.ABC):
         return source
 
     # -- pictures
+    def frame_columns(self, cfg: Config) -> int:
+        """Cells per row of a progress picture: two input | output | target triplets by default."""
+        return 6
+
     def frame_images(self, gan: GAN, examples: Pair) -> Tensor:
         """Input | output | target triplets, one after another: (n * 3, C, H, W)."""
         output = apply_generator(gan, examples)
@@ -107,6 +116,11 @@ class Task(abc.ABC):
         """The task's pixel metrics of ``output`` on ``examples``, each beside the baseline it must beat (paired
         tasks; an unpaired one sets ``needs_domain_classifier`` and is measured by ``cycle_metrics`` instead)."""
         raise NotImplementedError(f"the {self.name} task is measured by cycle_metrics, not pixel metrics")
+
+    def evaluate(self, gan: GAN, cfg: Config, split: str, n: int, batch_size: int) -> dict[str, Any] | None:
+        """The task's own measurement in place of the shared one of ``tasks/evaluation.py`` (None: the shared
+        one): a result with at least ``n``, ``extractor``, ``reference`` and ``metrics`` (name -> float)."""
+        return None
 
     def baseline(self, examples: Pair, images: Tensor) -> tuple[str, Tensor] | None:
         """The output of the method the task must beat, by name, measured like G's (None: none)."""

@@ -1,0 +1,133 @@
+"""Video frame prediction on Moving MNIST: video-gan against video-l2, L2 + GDL (video-gdl) and the baselines.
+
+    python -m benchmarks.video [--dataset moving-mnist-small] [--time 4m] [--presets video-gan,video-l2,video-gdl]
+                               [--n 512] [--set KEY=VALUE ...]
+
+Trains each preset on ``--dataset`` for ``--time`` of training (or ``--steps``), the same seed for all, then
+measures it with ``ganforge eval`` on the first ``--n`` clips of the fixed, seeded test set (held-out digits):
+MSE (summed over a frame's pixels in [0, 1]), MAE, PSNR, SSIM and sharpness, per predicted frame, beside
+copy-the-last-frame, a blank frame and the mean training frame. Writes
+benchmarks/results/video-<dataset>.json (rewritten after every run) and, per preset, a GIF of four test
+clips, context looping | prediction | truth, to docs/images/video-<dataset>-<preset>.gif.
+
+On a shared machine a time budget buys fewer steps than on a quiet one: the file records the steps reached
+and the wall time, and says the machine was shared when ``--shared`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import ganforge
+from benchmarks.common import RESULTS, machine_description, write_json
+from ganforge import evaluate
+from ganforge.config import Config, apply_overrides
+from ganforge.data.moving_mnist import unstack
+from ganforge.data.video_clips import write_gif
+from ganforge.tasks import task_of
+from ganforge.tasks.video import BASELINES, clip_gif_frames
+
+IMAGES = Path(__file__).parent.parent / "docs" / "images"
+GIF_CLIPS = 4
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _rounded(per_frame: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {name: [round(value, 4) for value in series] for name, series in per_frame.items()}
+
+
+def write_clip_gif(run: Path, gif: Path) -> None:
+    """Four test clips of ``run``: context looping | prediction | truth, one GIF frame per predicted frame."""
+    trained = ganforge.load(run, device="cpu")
+    cfg, task = trained.config, task_of(trained.config)
+    data = task.load_data(apply_overrides(cfg, {"data.split": "test"}), "cpu")
+    examples = data.examples(GIF_CLIPS)
+    channels = data.shape[0]
+    context, truth = unstack(examples.source, channels), unstack(examples.target, channels)
+    prediction = task.predict(trained.gan, context, truth.shape[1])
+    gif.parent.mkdir(parents=True, exist_ok=True)
+    write_gif(clip_gif_frames(context, prediction, truth), gif, duration_ms=300)
+
+
+def measure(preset: str, overrides: dict[str, Any], n: int, folder: Path, gif: Path | None) -> dict[str, Any]:
+    """Train one preset and evaluate it; its per-frame figures, the baselines', its steps and wall time."""
+    settings = {**overrides, "preset": preset, "out": str(folder / preset)}
+    started = time.perf_counter()
+    run = ganforge.train(apply_overrides(Config(), settings))
+    seconds = round(time.perf_counter() - started, 1)
+    result = evaluate.evaluate_run(run, n=n, device="cpu")
+    if gif is not None:
+        write_clip_gif(Path(run), gif)
+    return {
+        "steps": result["step"],
+        "train_seconds": seconds,
+        "context": result["context"],
+        "horizon": result["horizon"],
+        "test_source": result["reference"]["source"],
+        "per_frame": _rounded(result["per_frame"]["model"]),
+        "baselines": {name: _rounded(result["per_frame"][name]) for name in BASELINES},
+        "gif": None if gif is None else str(gif.relative_to(gif.parents[2])),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="moving-mnist-small")
+    parser.add_argument("--presets", default="video-gan,video-l2,video-gdl")
+    parser.add_argument("--time", default="4m", help="training time per preset (train.time)")
+    parser.add_argument("--steps", type=int, default=100_000, help="at most this many steps per preset")
+    parser.add_argument("--n", type=int, default=512, help="test clips measured")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared machine)")
+    parser.add_argument("--shared", action="store_true", help="say in the file that the machine was shared")
+    parser.add_argument("--no-gifs", action="store_true")
+    parser.add_argument("--out", help="default: benchmarks/results/video-<dataset>.json")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    logging.getLogger("ganforge").setLevel(logging.ERROR)
+    out = Path(args.out) if args.out else RESULTS / f"video-{args.dataset}.json"
+    overrides = {
+        "data.name": args.dataset, "train.steps": args.steps, "train.time": args.time, "train.device": "cpu",
+        "train.seed": 0, **{key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)},
+    }  # fmt: skip
+    result: dict[str, Any] = {
+        "command": " ".join(["python -m benchmarks.video", *(sys.argv[1:] if argv is None else argv)]),
+        "machine": machine_description() + (" (shared with other jobs: fewer steps than a quiet machine)"
+                                            if args.shared else ""),  # fmt: skip
+        "torch": torch.__version__,
+        "dataset": args.dataset,
+        "overrides": overrides,
+        "n": args.n,
+        "complete": False,  # rewritten after every run, so a benchmark cut short keeps its rows
+        "runs": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in (name.strip() for name in args.presets.split(",")):
+            gif = None if args.no_gifs else IMAGES / f"video-{args.dataset}-{preset}.gif"
+            row = measure(preset, overrides, args.n, Path(tmp), gif)
+            result["runs"][preset] = row
+            means = {name: round(sum(s) / len(s), 3) for name, s in row["per_frame"].items()}
+            print(f"{preset}: {row['steps']} steps in {row['train_seconds']} s; {json.dumps(means)}", flush=True)
+            write_json(out, result)
+    result["complete"] = True
+    write_json(out, result)
+    return result
+
+
+if __name__ == "__main__":
+    main()
