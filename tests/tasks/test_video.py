@@ -264,12 +264,13 @@ def test_eval_gives_every_measure_per_frame_beside_the_baselines(video_run, caps
 
 
 def test_a_few_seconds_of_training_beat_copying_the_last_frame_and_a_blank_one(tmp_path):
-    """On moving-mnist-small, L2 + GDL (the video-gdl preset at width 16) for 300 steps: the model's MSE, averaged
-    over the 4 predicted frames of 128 held-out test clips, must be at least 10% below both controls (a run of
-    this test measured 13.6 against 16.2 for the blank frame and 21.6 for copying the last one), and its SSIM
-    above the blank frame's (0.673 against 0.647)."""
-    cfg = apply_overrides(Config(), {"preset": "video-gdl", "data.name": "moving-mnist-small", "train.steps": 300,
-                                     "optim.lr_g": 2e-3, "model.width": 16, "out": str(tmp_path / "run")})  # fmt: skip
+    """On moving-mnist-small, L2 + GDL (the video-gdl preset at width 16) for 400 steps: the model's MSE, averaged
+    over the 4 predicted frames of 128 held-out test clips, must be at least 10% below both controls, and its SSIM
+    above the blank frame's. Seeds 0-2 on 2 threads measured MSE 10.9-12.0 against 16.2 (blank) and 21.6 (copy the
+    last frame), SSIM 0.685-0.695 against 0.647. At G's learning rate 2e-3 and 300 steps one of those seeds
+    diverged on 2 threads and not on 1 (frame-1 MSE 87), so the test runs at 1e-3."""
+    cfg = apply_overrides(Config(), {"preset": "video-gdl", "data.name": "moving-mnist-small", "train.steps": 400,
+                                     "optim.lr_g": 1e-3, "model.width": 16, "out": str(tmp_path / "run")})  # fmt: skip
     run = ganforge.train(cfg)
     from ganforge.evaluate import evaluate_run
 
