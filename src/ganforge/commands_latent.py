@@ -17,7 +17,7 @@ from ganforge.atomic import atomic_path
 from ganforge.errors import GanforgeError, check_positive, check_seed
 from ganforge.latent.arithmetic import EXEMPLARS, NEIGHBOURS, arithmetic, check_unconditional, figure
 from ganforge.latent.attributes import UNITS, check_attribute, summary_table
-from ganforge.latent.directions import METHODS, find_direction
+from ganforge.latent.directions import METHODS, edit_latents, find_direction
 from ganforge.latent.pool import POOL_SIZE, image_run_dataset, make_pool
 from ganforge.latent.project import CANDIDATES, STARTS, STEPS, check_targets, project
 from ganforge.limits import load_npy
@@ -62,7 +62,7 @@ def attributes(run: str, count: int, seed: int, out: str | None, device: str, ov
                f"{'p95':>8}")  # fmt: skip
     for row in rows:
         if row["attribute"] == "class":
-            shares = "  ".join(f"{name}:{value:.2f}" for name, value in row.items() if name not in ("attribute", "unit"))
+            shares = "  ".join(f"{key}:{value:.2f}" for key, value in row.items() if key not in ("attribute", "unit"))
             click.echo(f"{'class':<11} {'share':<6} {shares}")
             continue
         numbers = " ".join(f"{row[key]:>8.3f}" for key in ("mean", "std", "p5", "p25", "p50", "p75", "p95"))
@@ -127,12 +127,14 @@ def arithmetic_command(run: str, expression: str, out: str, pool_size: int, exem
 @click.option("--columns", type=int, default=7, show_default=True, help="Images per strip.")
 @click.option("--method", type=click.Choice(METHODS), default="regression", show_default=True,
               help="The direction: a linear model's normal (InterFaceGAN) or a difference of means.")  # fmt: skip
+@click.option("--straight", is_flag=True, help="Move in a straight line (z + amount sigma n), without bending the "
+              "walk to keep the classifier's class.")
 @click.option("--pool", "pool_size", type=int, default=POOL_SIZE, show_default=True, help=POOL_HELP)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the pool; the samples use seed + 1.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 def edit(run: str, name: str, amount: float, out: str, source: str | None, count: int, columns: int, method: str,
-         pool_size: int, seed: int, device: str, overwrite: bool) -> None:  # fmt: skip
+         straight: bool, pool_size: int, seed: int, device: str, overwrite: bool) -> None:  # fmt: skip
     """Move samples of RUN (or projected latents) along the named attribute's direction."""
     target = check_output(out, "--out", (".png", ".npy"), overwrite, run=run)
     for flag, value in (("--n", count), ("--columns", columns), ("--pool", pool_size)):
@@ -143,12 +145,14 @@ def edit(run: str, name: str, amount: float, out: str, source: str | None, count
     trained = _load_image_run(run, device)
     check_attribute(name, trained.config.data.name)
     z = _read_latents(Path(source), trained) if source else trained.latents(count, seed + 1).cpu()
-    direction = find_direction(make_pool(trained, pool_size, seed), name, method)
+    pool = make_pool(trained, pool_size, seed)
+    direction = find_direction(pool, name, method)
     if target.suffix == ".npy":
-        _save_npy(target, direction.apply(z, amount).numpy())
+        _save_npy(target, edit_latents(trained, pool, z, direction, amount, not straight).numpy())
     else:
         steps = torch.linspace(-abs(amount), abs(amount), columns) * (1 if amount > 0 else -1)
-        path = torch.stack([direction.apply(z, float(step)) for step in steps], dim=1)  # (N, columns, z_dim)
+        path = torch.stack([edit_latents(trained, pool, z, direction, float(step), not straight) if step else z
+                            for step in steps], dim=1)  # (N, columns, z_dim)  # fmt: skip
         labels = None
         if trained.num_classes:  # each strip keeps its sample's class
             labels = (torch.arange(len(z)) % trained.num_classes).repeat_interleave(columns)
@@ -174,7 +178,7 @@ def _read_latents(path: Path, trained: TrainedGAN) -> torch.Tensor:
 
 @click.command(name="project")
 @click.argument("run", type=click.Path())
-@click.option("--input", "source", required=True, help="Images: an image file, a folder of them or a .npy (N x C x H x W).")
+@click.option("--input", "source", required=True, help="An image, a folder of images or a .npy (N x C x H x W).")
 @click.option("--out", required=True, help="A .npy of the latents (N x z_dim, float32; rows in file-name order).")
 @click.option("--picture", help="Also a .png of each image beside its projection.")
 @click.option("--starts", type=int, default=STARTS, show_default=True, help="Optimisations run per image.")

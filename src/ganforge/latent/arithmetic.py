@@ -21,6 +21,7 @@ from ganforge.trained import TrainedGAN
 
 EXEMPLARS = 3  # per concept, as in the paper
 NEIGHBOURS = 8
+CONFIDENT = 0.9
 NOISE = 0.25  # the paper's: uniform noise in [-0.25, 0.25] added to the result
 
 
@@ -48,10 +49,18 @@ def check_unconditional(trained: TrainedGAN) -> None:
 
 
 def choose_exemplars(pool: Pool, term: Term, count: int, generator: np.random.Generator) -> np.ndarray:
-    """``count`` pool indices the term's concept describes, drawn at random (all of them for explicit ids)."""
+    """``count`` pool indices the term's concept describes, drawn at random (all of them for explicit ids).
+
+    A concept naming a class draws from the samples the classifier reads as that class with confidence
+    ``CONFIDENT`` or more when there are enough of them: the paper's authors picked clear exemplars by eye.
+    """
     found = select(pool, term.concept)
     if term.concept.ids:
         return found
+    confidence = pool.measurements.confidence
+    if term.concept.class_index is not None and confidence is not None:
+        sure = found[confidence[found] >= CONFIDENT]
+        found = sure if len(sure) >= count else found
     if len(found) < count:
         raise GanforgeError(f"'{term.concept.text}' describes {len(found)} of the pool's {len(pool)} samples, "
                             f"fewer than the {count} exemplars asked for",

@@ -18,7 +18,7 @@ import torch
 from ganforge.errors import GanforgeError
 from ganforge.latent.arithmetic import evaluate_terms
 from ganforge.latent.attributes import measure_images
-from ganforge.latent.directions import Direction, random_direction
+from ganforge.latent.directions import Direction, edit_latents, random_direction
 from ganforge.latent.pool import Pool
 from ganforge.latent.query import parse_expression
 from ganforge.trained import TrainedGAN
@@ -42,7 +42,7 @@ class EditScore:
 
 
 def score_edit(trained: TrainedGAN, pool: Pool, direction: Direction, amount: float, n: int = 500,
-               seed: int = 1) -> EditScore:  # fmt: skip
+               seed: int = 1, keep_class: bool = False) -> EditScore:  # fmt: skip
     """Edit ``n`` fresh latents (seeded, not the pool's) by ``amount`` along ``direction`` and score the change."""
     name = direction.attribute.removeprefix("random(").removesuffix(")")
     spread = float(pool.attribute(name).std())
@@ -51,17 +51,20 @@ def score_edit(trained: TrainedGAN, pool: Pool, direction: Direction, amount: fl
     z = trained.latents(n, seed).cpu()
     labels = torch.arange(n) % trained.num_classes if trained.num_classes else None
     before = measure_images(trained.generate(z, labels=labels), pool.dataset)
-    after = measure_images(trained.generate(direction.apply(z, amount), labels=labels), pool.dataset)
+    edited = edit_latents(trained, pool, z, direction, amount, keep_class)
+    after = measure_images(trained.generate(edited, labels=labels), pool.dataset)
     shift = np.sign(amount) * (after.values[name] - before.values[name]) / spread
     kept = None if before.classes is None else float((before.classes == after.classes).mean())
     return EditScore(direction.attribute, amount, n, float((shift >= SUCCESS_SHIFT).mean()), kept, float(shift.mean()))
 
 
 def score_edit_with_control(trained: TrainedGAN, pool: Pool, direction: Direction, amount: float, n: int = 500,
-                            seed: int = 1) -> tuple[EditScore, EditScore]:  # fmt: skip
-    """The named direction's score and a random direction's of the same length, on the same latents."""
+                            seed: int = 1, keep_class: bool = False) -> tuple[EditScore, EditScore]:  # fmt: skip
+    """The named direction's score and a random direction's of the same length, on the same latents (both walked
+    the same way: straight, or keeping the class)."""
     control = random_direction(direction, seed)
-    return score_edit(trained, pool, direction, amount, n, seed), score_edit(trained, pool, control, amount, n, seed)
+    return (score_edit(trained, pool, direction, amount, n, seed, keep_class),
+            score_edit(trained, pool, control, amount, n, seed, keep_class))  # fmt: skip
 
 
 @dataclass
