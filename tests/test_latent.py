@@ -27,7 +27,7 @@ def mnist_run(tmp_path_factory):
     thickness vary with z."""
     out = tmp_path_factory.mktemp("latent") / "mnist-mlp"
     values = {"train.batch_size": 64, "train.steps": 400, "train.log_every": 100, "train.health_every": 0,
-              "train.device": "cpu", "train.sample_every": 400, "train.checkpoint_every": 400,
+              "train.device": "cpu", "train.sample_every": 400, "train.checkpoint_every": 100,
               "out": str(out)}  # fmt: skip
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -164,13 +164,15 @@ def test_a_random_direction_has_the_same_step_length_as_the_named_one(pool):
     assert control.vector.norm() == pytest.approx(1, abs=1e-5)
 
 
-def test_projection_recovers_a_known_latents_image_better_than_the_best_random_latent(trained):
+def test_projection_recovers_a_known_latents_image_better_than_the_best_random_latent(mnist_run):
+    # Step 200's G: by step 400 this small MLP makes nearly one image, which any latent reproduces.
+    trained = ganforge.load(mnist_run, device="cpu", checkpoint=mnist_run / "checkpoints" / "step_000200.safetensors")
     z_true = trained.latents(3, seed=99).cpu()
     targets = trained.generate(z_true)
     found = project(trained, targets, starts=4, steps=60, candidates=128)
     best_random, _ = best_of_random(trained, targets, count=1000)
     own = psnr(found.images, targets)
-    assert (own >= best_random + 3).all(), (own, best_random)
+    assert (own >= best_random + 3).all(), (own, best_random)  # 32 to 35 dB against 25 to 28 (2 cores, torch 2.14)
     assert found.z.shape == (3, trained.gan.z_dim)
 
 

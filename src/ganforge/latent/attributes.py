@@ -14,12 +14,11 @@ pixels. Class comes from the shipped classifier of the run's dataset (``mnist-cn
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage
-from skimage.morphology import skeletonize
 from torch import Tensor
 
 from ganforge.errors import GanforgeError, check_choice
@@ -102,9 +101,22 @@ def thickness(mask: np.ndarray, upscale: int = UPSCALE) -> float:
     """Twice the mean distance transform along the skeleton (Morpho-MNIST), in the image's pixels; 0 if empty."""
     if not mask.any():
         return 0.0
+    ndimage, skeletonize = _morphology()
     distance = ndimage.distance_transform_edt(mask)
     skeleton = skeletonize(mask)
     return float(2 * distance[skeleton].mean() / upscale) if skeleton.any() else 0.0
+
+
+def _morphology() -> tuple[Any, Any]:
+    """scipy.ndimage and scikit-image's skeletonize, imported when first needed: the 'latent' extra, which the
+    rest of ganforge (and its command line, which lists these commands) does without."""
+    try:
+        from scipy import ndimage
+        from skimage.morphology import skeletonize
+    except ImportError as error:
+        raise GanforgeError(f"measuring stroke thickness needs scikit-image ({error})",
+                            "pip install 'ganforge[latent]'") from None  # fmt: skip
+    return ndimage, skeletonize
 
 
 def slant(mask: np.ndarray) -> float:
