@@ -119,7 +119,7 @@ def arithmetic_command(run: str, expression: str, out: str, pool_size: int, exem
 @click.command()
 @click.argument("run", type=click.Path())
 @click.option("--attribute", "name", required=True, help="The attribute to change (see 'ganforge attributes').")
-@click.option("--amount", type=float, default=2.0, show_default=True,
+@click.option("--amount", type=float, default=3.0, show_default=True,
               help="How far, in standard deviations of the latents' projection on the direction; negative lowers it.")
 @click.option("--out", required=True, help="A .png of strips (a row per sample, -AMOUNT .. +AMOUNT), or .npy latents.")
 @click.option("--input", "source", help="Latents to edit (.npy, N x z_dim, e.g. from 'ganforge project').")
