@@ -175,6 +175,47 @@ def _quality_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _latent_arithmetic_rows(r: dict[str, Any]) -> str:
+    """docs/latent.md's arithmetic table: per exemplar count, the shares read as B, thick and both."""
+    rows = []
+    for exemplars in (3, 10):
+        for label, key in (("thick A - thin A + thin B", "named"), ("thin B + random, as long", "random")):
+            s = r[f"exemplars {exemplars}"][key]
+            rows.append(f"| {exemplars} | {label} | {s['trials']} | {_share(s['is_b'])} | {_share(s['is_thick'])} "
+                        f"| **{_share(s['both'])}** |")
+    return "\n".join(rows)
+
+
+def _latent_editing_rows(r: dict[str, Any]) -> str:
+    """docs/latent.md's editing table: per attribute, walk and sign, the named direction beside the random one."""
+    rows = []
+    for name, entry in r["editing"].items():
+        for key, value in entry.items():
+            if not isinstance(value, dict):
+                continue
+            named, control = value["named"], value["random"]
+            rows.append(f"| {name} | {key} | **{_share(named['moved'])}** | {_share(named['kept_class'])} "
+                        f"| {named['mean_shift']:+.2f} | {_share(control['moved'])} | {_share(control['kept_class'])} "
+                        f"| {control['mean_shift']:+.2f} |")
+    return "\n".join(rows)
+
+
+def _latent_projection_rows(r: dict[str, Any]) -> str:
+    """docs/latent.md's projection table: PSNR and the judge's feature distance, mean (median)."""
+    rows = []
+    for label, key in (("projection", "projection"), ("best of 10,000 random latents", "best_random"),
+                       ("nearest training image", "nearest_train")):
+        psnr, distance = r["psnr"][key], r["feature_distance"][key]
+        rows.append(f"| {label} | {psnr['mean']:.1f} ({psnr['median']:.1f}) "
+                    f"| {distance['mean']:.2f} ({distance['median']:.2f}) |")
+    return "\n".join(rows)
+
+
+
 VIDEO_ROWS = (("video-gan", "video-gan"), ("video-gdl", "L2 + GDL, no adversary (video-gdl)"),
               ("video-l2", "video-l2"))  # fmt: skip
 VIDEO_BASELINES = (("copy_last", "copy the last frame"), ("blank", "blank (black) frame"),
@@ -269,6 +310,14 @@ QUOTES: tuple[Quote, ...] = (
         lambda r: f"fine-tuned: FID {r['finetuned']['fid']:.1f} after {r['finetuned']['steps']:,} steps; "
         f"from scratch: FID {r['scratch']['fid']:.1f} after {r['scratch']['steps']:,} steps",
     ),
+    Quote("latent-arithmetic", "benchmarks/results/latent-mnist-arithmetic.json", "docs/latent.md",
+          _latent_arithmetic_rows),
+    Quote("latent-editing", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md", _latent_editing_rows),
+    Quote("latent-projection", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",
+          _latent_projection_rows),
+    Quote("latent-projection-time", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",
+          lambda r: f"{r['cpu_seconds_per_image']:.1f} s of CPU time per image "
+          f"({r['seconds_per_image_wall']:.1f} s wall clock on the shared machine)"),
 )  # fmt: skip
 
 

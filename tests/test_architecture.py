@@ -145,9 +145,10 @@ def test_the_task_name_finder_finds_a_branch(tmp_path):
 LAYERS = [
     ("faces", ["ganforge", "ganforge.__main__", "ganforge.cli", "ganforge.serve", "ganforge.api", "ganforge.translate",
                "ganforge.sweep", "ganforge.report", "ganforge.compare", "ganforge.export",
-               "ganforge.commands_video"]),
+               "ganforge.commands_video",
+               "ganforge.commands_latent"]),
     ("the loop", ["ganforge.train", "ganforge.distributed", "ganforge.game2d"]),
-    ("measurement", ["ganforge.evaluate", "ganforge.health", "ganforge.viz.traverse"]),
+    ("measurement", ["ganforge.evaluate", "ganforge.health", "ganforge.viz.traverse", "ganforge.latent"]),
     ("a trained model", ["ganforge.trained"]),
     ("resolution", ["ganforge.resolve"]),
     ("registries", ["ganforge.gans", "ganforge.tasks", "ganforge.presets"]),

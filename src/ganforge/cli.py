@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ganforge.commands_latent import COMMANDS as LATENT_COMMANDS
 from ganforge.commands_video import predict_command
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError, check_positive, check_seed, excerpt
@@ -538,6 +539,9 @@ def _one_line(text: str) -> str:
     """Escape line breaks and other control characters (from a user's value) so an error stays one line."""
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text.replace("\n", " "))
 
+
+for _command in LATENT_COMMANDS:  # attributes, arithmetic, edit, project (docs/latent.md)
+    cli.add_command(_command)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turning user errors into one line and exit code 2."""

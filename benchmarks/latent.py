@@ -1,0 +1,176 @@
+"""The latent-space tools measured on a trained MNIST run, each beside its control (docs/latent.md).
+
+    ganforge train --dataset mnist --steps 6000 --out runs/latent-mnist     # the default preset (fast DCGAN)
+    python -m benchmarks.latent --run runs/latent-mnist --part editing
+    python -m benchmarks.latent --run runs/latent-mnist --part arithmetic
+    python -m benchmarks.latent --run runs/latent-mnist --part projection --figures docs/images   # and the pictures
+
+Measures, with their controls:
+
+- **editing**: for each attribute, fresh samples edited by +3 and -3 standard deviations along the named
+  direction, straight and by the class-keeping walk; the share whose attribute moved the asked way by at
+  least half its standard deviation over samples, and the share whose class is kept, beside a random
+  direction of the same length;
+- **arithmetic**: "thick A - thin A + thin B" over every ordered pair of digits and several exemplar draws:
+  the share read as B and thick, beside "thin B" plus a random vector as long as "thick A - thin A";
+- **projection**: held-out test images projected into the latent space (``ganforge project``'s defaults):
+  PSNR and the judge's feature distance, beside the best of 10,000 random latents and the nearest training
+  image (each the best by its own measure), and the seconds per image (wall clock and CPU time of one thread).
+
+Each part writes benchmarks/results/latent-mnist-PART.json (``--out`` to choose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import ganforge
+from benchmarks.common import RESULTS, machine_description, write_json
+from ganforge.data import load_dataset
+from ganforge.latent import arithmetic, figure, find_direction, make_pool
+from ganforge.latent.attributes import attribute_names
+from ganforge.latent.measure import score_arithmetic, score_edit_with_control
+from ganforge.latent.project import (
+    CANDIDATES,
+    STARTS,
+    STEPS,
+    Projection,
+    best_of_random,
+    feature_distance,
+    judge,
+    judge_network,
+    loss_network,
+    project,
+    psnr,
+)  # fmt: skip
+from ganforge.viz.grid import save_image_grid
+
+
+def _summary(values: torch.Tensor) -> dict[str, float]:
+    return {"mean": float(values.mean()), "median": float(values.median()), "min": float(values.min()),
+            "max": float(values.max())}  # fmt: skip
+
+
+def editing(trained: ganforge.TrainedGAN, pool: Any, amount: float, n: int) -> dict[str, Any]:
+    out = {}
+    for name in attribute_names(pool.dataset):
+        direction = find_direction(pool, name)
+        rows = {}
+        for walk, keep in (("straight", False), ("keeping class", True)):
+            for signed in (amount, -amount):
+                named, control = score_edit_with_control(trained, pool, direction, signed, n, keep_class=keep)
+                rows[f"{walk} {signed:+g}"] = {"named": named.as_dict(), "random": control.as_dict()}
+                print(name, walk, signed, named, control, flush=True)
+        out[name] = {"sigma": direction.sigma, "step_length": direction.step_length(amount), **rows}
+    return out
+
+
+def projection(trained: ganforge.TrainedGAN, n: int, random_latents: int) -> tuple[dict[str, Any], torch.Tensor,
+                                                                                   Projection]:  # fmt: skip
+    test = load_dataset(dataclasses.replace(trained.config.data, split="test")).real()[:n].cpu()
+    train = load_dataset(dataclasses.replace(trained.config.data, split="train")).real().cpu()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = project(trained, test)
+    wall, cpu = (time.perf_counter() - wall) / n, (time.process_time() - cpu) / n
+    network = judge(trained)
+    random_psnr, random_distance = best_of_random(trained, test, random_latents)
+    error = ((train[None] - test[:, None]) / 2).pow(2).flatten(2).mean(dim=2)  # (n, train)
+    nearest_psnr = 10 * torch.log10(1 / error.min(dim=1).values)
+    nearest_distance = torch.cdist(network.features(test), network.features(train)).min(dim=1).values
+    own_psnr, own_distance = psnr(result.images, test), feature_distance(network, result.images, test)
+    out = {
+        "images": n, "split": "test", "loss_network": loss_network(trained.config.data.name),
+        "judge": judge_network(trained.config.data.name), "starts": STARTS, "steps": STEPS, "candidates": CANDIDATES,
+        "seconds_per_image_wall": wall, "cpu_seconds_per_image": cpu, "random_latents": random_latents,
+        "train_images": len(train),
+        "psnr": {"projection": _summary(own_psnr), "best_random": _summary(random_psnr),
+                 "nearest_train": _summary(nearest_psnr)},
+        "feature_distance": {"projection": _summary(own_distance), "best_random": _summary(random_distance),
+                             "nearest_train": _summary(nearest_distance)},
+        "share_beating_random_by_3db": float((own_psnr >= random_psnr + 3).float().mean()),
+        "share_closer_than_random_in_features": float((own_distance < random_distance).float().mean()),
+    }  # fmt: skip
+    return out, test, result
+
+
+def figures(folder: Path, trained: ganforge.TrainedGAN, pool: Any, test: torch.Tensor, projected: Projection,
+            amount: float) -> list[str]:  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    outcome = arithmetic(pool, "thick 3 - thin 3 + thin 7")
+    images, width = figure(trained, pool, outcome)
+    written.append(str(save_image_grid(images, folder / "latent-arithmetic.png", nrow=width)))
+    z = trained.latents(6, 1).cpu()
+    steps = torch.linspace(-amount, amount, 7)
+    for name in ("thickness", "slant"):
+        direction = find_direction(pool, name)
+        path = torch.stack([direction.apply(z, float(step)) for step in steps], dim=1).flatten(0, 1)
+        written.append(str(save_image_grid(trained.generate(path), folder / f"latent-edit-{name}.png", nrow=7)))
+    pairs = torch.stack([test[:8], projected.images[:8]], dim=1).flatten(0, 1)
+    written.append(str(save_image_grid(pairs, folder / "latent-projection.png", nrow=8)))
+    thick = find_direction(pool, "thickness")  # then edit the projections: thinner, as projected, thicker
+    rows = torch.stack([trained.generate(thick.apply(projected.z[:4], a))
+                        for a in (-amount, 0.0, amount)], dim=1).flatten(0, 1)  # fmt: skip
+    strips = torch.cat([test[:4, None], rows.view(4, 3, *rows.shape[1:])], dim=1).flatten(0, 1)
+    written.append(str(save_image_grid(strips, folder / "latent-projection-edit.png", nrow=4)))
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", required=True, help="A run trained on MNIST by the default preset.")
+    parser.add_argument("--pool", type=int, default=5000, help="Samples measured to fit directions.")
+    parser.add_argument("--edits", type=int, default=500, help="Fresh samples edited per direction and sign.")
+    parser.add_argument("--amount", type=float, default=3.0, help="Edit step, in sd of the latents' projection.")
+    parser.add_argument("--part", choices=("editing", "arithmetic", "projection"), required=True,
+                        help="What to measure; each part writes latent-mnist-PART.json.")
+    parser.add_argument("--draws", type=int, default=3, help="Exemplar draws per pair of digits.")
+    parser.add_argument("--project", type=int, default=100, help="Held-out test images projected.")
+    parser.add_argument("--random-latents", type=int, default=10_000)
+    parser.add_argument("--figures", type=Path, help="Also write the docs' pictures into this folder.")
+    parser.add_argument("--note", default="shared machine: 2 cores shared with other sessions")
+    parser.add_argument("--out", type=Path, help="Default: benchmarks/results/latent-mnist-PART.json.")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    began = time.perf_counter()
+    trained = ganforge.load(args.run, device="cpu")
+    pool = make_pool(trained, args.pool, seed=0)
+    print(f"pool of {args.pool} measured", flush=True)
+    results: dict[str, Any] = {}
+    written: list[str] = []
+    if args.part == "editing":
+        edits = editing(trained, pool, args.amount, args.edits)
+        results = {"amount": args.amount, "edits": args.edits, "editing": edits}
+    elif args.part == "arithmetic":
+        pairs = list(itertools.permutations(range(10), 2))
+        results = {"expression": "thick A - thin A + thin B", "pairs": len(pairs), "draws": args.draws}
+        for exemplars in (3, 10):
+            named, control = score_arithmetic(trained, pool, pairs, draws=args.draws, exemplars=exemplars)
+            results[f"exemplars {exemplars}"] = {"named": named.as_dict(), "random": control.as_dict()}
+            print("arithmetic", exemplars, named, control, flush=True)
+    else:
+        results, test, projected = projection(trained, args.project, args.random_latents)
+        print("projection", results, flush=True)
+        if args.figures:
+            written = figures(args.figures, trained, pool, test, projected, args.amount)
+    out = args.out or RESULTS / f"latent-mnist-{args.part}.json"
+    write_json(out, {
+        "command": "python -m benchmarks.latent " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "machine": machine_description(), "torch": torch.__version__, "note": args.note,
+        "run": {"path": str(trained.path), "step": trained.step, "model": trained.config.model.name,
+                "loss": trained.config.train.loss, "dataset": trained.config.data.name},
+        "pool": args.pool, **results, "figures": written, "seconds": time.perf_counter() - began,
+    })  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
