@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ganforge.commands_text import generate
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError, check_positive, check_seed, excerpt
 from ganforge.output import Terminated, check_output, stop_on_sigterm, writing
@@ -526,6 +527,8 @@ def _one_line(text: str) -> str:
     """Escape line breaks and other control characters (from a user's value) so an error stays one line."""
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text.replace("\n", " "))
 
+
+cli.add_command(generate)  # text2image: ganforge generate RUN --text "..." (commands_text.py)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turning user errors into one line and exit code 2."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ganforge.data import cifar, folder, idx, sources, stacked, toy
+from ganforge.data import captions, cifar, folder, idx, sources, stacked, toy
 from ganforge.data.images import ImageData
 from ganforge.data.toy import PointData
 from ganforge.errors import GanforgeError
@@ -58,6 +58,18 @@ def _stacked(cfg: DataConfig, folder: Path | None) -> ImageData:
     return stacked.stack_digits(idx.load_idx_dataset(idx.MNIST, folder, cfg.download, cfg.split), cfg.split)
 
 
+def _captioned(base: str, dataset: idx.IdxDataset) -> tuple[Loader, Source]:
+    """A captioned data set (data/captions.py) as plain images labelled by class, for unconditional models;
+    ``--task text2image`` reads its captions too."""
+
+    def load(cfg: DataConfig, folder: Path | None) -> ImageData:
+        sources = idx.load_idx_dataset(dataset, folder, cfg.download, cfg.split)
+        made = captions.generate_captioned(base, sources, cfg.split, cfg.image_size or 32)
+        return ImageData(made.name, made.images, made.attributes[:, 0].clone(), 10, made.source, sources.class_names)
+
+    return load, lambda folder: idx.describe_source(dataset, folder)
+
+
 def _generated(folder: Path | None) -> tuple[str, bool]:
     return sources.SOURCE_GENERATED, True
 
@@ -74,6 +86,12 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("cifar10", "image", "small photos, 50,000 x 3 x 32 x 32, 10 classes (Krizhevsky, 2009)",
                     lambda cfg, folder: cifar.load_cifar10(folder, cfg.download, cfg.split), cifar.describe_source,
                     preset="fast"),
+        DatasetInfo("captioned-fashion", "image", "Fashion-MNIST garments coloured and placed on canvases, 4 captions "
+                    "each, some (class, colour) pairs held out (docs/applications.md)",
+                    *_captioned("fashion-mnist", idx.FASHION_MNIST), preset="stackgan-stage1"),
+        DatasetInfo("captioned-mnist", "image", "MNIST digits coloured, placed and thickened on canvases, 4 captions "
+                    "each, some (class, colour) pairs held out (docs/applications.md)",
+                    *_captioned("mnist", idx.MNIST), preset="stackgan-stage1"),
         DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)",
                     lambda cfg, folder: toy.make_ring(cfg.modes, cfg.radius, cfg.std), _generated, preset="ring"),
         DatasetInfo("grid", "points", "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)",

@@ -59,6 +59,10 @@ class Task(abc.ABC):
         registered = DATASETS.get(dataset, None) is not None
         return (dataset.startswith(FOLDER_PREFIX) or registered) and dataset not in NOT_RESTORABLE
 
+    def check_config(self, cfg: Config) -> None:
+        """Reject settings this task cannot train with (after the general task checks); most take any."""
+        return None
+
     # -- data and networks
     @abc.abstractmethod
     def load_data(self, cfg: Config, device: torch.device | str) -> Any:
@@ -80,6 +84,11 @@ class Task(abc.ABC):
         return channels, height, width
 
     # -- a trained run on new images
+    def no_latent_space(self, run: Any) -> GanforgeError:
+        """The error for sampling a trained run of this task from noise (sample, interpolate, serve)."""
+        return GanforgeError(f"{run} is a {self.name} run: it maps images to images and has no latent space",
+                             f"use 'ganforge translate {run} --input IMAGES --out OUT'")  # fmt: skip
+
     def input_shape(self, cfg: Config, shape: tuple[int, ...]) -> tuple[int, ...]:
         """The images ``ganforge translate`` takes, (C, H, W), for a run trained on targets of ``shape``."""
         return self.source_shape(cfg, shape)
@@ -107,6 +116,11 @@ class Task(abc.ABC):
         """The task's pixel metrics of ``output`` on ``examples``, each beside the baseline it must beat (paired
         tasks; an unpaired one sets ``needs_domain_classifier`` and is measured by ``cycle_metrics`` instead)."""
         raise NotImplementedError(f"the {self.name} task is measured by cycle_metrics, not pixel metrics")
+
+    def evaluate(self, trained: Any, n: int, split: str, batch_size: int) -> dict[str, Any] | None:
+        """The task's whole ``ganforge eval`` result when it measures itself (text2image); None: the shared
+        measurement of ``tasks/evaluation.py`` (pixel metrics of translated pairs)."""
+        return None
 
     def baseline(self, examples: Pair, images: Tensor) -> tuple[str, Tensor] | None:
         """The output of the method the task must beat, by name, measured like G's (None: none)."""
