@@ -14,8 +14,8 @@ from ganforge.config import Config, apply_overrides
 from ganforge.data import captions as C
 from ganforge.data.captions import Item, TextBatch
 from ganforge.errors import GanforgeError
-from ganforge.gans.stackgan import StackGAN
 from ganforge.gans.base import Step
+from ganforge.gans.stackgan import StackGAN
 from ganforge.metrics import attributes as A
 from ganforge.models.stackgan import ConditioningAugmentation, kl_divergence
 
@@ -219,3 +219,53 @@ def test_a_stackgan_image_size_other_than_32_or_64_is_refused(capsys, tmp_path):
     code, _, err = run_cli(capsys, "train", "--preset", "stackgan-stage1", "--image-size", "48",
                            "--out", str(tmp_path / "r"))  # fmt: skip
     assert code == 2 and "--image-size 48" in err
+
+
+def test_a_two_stage_run_trains_stage_one_first_then_draws_64_pixel_pictures(tmp_path, capsys):
+    out = tmp_path / "stack"
+    overrides = {**TINY, "train.steps": 4, "task.stage1_steps": 2, "preset": "stackgan", "out": str(out)}
+    ganforge.train(apply_overrides(Config(), overrides))
+    trained = ganforge.load(out)
+    assert int(trained.gan.G.stage1_left) == 0  # the countdown rides in the checkpoint
+    low, high = trained.generate_text(["a small red bag in the top left corner on a black background"], 2,
+                                      stages=True)  # fmt: skip
+    assert low.shape == (2, 3, 32, 32) and high.shape == (2, 3, 64, 64)
+    code, _, err = run_cli(capsys, "generate", str(out), "--text", "a big white coat on a gray background", "--n", "2",
+                           "--stages", "--out", str(tmp_path / "stages.png"))  # fmt: skip
+    assert code == 0, err
+    assert Image.open(tmp_path / "stages.png").size[0] > 4 * 64  # stage I beside stage II: four pictures a row
+
+
+# -- learning ------------------------------------------------------------------------------------------------------
+
+
+def test_stage_one_learns_the_colour_a_caption_names(tmp_path):
+    """A short stage-I run draws objects in the colour their caption names far more often than chance: the
+    same pictures scored against shuffled captions (another item's colour) are the control."""
+    overrides = {"preset": "stackgan-stage1", "data.limit": 1000, "train.steps": LEARNING_STEPS,
+                 "train.batch_size": 32, "model.width": 16, "out": str(tmp_path / "learn")}  # fmt: skip
+    trained = ganforge.load(ganforge.train(apply_overrides(Config(), overrides)))
+    data = trained_data = C.generate_captioned("fashion-mnist", _fashion_test(), "test", 32, limit=300)
+    keep = ~trained_data.held_out_mask()
+    ids = data.text[:, 0]
+    z = trained.gan.sample_latent(len(ids), torch.Generator().manual_seed(0))
+    from ganforge.tasks.text_render import render_text
+
+    pictures = render_text(trained.gan, z, TextBatch(ids, ids, data.attributes))
+    measured = A.measure(pictures[keep])
+    colour = (measured["colour"] == data.attributes[keep, 1]).float().mean().item()
+    control = (measured["colour"] == data.attributes[keep].roll(1, 0)[:, 1]).float().mean().item()
+    background = (measured["background"] == data.attributes[keep, 2]).float().mean().item()
+    print(f"colour {colour:.3f}, control {control:.3f}, background {background:.3f}")
+    assert colour >= control + COLOUR_MARGIN, (colour, control)
+    assert background >= 0.6, background  # three backgrounds: chance is 1/3
+
+
+LEARNING_STEPS = 150
+COLOUR_MARGIN = 0.3  # colour accuracy over the shuffled-caption control (chance: about 1/7)
+
+
+def _fashion_test():
+    from ganforge.data import idx
+
+    return idx.load_idx_dataset(idx.FASHION_MNIST, None, False, "test")
