@@ -269,3 +269,15 @@ def _fashion_test():
     from ganforge.data import idx
 
     return idx.load_idx_dataset(idx.FASHION_MNIST, None, False, "test")
+
+
+def test_the_explorer_text_box_draws_both_stages_and_refuses_unknown_words(text_run):
+    testclient = pytest.importorskip("fastapi.testclient", reason="needs the serve extra")
+    from ganforge.serve.app import create_app
+
+    api = testclient.TestClient(create_app(text_run))
+    assert api.get("/api/text/info").json()["text"] is True
+    reply = api.get("/api/text", params={"caption": "a tiny blue bag on a white background", "n": 2})
+    assert reply.status_code == 200 and len(reply.json()["stage1"]) == len(reply.json()["stage2"]) == 2
+    bad = api.get("/api/text", params={"caption": "a purple unicorn"})
+    assert bad.status_code == 400 and "purple" in bad.json()["error"]

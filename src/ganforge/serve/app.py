@@ -33,6 +33,7 @@ from ganforge.serve.explorer import (
     points_list,
     run_name,
 )
+from ganforge.serve.text import add_text_routes
 
 STATIC = Path(__file__).parent / "static"
 MAX_SEED = 2**31 - 1
@@ -75,6 +76,7 @@ def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | 
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_text_routes(app, explorer)  # text2image runs: the text box (serve/text.py, static/text.js)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
