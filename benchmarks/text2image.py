@@ -65,13 +65,67 @@ def run_row(name: str, steps: int, folder: Path) -> dict[str, Any]:
             "train_seconds": round(seconds, 1), **measured}  # fmt: skip
 
 
+LABELS = {  # row -> what the table calls it
+    "real": "real test pictures",
+    "stage1": "StackGAN stage I (32 px)",
+    "no-ca": "stage I without conditioning augmentation",
+    "shuffled": "stage I trained on shuffled captions",
+    "stackgan": "StackGAN stage I + II (64 px)",
+    "stackgan/stage1": "its stage I alone (32 px)",
+    "chance": "stage I's pictures scored against other captions",
+}
+ACCURACY = ("class", "colour", "background", "size", "position")
+
+
+def load_results(folder: Path = RESULTS) -> dict[str, dict[str, Any]]:
+    """The committed results of each row that has one, by row name."""
+    return {row: json.loads(path.read_text()) for row in ROWS if (path := folder / f"text2image-{row}.json").is_file()}
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    """The docs' table (markdown) from the rows' results: attribute accuracy on seen and held-out (class, colour)
+    combinations, R-precision, FID and diversity, with each row's steps and training wall time."""
+    header = ("| | steps (wall s) | " + " | ".join(ACCURACY) + " | held out: " + " / ".join(ACCURACY)
+              + " | R-precision | FID | diversity |")  # fmt: skip
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+
+    def cells(measured: dict[str, Any]) -> str:
+        seen = " | ".join(f"{measured['seen'].get(name, float('nan')):.2f}" for name in ACCURACY)
+        held = measured.get("held_out", {})
+        held_cell = " / ".join(f"{held[name]:.2f}" if name in held else "-" for name in ACCURACY)
+        diversity = f"{measured['diversity']:.3f}" if "diversity" in measured else "-"
+        return f"{seen} | {held_cell} | {measured['r_precision']:.2f} | {measured['fid']:.1f} | {diversity}"
+
+    def add(label: str, result: dict[str, Any] | None, measured: dict[str, Any]) -> None:
+        budget = f"{result['steps']} ({result['train_seconds']:.0f})" if result else "-"
+        lines.append(f"| {label} | {budget} | {cells(measured)} |")
+
+    first = next(iter(results.values()), None)
+    if first is not None:
+        add(LABELS["real"], None, first["metrics"]["real"])
+    for row in ("stage1", "no-ca", "shuffled", "stackgan"):
+        if row in results:
+            add(LABELS[row], results[row], results[row]["metrics"]["model"])
+        if row == "stackgan" and row in results and "stage1" in results[row]["metrics"]:
+            add(LABELS["stackgan/stage1"], None, results[row]["metrics"]["stage1"])
+    if "stage1" in results:
+        chance = results["stage1"]["metrics"]["shuffled"]
+        lines.append(f"| {LABELS['chance']} | - | " + " | ".join(f"{chance.get(n, float('nan')):.2f}" for n in ACCURACY)
+                     + " | | | | |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows: " + ", ".join(ROWS))
     parser.add_argument("--steps", type=int, default=400, help="stage I's G updates (stackgan: as many more)")
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     parser.add_argument("--keep", type=Path, help="keep the run folders here (for figures), not in a temporary folder")
+    parser.add_argument("--table", action="store_true", help="print the docs' table from the results and stop")
     args = parser.parse_args()
+    if args.table:
+        print(table(load_results(args.out_dir)))
+        return
     rows = [row.strip() for row in args.rows.split(",") if row.strip()]
     unknown = [row for row in rows if row not in ROWS]
     if unknown:

@@ -236,6 +236,26 @@ def test_a_two_stage_run_trains_stage_one_first_then_draws_64_pixel_pictures(tmp
     assert Image.open(tmp_path / "stages.png").size[0] > 4 * 64  # stage I beside stage II: four pictures a row
 
 
+def test_a_caption_folder_trains_its_own_encoder_and_takes_any_words(tmp_path, monkeypatch, capsys):
+    from ganforge.tasks import text2image
+
+    monkeypatch.setattr(text2image, "FOLDER_ENCODER_STEPS", 2)  # the encoder's training, test-sized
+    folder = tmp_path / "shoes"
+    folder.mkdir()
+    lines = []
+    for index, colour in enumerate([(200, 30, 30), (30, 30, 200), (30, 200, 30), (220, 220, 30)]):
+        Image.fromarray(np.full((32, 32, 3), colour, dtype=np.uint8)).save(folder / f"{index}.png")
+        lines.append(json.dumps({"file": f"{index}.png", "text": f"shoe number {index} on grass"}))
+    (folder / "captions.jsonl").write_text("\n".join(lines))
+    out = tmp_path / "run"
+    overrides = {**TINY, "preset": "stackgan-stage1", "data.name": f"captions:{folder}", "out": str(out)}
+    ganforge.train(apply_overrides(Config(), overrides))
+    code, _, err = run_cli(capsys, "generate", str(out), "--text", "a zebra-striped boot", "--n", "2",
+                           "--out", str(tmp_path / "boots.npy"))  # fmt: skip
+    assert code == 0, err
+    assert np.load(tmp_path / "boots.npy").shape == (2, 3, 32, 32)
+
+
 # -- learning ------------------------------------------------------------------------------------------------------
 
 

@@ -79,9 +79,11 @@ class StageIGenerator(nn.Module):
         self.to_rgb = nn.Conv2d(width // 2, 3, 3, padding=1)
 
     def embed(self, ids: Tensor) -> Tensor:
-        """The frozen encoder's sentence embeddings phi_t (N, EMBED_DIM) of character ids (N, L)."""
+        """The frozen encoder's sentence embeddings phi_t (N, EMBED_DIM) of character ids (N, L), scaled from unit
+        length to unit-sized coordinates: at initialisation CA's mu then carries the text at about the scale of
+        its noise, instead of a twentieth of it."""
         with torch.no_grad():
-            return self.text(ids)
+            return self.text(ids) * EMBED_DIM**0.5
 
     def condition(self, embedding: Tensor, eps: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(c, mu, logvar) for ``embedding``: c drawn by CA with ``eps`` (or c = mu without CA)."""
