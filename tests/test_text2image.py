@@ -301,3 +301,11 @@ def test_the_explorer_text_box_draws_both_stages_and_refuses_unknown_words(text_
     assert reply.status_code == 200 and len(reply.json()["stage1"]) == len(reply.json()["stage2"]) == 2
     bad = api.get("/api/text", params={"caption": "a purple unicorn"})
     assert bad.status_code == 400 and "purple" in bad.json()["error"]
+
+
+def test_eval_measures_a_text_run_from_its_pixels(text_run, capsys):
+    code, out, err = run_cli(capsys, "eval", str(text_run), "--n", "60")
+    assert code == 0, err
+    assert "model/seen/colour" in out and "real/seen/colour" in out and "model/r_precision" in out
+    measured = json.loads((text_run / "eval.json").read_text())["metrics"]
+    assert measured["real"]["seen"]["colour"] >= 0.95 and measured["real"]["seen"]["position"] >= 0.9

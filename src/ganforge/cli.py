@@ -364,8 +364,9 @@ def evaluate(
         return
     where = f"{run} at step {result['step']}" if run else f"{fake_npy} against {real_npy}"
     click.echo(f"{where}, in the {result['extractor']} feature space:")
-    width = max(len(name) for name in result["metrics"])
-    for name, value in result["metrics"].items():
+    values = _flat(result["metrics"])  # text2image nests its measures: model/seen/colour, real/fid, ...
+    width = max(len(name) for name in values)
+    for name, value in values.items():
         click.echo(f"  {name:<{width}}  {value:.4g}")
     if run:
         click.echo(f"wrote {Path(run) / 'eval.json'}")
@@ -521,6 +522,17 @@ def _yaml_value(text: str) -> Any:
 def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool, run: str) -> Path:
     """``--out`` checked before any work (output.check_output: writable, no surprise overwrite, not a run file)."""
     return check_output(out, "--out", suffixes, overwrite, run=run)
+
+
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested measures as one level of slash-joined names."""
+    flat: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}/"))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
 
 
 def _one_line(text: str) -> str:

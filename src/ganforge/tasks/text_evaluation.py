@@ -44,6 +44,7 @@ def evaluate_text_run(trained: Any, data: CaptionedData, n: int, batch_size: int
         highs.append(high)
     low, high = torch.cat(lows), torch.cat(highs)
     result: dict[str, Any] = {"step": trained.step, "n": len(items), "side": int(high.shape[-1])}
+    result["extractor"] = "pixel" if items.base is None else f"pixel, {CLASSIFIERS[items.base]} and retrieval"
     if items.base is None:  # user data: no attributes to check
         result["metrics"] = {"diversity": diversity(gan, items, batch_size)}
         return result
