@@ -308,3 +308,16 @@ def test_eval_measures_a_text_run_from_its_pixels(text_run, capsys):
     assert "model/seen/colour" in out and "real/seen/colour" in out and "model/r_precision" in out
     measured = json.loads((text_run / "eval.json").read_text())["metrics"]
     assert measured["real"]["seen"]["colour"] >= 0.95 and measured["real"]["seen"]["position"] >= 0.9
+
+
+def test_the_docs_table_is_rendered_from_the_committed_results():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    spec = importlib.util.spec_from_file_location("text2image_benchmark", root / "benchmarks" / "text2image.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    results = benchmark.load_results()
+    assert {"stage1", "shuffled"} <= set(results)
+    assert benchmark.table(results) in (root / "docs" / "applications.md").read_text()

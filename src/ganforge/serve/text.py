@@ -16,6 +16,7 @@ from fastapi import FastAPI, Query
 from ganforge.data.captions import MAX_CHARS
 from ganforge.errors import GanforgeError
 from ganforge.serve.explorer import Explorer, NoModel, image_urls
+from ganforge.tasks import task_of
 
 MAX_TEXT_IMAGES = 16
 
@@ -25,8 +26,9 @@ def add_text_routes(app: FastAPI, explorer: Explorer) -> None:
 
     @app.get("/api/text/info")
     def text_info() -> dict[str, Any]:
-        cfg = explorer.run.read_config()
-        return {"text": cfg.task.name == "text2image", "max_images": MAX_TEXT_IMAGES, "max_chars": MAX_CHARS}
+        task = task_of(explorer.run.read_config())
+        text = task is not None and task.draws_captions
+        return {"text": text, "max_images": MAX_TEXT_IMAGES, "max_chars": MAX_CHARS}
 
     @app.get("/api/text")
     def text_pictures(

@@ -47,6 +47,7 @@ class Task(abc.ABC):
     needs_domain_classifier: ClassVar[bool] = False  # measured by a classifier of its two domains (cyclegan)
     trains_on_filters: ClassVar[bool] = False  # its inputs are made by a mix of task.filters (srgan)
     distributed: ClassVar[bool] = False  # trains under torchrun (none does yet: docs/distributed.md)
+    draws_captions: ClassVar[bool] = False  # G reads captions (text2image): generate --text, the explorer's text box
 
     @property
     def preset(self) -> str:
