@@ -263,8 +263,7 @@ def test_a_caption_folder_trains_its_own_encoder_and_takes_any_words(tmp_path, m
 def test_stage_one_learns_the_background_a_caption_names(tmp_path):
     """A short stage-I run (300 steps, width 16, batch 32) paints the background its caption names far more often
     than the same pictures scored against shuffled captions (another item's background, chance: about 1/3).
-    Measured on this configuration: 0.58 against 0.32 at step 300 (0.47 against 0.32 at step 200); object colour,
-    size and position need longer runs (benchmarks/text2image.py)."""
+    The background comes first; object colour, size and position need longer runs (benchmarks/text2image.py)."""
     overrides = {"preset": "stackgan-stage1", "data.limit": 1000, "train.steps": LEARNING_STEPS,
                  "train.batch_size": 32, "model.width": 16, "out": str(tmp_path / "learn")}  # fmt: skip
     trained = ganforge.load(ganforge.train(apply_overrides(Config(), overrides)))
