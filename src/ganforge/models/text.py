@@ -12,7 +12,6 @@ time with ``fit_encoders``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -112,10 +111,11 @@ def fit_encoders(images: Tensor, text: Tensor, attributes: Tensor, steps: int, s
         schedule.step()
         if log_every and (step + 1) % log_every == 0:
             print(f"step {step + 1}: contrastive loss {loss.item():.3f}", flush=True)
-    return _frozen(text_encoder), _frozen(image_encoder)
+    return frozen(text_encoder), frozen(image_encoder)
 
 
-def _frozen(network: nn.Module) -> nn.Module:
+def frozen(network: nn.Module) -> nn.Module:
+    """``network`` in eval mode with every weight frozen."""
     network.eval()
     network.requires_grad_(False)
     return network
@@ -140,15 +140,4 @@ def load_encoders(kind: str, base: str) -> tuple[TextEncoder, ImageEncoder]:
     text_encoder, image_encoder = TextEncoder(), ImageEncoder()
     text_encoder.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("text.")})
     image_encoder.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("image.")})
-    return _frozen(text_encoder), _frozen(image_encoder)
-
-
-def encoder_metadata(path: Path) -> dict[str, str]:
-    """The metadata stored beside the weights (how they were trained)."""
-    with safe_open(str(path), framework="pt") as file:
-        return dict(file.metadata() or {})
-
-
-def describe(metadata: dict[str, str]) -> str:
-    """A one-line summary of ``encoder_metadata``, for logs."""
-    return json.dumps({key: metadata[key] for key in sorted(metadata)})
+    return frozen(text_encoder), frozen(image_encoder)

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 SIDES = (32, 64)  # stage I alone, or both stages
 FOLDER_ENCODER_STEPS = 400  # contrastive steps of the encoder a captions:DIR run trains at load
-DIVERSITY_CAPTIONS, DIVERSITY_SAMPLES = 20, 8
 
 
 class TextToImageTask(Task):
@@ -112,7 +111,7 @@ class TextToImageTask(Task):
         if cfg.data.name in BASES and not torch.empty(0).is_meta:  # on the meta device only shapes matter
             return text.load_encoders("text", BASES[cfg.data.name])[0]
         encoder = self._folder_encoders.get(cfg.data.name)
-        return encoder if encoder is not None else text._frozen(text.TextEncoder())
+        return encoder if encoder is not None else text.frozen(text.TextEncoder())
 
     def make_gan(self, cfg: Config, G: nn.Module, D: nn.Module) -> GAN:
         gan = super().make_gan(cfg, G, D)
