@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ganforge.commands_latent import COMMANDS as LATENT_COMMANDS
+from ganforge.commands_text import generate
 from ganforge.commands_video import predict_command
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError, check_positive, check_seed, excerpt
@@ -373,8 +374,9 @@ def evaluate(
         return
     where = f"{run} at step {result['step']}" if run else f"{fake_npy} against {real_npy}"
     click.echo(f"{where}, in {result.get('space', 'the ' + result['extractor'] + ' feature space')}:")
-    width = max(len(name) for name in result["metrics"])
-    for name, value in result["metrics"].items():
+    values = _flat(result["metrics"])  # text2image nests its measures: model/seen/colour, real/fid, ...
+    width = max(len(name) for name in values)
+    for name, value in values.items():
         click.echo(f"  {name:<{width}}  {value:.4g}")
     if run:
         click.echo(f"wrote {Path(run) / 'eval.json'}")
@@ -535,6 +537,17 @@ def _output_file(out: str, suffixes: tuple[str, ...], overwrite: bool, run: str)
     return check_output(out, "--out", suffixes, overwrite, run=run)
 
 
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested measures as one level of slash-joined names."""
+    flat: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}/"))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
 def _one_line(text: str) -> str:
     """Escape line breaks and other control characters (from a user's value) so an error stays one line."""
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text.replace("\n", " "))
@@ -542,6 +555,7 @@ def _one_line(text: str) -> str:
 
 for _command in LATENT_COMMANDS:  # attributes, arithmetic, edit, project (docs/latent.md)
     cli.add_command(_command)
+cli.add_command(generate)  # text2image: ganforge generate RUN --text "..." (commands_text.py)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, turning user errors into one line and exit code 2."""

@@ -129,7 +129,7 @@ class TaskConfig:
     None (the default) is generation from noise. The weights are the papers' (see ``ganforge.presets``).
     """
 
-    name: str | None = None  # pix2pix | cyclegan | srgan | inpaint | video
+    name: str | None = None  # pix2pix | cyclegan | srgan | inpaint | video | text2image
     scale: int = 4  # srgan: the upsampling factor, 2 or 4 (Ledig et al. 2017 used 4)
     mask: str = "center"  # inpaint: center (one square) | boxes (three random squares per image)
     hole: float = 0.5  # inpaint: the centre square's side as a fraction of the image's; each box is half that
@@ -148,6 +148,10 @@ class TaskConfig:
     l2_weight: float = 1.0  # video: weight of the L2 term (their lambda_lp, p = 2)
     gdl_weight: float = 1.0  # video: weight of the gradient-difference term (their lambda_gdl)
     video_d: str = "multiscale"  # video: multiscale (their D, one per scale) | 3d (a 3-D conv D over the clip)
+    kl_weight: float = 1.0  # text2image: lambda of conditioning augmentation's KL term (Zhang et al. 2017: 1)
+    augment_text: bool = True  # text2image: conditioning augmentation on (False: c = mu, the no-CA ablation)
+    stage1_steps: int | None = None  # text2image at 64 px: G updates of stage I before stage II; None: half
+    shuffle_captions: bool = False  # text2image: pair each image with another's captions (the control run)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ganforge.resolve import check_device
 from ganforge.resources import check_fits, out_of_memory_as_error
 from ganforge.run import RunDir, load_checkpoint_file
 from ganforge.tasks import task_of, translate_images
+from ganforge.tasks.text_render import text_to_images
 
 
 @torch.no_grad()
@@ -99,10 +100,7 @@ class TrainedGAN:
         (``GAN.sample_latent``)."""
         task = task_of(self.config)
         if task is not None:  # sample, interpolate and serve all start here
-            raise GanforgeError(
-                f"{self.path} is a {task.name} run: it maps images to images and has no latent space",
-                f"use 'ganforge translate {self.path} --input IMAGES --out OUT'",
-            )
+            raise task.no_latent_space(self.path)
         check_seed("seed", seed)
         check_sample_count(n, self.gan.z_dim, "latents")
         check_truncation(truncation)
@@ -165,6 +163,11 @@ class TrainedGAN:
             raise GanforgeError(f"labels must be classes from 0 to {self.num_classes - 1}",
                                 f"this run has {self.num_classes} classes")  # fmt: skip
         return labels.long()
+
+    def generate_text(self, texts: list[str], n: int = 1, seed: int = 0, stages: bool = False) -> Any:
+        """A text2image run's pictures of ``texts``, ``n`` each: (len(texts) * n, 3, H, W) in [-1, 1] on the CPU;
+        with ``stages``, (stage I's pictures, the final ones) (docs/applications.md, "Text to image")."""
+        return text_to_images(self, texts, n, seed, stages=stages)
 
     def translate(self, images: torch.Tensor, reverse: bool = False, seed: int = 0) -> torch.Tensor:
         """An image-to-image run's G applied to ``images`` (N, C, H, W) in [-1, 1], on the CPU

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganforge.config import image_shape
-from ganforge.data import cifar, folder, idx, sources, stacked, toy
+from ganforge.data import captions, cifar, folder, idx, sources, stacked, toy
 from ganforge.data.images import ImageData
 from ganforge.data.toy import PointData
 from ganforge.errors import GanforgeError
@@ -59,6 +59,18 @@ def _stacked(cfg: DataConfig, folder: Path | None) -> ImageData:
     return stacked.stack_digits(idx.load_idx_dataset(idx.MNIST, folder, cfg.download, cfg.split), cfg.split)
 
 
+def _captioned(base: str, dataset: idx.IdxDataset) -> tuple[Loader, Source]:
+    """A captioned data set (data/captions.py) as plain images labelled by class, for unconditional models;
+    ``--task text2image`` reads its captions too."""
+
+    def load(cfg: DataConfig, folder: Path | None) -> ImageData:
+        sources = idx.load_idx_dataset(dataset, folder, cfg.download, cfg.split)
+        made = captions.generate_captioned(base, sources, cfg.split, cfg.image_size or 32)
+        return ImageData(made.name, made.images, made.attributes[:, 0].clone(), 10, made.source, sources.class_names)
+
+    return load, lambda folder: idx.describe_source(dataset, folder)
+
+
 def _generated(folder: Path | None) -> tuple[str, bool]:
     return sources.SOURCE_GENERATED, True
 
@@ -89,6 +101,12 @@ DATASETS: dict[str, DatasetInfo] = {
                     "2015); generated", _video_only, _moving_mnist_source, preset="video-gan"),
         DatasetInfo("moving-mnist-small", "clips", "1 bouncing 14 px digit, 32 x 32, 4 frames in, 4 out (CPU-sized)",
                     _video_only, _moving_mnist_source, preset="video-gan"),
+        DatasetInfo("captioned-fashion", "image", "Fashion-MNIST garments coloured and placed on canvases, 4 captions "
+                    "each, some (class, colour) pairs held out (docs/applications.md)",
+                    *_captioned("fashion-mnist", idx.FASHION_MNIST), preset="stackgan-stage1"),
+        DatasetInfo("captioned-mnist", "image", "MNIST digits coloured, placed and thickened on canvases, 4 captions "
+                    "each, some (class, colour) pairs held out (docs/applications.md)",
+                    *_captioned("mnist", idx.MNIST), preset="stackgan-stage1"),
         DatasetInfo("ring", "points", "8 Gaussians on a circle of radius 1, std 0.01 (PacGAN's mode-collapse test)",
                     lambda cfg, folder: toy.make_ring(cfg.modes, cfg.radius, cfg.std), _generated, preset="ring"),
         DatasetInfo("grid", "points", "25 Gaussians on a 5 x 5 grid, spacing 2, std 0.05 (PacGAN's mode-collapse test)",

@@ -33,6 +33,7 @@ from ganforge.serve.explorer import (
     points_list,
     run_name,
 )
+from ganforge.serve.text import add_text_routes
 from ganforge.serve.video import add_video_routes
 
 STATIC = Path(__file__).parent / "static"
@@ -76,6 +77,7 @@ def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | 
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_text_routes(app, explorer)  # text2image runs: the text box (serve/text.py, static/text.js)
 
     add_video_routes(app, explorer, cfg)  # the video panel (serve/video.py, static/video.js)
 

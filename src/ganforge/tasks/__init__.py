@@ -31,6 +31,7 @@ from ganforge.tasks.cyclegan import CycleTask
 from ganforge.tasks.inpaint import InpaintingTask
 from ganforge.tasks.pix2pix import Pix2PixTask
 from ganforge.tasks.srgan import SuperResolutionTask, training_filters
+from ganforge.tasks.text2image import TextToImageTask
 from ganforge.tasks.video import VideoTask
 from ganforge.viz.grid import save_image_grid
 
@@ -38,7 +39,10 @@ if TYPE_CHECKING:
     from ganforge.config import Config
 
 TASKS: dict[str, Task] = {
-    task.name: task for task in (Pix2PixTask(), CycleTask(), SuperResolutionTask(), InpaintingTask(), VideoTask())
+    task.name: task
+    for task in (
+        Pix2PixTask(), CycleTask(), SuperResolutionTask(), InpaintingTask(), VideoTask(), TextToImageTask()
+    )
 }
 SCALES = (2, 4)
 MASKS = ("center", "boxes")
@@ -74,6 +78,7 @@ def resolve_task(cfg: Config) -> Network:
     check_choice("upsampling factor", "task.scale", str(settings.scale), [str(scale) for scale in SCALES])
     check_choice("mask", "task.mask", settings.mask, MASKS)
     _check_filters(task, cfg)
+    task.check_config(cfg)
     if not 0 < settings.hole < 1:
         raise GanforgeError(
             f"task.hole={settings.hole} must be between 0 and 1", "e.g. 0.5: a hole half the image's side"

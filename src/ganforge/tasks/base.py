@@ -47,6 +47,7 @@ class Task(abc.ABC):
     needs_domain_classifier: ClassVar[bool] = False  # measured by a classifier of its two domains (cyclegan)
     trains_on_filters: ClassVar[bool] = False  # its inputs are made by a mix of task.filters (srgan)
     distributed: ClassVar[bool] = False  # trains under torchrun (none does yet: docs/distributed.md)
+    draws_captions: ClassVar[bool] = False  # G reads captions (text2image): generate --text, the explorer's text box
 
     @property
     def preset(self) -> str:
@@ -85,6 +86,11 @@ class Task(abc.ABC):
         return channels, height, width
 
     # -- a trained run on new images
+    def no_latent_space(self, run: Any) -> GanforgeError:
+        """The error for sampling a trained run of this task from noise (sample, interpolate, serve)."""
+        return GanforgeError(f"{run} is a {self.name} run: it maps images to images and has no latent space",
+                             f"use 'ganforge translate {run} --input IMAGES --out OUT'")  # fmt: skip
+
     def input_shape(self, cfg: Config, shape: tuple[int, ...]) -> tuple[int, ...]:
         """The images ``ganforge translate`` takes, (C, H, W), for a run trained on targets of ``shape``."""
         return self.source_shape(cfg, shape)
@@ -119,7 +125,8 @@ class Task(abc.ABC):
 
     def evaluate(self, gan: GAN, cfg: Config, split: str, n: int, batch_size: int) -> dict[str, Any] | None:
         """The task's own measurement in place of the shared one of ``tasks/evaluation.py`` (None: the shared
-        one): a result with at least ``n``, ``extractor``, ``reference`` and ``metrics`` (name -> float)."""
+        one, pixel metrics of translated pairs): a result with at least ``n`` and ``metrics`` (video: per
+        predicted frame; text2image: attributes, retrieval and FID, nested)."""
         return None
 
     def baseline(self, examples: Pair, images: Tensor) -> tuple[str, Tensor] | None:

@@ -28,7 +28,7 @@ def evaluate_task(task: Task, trained: Any, n: int, split: str, batch_size: int)
     each beside the baseline it must beat (see docs/applications.md)."""
     cfg = trained.config
     own = task.evaluate(trained.gan, cfg, split, n, batch_size)
-    if own is not None:  # a task measured its own way (video: per predicted frame)
+    if own is not None:  # a task measured its own way (video: per predicted frame; text2image)
         return {"step": trained.step, **own}
     data = task.load_data(_with_split(cfg, split), "cpu")
     examples = data.examples(n)
