@@ -46,6 +46,8 @@ def test_the_registry_holds_every_dataset_with_its_kind() -> None:
         "cifar10": "image",
         "moving-mnist": "clips",
         "moving-mnist-small": "clips",
+        "captioned-fashion": "image",
+        "captioned-mnist": "image",
         "ring": "points",
         "grid": "points",
     }
