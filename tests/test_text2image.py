@@ -9,7 +9,6 @@ import torch
 from PIL import Image
 
 import ganforge
-from ganforge.cli import main
 from ganforge.config import Config, apply_overrides
 from ganforge.data import captions as C
 from ganforge.data.captions import Item, TextBatch
@@ -23,14 +22,6 @@ from ganforge.tasks.text_render import render_text
 TINY = {"train.steps": 2, "train.batch_size": 8, "model.width": 8, "data.limit": 64, "train.log_every": 1}
 
 
-def run_cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def blob() -> torch.Tensor:
@@ -172,14 +163,14 @@ def text_run(tmp_path_factory):
     return ganforge.train(cfg)
 
 
-def test_generate_writes_a_grid_and_an_npy_reproducibly(text_run, tmp_path, capsys):
+def test_generate_writes_a_grid_and_an_npy_reproducibly(text_run, tmp_path, run_cli):
     args = ["generate", str(text_run), "--text", "a large blue shirt on a black background", "--text",
             "top left: tiny sneaker, red, on a white background", "--n", "3"]  # fmt: skip
-    code, out, err = run_cli(capsys, *args, "--out", str(tmp_path / "grid.png"))
+    code, out, err = run_cli(*args, "--out", str(tmp_path / "grid.png"))
     assert code == 0, err
     assert "6 pictures of 2 caption(s)" in out and Image.open(tmp_path / "grid.png").size[0] > 3 * 32
     for name in ("a.npy", "b.npy"):
-        assert run_cli(capsys, *args, "--out", str(tmp_path / name))[0] == 0
+        assert run_cli(*args, "--out", str(tmp_path / name))[0] == 0
     pictures = np.load(tmp_path / "a.npy")
     assert pictures.shape == (6, 3, 32, 32) and pictures.dtype == np.float32
     assert np.array_equal(pictures, np.load(tmp_path / "b.npy"))
@@ -195,34 +186,34 @@ def test_generate_writes_a_grid_and_an_npy_reproducibly(text_run, tmp_path, caps
         ([], "no caption given"),
     ],
 )
-def test_bad_captions_get_one_line_and_exit_code_2(text_run, tmp_path, capsys, args, words):
-    code, _, err = run_cli(capsys, "generate", str(text_run), *args, "--out", str(tmp_path / "x.png"))
+def test_bad_captions_get_one_line_and_exit_code_2(text_run, tmp_path, args, words, run_cli):
+    code, _, err = run_cli("generate", str(text_run), *args, "--out", str(tmp_path / "x.png"))
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_caption_file_that_is_not_text_is_one_line(text_run, tmp_path, capsys):
+def test_a_caption_file_that_is_not_text_is_one_line(text_run, tmp_path, run_cli):
     (tmp_path / "prompts.txt").write_bytes(bytes(range(256)))
-    code, _, err = run_cli(capsys, "generate", str(text_run), "--captions", str(tmp_path / "prompts.txt"),
+    code, _, err = run_cli("generate", str(text_run), "--captions", str(tmp_path / "prompts.txt"),
                            "--out", str(tmp_path / "x.png"))  # fmt: skip
     assert code == 2 and "is not text" in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_text_run_given_to_translate_or_sample_is_one_line(text_run, tmp_path, capsys):
+def test_a_text_run_given_to_translate_or_sample_is_one_line(text_run, tmp_path, run_cli):
     np.save(tmp_path / "in.npy", np.zeros((2, 3, 32, 32), dtype=np.float32))
-    code, _, err = run_cli(capsys, "translate", str(text_run), "--input", str(tmp_path / "in.npy"),
+    code, _, err = run_cli("translate", str(text_run), "--input", str(tmp_path / "in.npy"),
                            "--out", str(tmp_path / "out.npy"))  # fmt: skip
     assert code == 2 and "ganforge generate" in err and len(err.strip().splitlines()) == 1
-    code, _, err = run_cli(capsys, "sample", str(text_run), "--out", str(tmp_path / "s.png"))
+    code, _, err = run_cli("sample", str(text_run), "--out", str(tmp_path / "s.png"))
     assert code == 2 and "ganforge generate" in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_stackgan_image_size_other_than_32_or_64_is_refused(capsys, tmp_path):
-    code, _, err = run_cli(capsys, "train", "--preset", "stackgan-stage1", "--image-size", "48",
+def test_a_stackgan_image_size_other_than_32_or_64_is_refused(tmp_path, run_cli):
+    code, _, err = run_cli("train", "--preset", "stackgan-stage1", "--image-size", "48",
                            "--out", str(tmp_path / "r"))  # fmt: skip
     assert code == 2 and "--image-size 48" in err
 
 
-def test_a_two_stage_run_trains_stage_one_first_then_draws_64_pixel_pictures(tmp_path, capsys):
+def test_a_two_stage_run_trains_stage_one_first_then_draws_64_pixel_pictures(tmp_path, run_cli):
     out = tmp_path / "stack"
     overrides = {**TINY, "train.steps": 4, "task.stage1_steps": 2, "preset": "stackgan", "out": str(out)}
     ganforge.train(apply_overrides(Config(), overrides))
@@ -231,13 +222,13 @@ def test_a_two_stage_run_trains_stage_one_first_then_draws_64_pixel_pictures(tmp
     low, high = trained.generate_text(["a small red bag in the top left corner on a black background"], 2,
                                       stages=True)  # fmt: skip
     assert low.shape == (2, 3, 32, 32) and high.shape == (2, 3, 64, 64)
-    code, _, err = run_cli(capsys, "generate", str(out), "--text", "a big white coat on a gray background", "--n", "2",
+    code, _, err = run_cli("generate", str(out), "--text", "a big white coat on a gray background", "--n", "2",
                            "--stages", "--out", str(tmp_path / "stages.png"))  # fmt: skip
     assert code == 0, err
     assert Image.open(tmp_path / "stages.png").size[0] > 4 * 64  # stage I beside stage II: four pictures a row
 
 
-def test_a_caption_folder_trains_its_own_encoder_and_takes_any_words(tmp_path, monkeypatch, capsys):
+def test_a_caption_folder_trains_its_own_encoder_and_takes_any_words(tmp_path, monkeypatch, run_cli):
     from ganforge.tasks import text2image
 
     monkeypatch.setattr(text2image, "FOLDER_ENCODER_STEPS", 2)  # the encoder's training, test-sized
@@ -251,7 +242,7 @@ def test_a_caption_folder_trains_its_own_encoder_and_takes_any_words(tmp_path, m
     out = tmp_path / "run"
     overrides = {**TINY, "preset": "stackgan-stage1", "data.name": f"captions:{folder}", "out": str(out)}
     ganforge.train(apply_overrides(Config(), overrides))
-    code, _, err = run_cli(capsys, "generate", str(out), "--text", "a zebra-striped boot", "--n", "2",
+    code, _, err = run_cli("generate", str(out), "--text", "a zebra-striped boot", "--n", "2",
                            "--out", str(tmp_path / "boots.npy"))  # fmt: skip
     assert code == 0, err
     assert np.load(tmp_path / "boots.npy").shape == (2, 3, 32, 32)
@@ -301,8 +292,8 @@ def test_the_explorer_text_box_draws_both_stages_and_refuses_unknown_words(text_
     assert bad.status_code == 400 and "purple" in bad.json()["error"]
 
 
-def test_eval_measures_a_text_run_from_its_pixels(text_run, capsys):
-    code, out, err = run_cli(capsys, "eval", str(text_run), "--n", "60")
+def test_eval_measures_a_text_run_from_its_pixels(text_run, run_cli):
+    code, out, err = run_cli("eval", str(text_run), "--n", "60")
     assert code == 0, err
     assert "model/seen/colour" in out and "real/seen/colour" in out and "model/r_precision" in out
     measured = json.loads((text_run / "eval.json").read_text())["metrics"]

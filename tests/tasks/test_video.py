@@ -6,7 +6,6 @@ import torch
 from PIL import Image
 
 import ganforge
-from ganforge.cli import main
 from ganforge.config import Config, apply_overrides
 from ganforge.data import idx
 from ganforge.data.moving_mnist import PROTOCOLS, STEP, bouncing_paths, load_moving_mnist, make_clips
@@ -19,14 +18,6 @@ from ganforge.resolve import resolve
 TINY = {"train.steps": 2, "train.batch_size": 4, "model.width": 4, "train.log_every": 1}
 
 
-def run_cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def square_digit(side=4, value=255):
@@ -86,8 +77,8 @@ def test_the_protocols_are_the_standard_and_the_cpu_sized_one():
     assert PROTOCOLS["moving-mnist-small"].size == 32 and PROTOCOLS["moving-mnist-small"].context == 4
 
 
-def test_moving_mnist_is_listed_and_refuses_a_non_video_run(capsys):
-    code, out, _ = run_cli(capsys, "datasets")
+def test_moving_mnist_is_listed_and_refuses_a_non_video_run(run_cli):
+    code, out, _ = run_cli("datasets")
     assert code == 0 and "moving-mnist-small" in out and "clips" in out
     cfg = apply_overrides(Config(), {"data.name": "moving-mnist", "preset": "fast", "train.steps": 1})
     with pytest.raises(ganforge.GanforgeError, match="video"):
@@ -188,10 +179,10 @@ def test_the_3d_discriminator_option_trains_and_reloads(tmp_path):
     assert isinstance(trained.gan.D, Clip3dD)
 
 
-def test_predict_rolls_out_more_frames_than_one_pass(video_run, tmp_path, capsys):
+def test_predict_rolls_out_more_frames_than_one_pass(video_run, tmp_path, run_cli):
     clip = np.random.default_rng(0).uniform(-1, 1, (6, 1, 32, 32)).astype(np.float32)
     np.save(tmp_path / "clip.npy", clip)
-    code, out, err = run_cli(capsys, "predict", str(video_run), "--input", str(tmp_path / "clip.npy"),
+    code, out, err = run_cli("predict", str(video_run), "--input", str(tmp_path / "clip.npy"),
                              "--frames", "5", "--out", str(tmp_path / "pred.npy"))  # fmt: skip
     assert code == 0, err
     assert "5 frames predicted from the last 4" in out
@@ -199,25 +190,25 @@ def test_predict_rolls_out_more_frames_than_one_pass(video_run, tmp_path, capsys
     assert predicted.shape == (5, 1, 32, 32) and predicted.dtype == np.float32
     # the last four frames decide: a clip with other frames before them gives the same prediction
     np.save(tmp_path / "longer.npy", np.concatenate([np.zeros((3, 1, 32, 32), np.float32), clip]))
-    code, _, err = run_cli(capsys, "predict", str(video_run), "--input", str(tmp_path / "longer.npy"),
+    code, _, err = run_cli("predict", str(video_run), "--input", str(tmp_path / "longer.npy"),
                            "--frames", "5", "--out", str(tmp_path / "again.npy"))  # fmt: skip
     assert code == 0, err and np.allclose(np.load(tmp_path / "again.npy"), predicted, atol=1e-6)
 
 
-def test_predict_reads_a_folder_or_a_gif_and_writes_a_gif_or_a_strip(video_run, tmp_path, capsys):
+def test_predict_reads_a_folder_or_a_gif_and_writes_a_gif_or_a_strip(video_run, tmp_path, run_cli):
     (tmp_path / "frames").mkdir()
     for index in range(4):
         Image.fromarray(np.full((32, 32), 40 * index, np.uint8)).save(tmp_path / "frames" / f"frame_{index}.png")
     assert read_clip(tmp_path / "frames")[:, 0, 0, 0].tolist() == pytest.approx([-1 + 40 * i / 127.5 for i in range(4)])
-    code, _, err = run_cli(capsys, "predict", str(video_run), "--input", str(tmp_path / "frames"),
+    code, _, err = run_cli("predict", str(video_run), "--input", str(tmp_path / "frames"),
                            "--frames", "3", "--out", str(tmp_path / "pred.gif"))  # fmt: skip
     assert code == 0, err
     with Image.open(tmp_path / "pred.gif") as gif:
         assert gif.n_frames == 3 and gif.size == (32, 32)
-    code, _, err = run_cli(capsys, "predict", str(video_run), "--input", str(tmp_path / "pred.gif"),
+    code, _, err = run_cli("predict", str(video_run), "--input", str(tmp_path / "pred.gif"),
                            "--frames", "2", "--out", str(tmp_path / "strip.png"))  # fmt: skip
     assert code == 2 and "has 3 frames" in err  # a 3-frame GIF is read, and is too short for 4 frames of context
-    code, _, err = run_cli(capsys, "predict", str(video_run), "--input", str(tmp_path / "frames"),
+    code, _, err = run_cli("predict", str(video_run), "--input", str(tmp_path / "frames"),
                            "--frames", "2", "--out", str(tmp_path / "strip.png"))  # fmt: skip
     assert code == 0, err
     assert Image.open(tmp_path / "strip.png").size[0] > Image.open(tmp_path / "strip.png").size[1]  # one row
@@ -233,25 +224,25 @@ def test_predict_reads_a_folder_or_a_gif_and_writes_a_gif_or_a_strip(video_run, 
         (lambda d: Image.new("L", (32, 32)).save(d / "c.png"), "not a clip"),
     ],
 )
-def test_bad_clips_are_one_line_errors(video_run, tmp_path, capsys, make, words):
+def test_bad_clips_are_one_line_errors(video_run, tmp_path, make, words, run_cli):
     make(tmp_path)
     source = next(tmp_path.iterdir())
-    code, _, err = run_cli(capsys, "predict", str(video_run), "--input", str(source), "--out", str(tmp_path / "o.gif"))
+    code, _, err = run_cli("predict", str(video_run), "--input", str(source), "--out", str(tmp_path / "o.gif"))
     assert code == 2 and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_an_image_run_given_to_predict_is_one_line(tmp_path, capsys):
+def test_an_image_run_given_to_predict_is_one_line(tmp_path, run_cli):
     cfg = apply_overrides(Config(), {**TINY, "task.name": "srgan", "data.name": "mnist", "data.limit": 32,
                                      "out": str(tmp_path / "sr")})  # fmt: skip
     run = ganforge.train(cfg)
     np.save(tmp_path / "c.npy", np.zeros((6, 1, 28, 28), np.float32))
-    code, _, err = run_cli(capsys, "predict", str(run), "--input", str(tmp_path / "c.npy"),
+    code, _, err = run_cli("predict", str(run), "--input", str(tmp_path / "c.npy"),
                            "--out", str(tmp_path / "o.gif"))  # fmt: skip
     assert code == 2 and "srgan run" in err and "video run" in err
 
 
-def test_eval_gives_every_measure_per_frame_beside_the_baselines(video_run, capsys):
-    code, out, err = run_cli(capsys, "eval", str(video_run), "--n", "16")
+def test_eval_gives_every_measure_per_frame_beside_the_baselines(video_run, run_cli):
+    code, out, err = run_cli("eval", str(video_run), "--n", "16")
     assert code == 0, err
     for name in ("mse/frame1", "mse/frame4", "ssim/mean", "sharpness/frame2", "copy_last/mse/frame1",
                  "blank/ssim/mean", "mean_frame/psnr/frame3"):  # fmt: skip
