@@ -132,6 +132,22 @@ def _suite_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _throughput_rows(r: dict[str, Any]) -> str:
+    """docs/benchmarks.md's throughput table body (python -m benchmarks throughput)."""
+    rows = []
+    for x in r["throughput"]:
+        per_step = "n/a" if x["gflop_per_step"] is None else f"{x['gflop_per_step']:.3g}"
+        rate = "n/a" if x["ganforge_gflop_s"] is None else (
+            f"{x['ganforge_gflop_s']:.1f} ({x['percent_of_peak']:.0f}% of {r['matmul_peak_gflop_s']:.1f})")
+        rounds = ", ".join(f"{value:.2f}" for value in x["ratios"])
+        rows.append(
+            f"| {x['label']}, {x['steps']:,} steps x {len(x['ratios'])} rounds | {x['ganforge_it_s']:.2f} "
+            f"| {x['hand_it_s']:.2f} | {x['ratio_of_medians']:.2f} | **{x['ratio']:.2f}** ({rounds}) "
+            f"| {x['images_s']:,.0f} | {per_step} | {rate} |"
+        )
+    return "\n".join(rows)
+
+
 def _truncation_rows(r: dict[str, Any]) -> str:
     """docs/models.md's truncation table body (benchmarks/truncation.py)."""
     return "\n".join(
@@ -255,6 +271,7 @@ def video_tables(r: dict[str, Any]) -> str:
 REFERENCE_DATASETS = ("mnist", "fashion-mnist", "stacked-mnist", "cifar10")  # benchmarks/reference_values.py's
 
 QUOTES: tuple[Quote, ...] = (
+    Quote("throughput", "benchmarks/results/throughput-cpu.json", "docs/benchmarks.md", _throughput_rows),
     Quote("suite-seeds", "benchmarks/results/suite-seeds.json", "docs/reliability.md", _suite_rows),
     Quote("truncation", "benchmarks/results/truncation.json", "docs/models.md", _truncation_rows),
     *[

@@ -424,7 +424,9 @@ def main(argv: list[str] | None = None, only: tuple[str, ...] | None = None) -> 
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     peaks = [matmul_peak(device) for _ in range(3)]
+    words = list(sys.argv[1:] if argv is None else argv)
     result: dict[str, Any] = {
+        "command": " ".join(["python -m benchmarks", *([only[0]] if only else []), *words]),
         "machine": machine_description(device),
         "torch": torch.__version__,
         "device": str(device),
