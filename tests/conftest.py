@@ -37,3 +37,25 @@ def one_line_error():
             assert word in lines[0], (word, lines[0])
 
     return check
+
+
+@pytest.fixture(scope="session")
+def short_run():
+    """``short_run(out, **overrides)``: train a small run (the built-in defaults, batch 64, no health probes, on the
+    CPU) into ``out`` with one thread, as the suite shares its CPU; returns the run folder."""
+    import torch
+
+    import ganforge
+    from ganforge.config import Config, apply_overrides
+
+    def train(out, **overrides):
+        values = {"train.batch_size": 64, "train.log_every": 20, "train.health_every": 0, "train.device": "cpu",
+                  "out": str(out), **overrides}  # fmt: skip
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return ganforge.train(apply_overrides(Config(), values))
+        finally:
+            torch.set_num_threads(threads)
+
+    return train

@@ -11,7 +11,6 @@ from PIL import Image
 
 import ganforge
 from ganforge.cli import main
-from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.latent import arithmetic, figure, find_direction, make_pool, measure_images, parse_expression, select
 from ganforge.latent.directions import random_direction
@@ -22,19 +21,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def mnist_run(tmp_path_factory):
+def mnist_run(tmp_path_factory, short_run):
     """The tutorial MLP on MNIST for 400 steps (about 5 s of one core): digit-like strokes whose area and
     thickness vary with z."""
     out = tmp_path_factory.mktemp("latent") / "mnist-mlp"
-    values = {"train.batch_size": 64, "train.steps": 400, "train.log_every": 100, "train.health_every": 0,
-              "train.device": "cpu", "train.sample_every": 400, "train.checkpoint_every": 100,
-              "out": str(out)}  # fmt: skip
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return ganforge.train(apply_overrides(Config(), values))
-    finally:
-        torch.set_num_threads(threads)
+    return short_run(out, **{"train.steps": 400, "train.log_every": 100, "train.sample_every": 400,
+                             "train.checkpoint_every": 100})  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -5,32 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
-
-import ganforge
-from ganforge.config import Config, apply_overrides
-
-
-def short_run(out, **overrides):
-    """Train a small run into ``out`` with one thread (the suite shares its CPU)."""
-    values = {
-        "train.batch_size": 64,
-        "train.log_every": 20,
-        "train.health_every": 0,
-        "train.device": "cpu",
-        "out": str(out),
-        **overrides,
-    }
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return ganforge.train(apply_overrides(Config(), values))
-    finally:
-        torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
-def image_run(tmp_path_factory):
+def image_run(tmp_path_factory, short_run):
     """The tutorial MLP on MNIST for 600 steps, or the trained run that $GANFORGE_SCREENSHOT_RUN names (``make
     screenshots`` passes the default run it trains, so that the README's pictures show a model that has learned)."""
     trained = os.environ.get("GANFORGE_SCREENSHOT_RUN")
@@ -41,7 +19,7 @@ def image_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def ring_run(tmp_path_factory):
+def ring_run(tmp_path_factory, short_run):
     """A ring run of 300 steps with a game frame every 100."""
     out = tmp_path_factory.mktemp("serve") / "ring-mlp"
     values = {"data.name": "ring", "train.steps": 300, "train.sample_every": 100, "train.checkpoint_every": 100}
