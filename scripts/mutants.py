@@ -46,6 +46,7 @@ AUGMENT = ("tests/test_tricks.py", "-k", "augment")
 FID = ("tests/metrics/test_fid.py",)
 KID = ("tests/metrics/test_kid.py",)
 PRDC = ("tests/metrics/test_prdc.py",)
+PARZEN = ("tests/metrics/test_parzen.py",)
 
 MUTANTS = [
     Mutant("gp-mixing-per-pixel", "the gradient penalty's eps drawn per pixel, not per sample", "losses.py",
@@ -107,6 +108,21 @@ MUTANTS = [
            "metrics/prdc.py", "return precision, recall", "return recall, precision", PRDC),
     Mutant("density-without-k", "density not divided by k", "metrics/prdc.py",
            "density = balls_hit / (k * fake.shape[0])", "density = balls_hit / fake.shape[0]", PRDC),
+    Mutant("parzen-sigma-on-test", "Parzen's width chosen on the test digits it then scores", "metrics/parzen.py",
+           "choose_sigma(centres, validation, sigmas)", "choose_sigma(centres, test, sigmas)", PARZEN),
+    Mutant("parzen-without-log-n", "the kernel sum not divided by the number of centres", "metrics/parzen.py",
+           "normaliser = math.log(centres.shape[0]) + dims / 2", "normaliser = dims / 2", PARZEN),
+    Mutant("parzen-sigma-not-squared", "the Gaussian's normaliser with sigma where sigma^2 belongs",
+           "metrics/parzen.py", "torch.log(2 * math.pi * sigma[:, :, 0] ** 2)",
+           "torch.log(2 * math.pi * sigma[:, :, 0])", PARZEN),
+    Mutant("parzen-nearest-centre", "the nearest centre's kernel alone instead of the sum over centres",
+           "metrics/parzen.py", "torch.logsumexp(-squared / (2 * sigma**2), dim=2)",
+           "(-squared / (2 * sigma**2)).amax(dim=2)", PARZEN),
+    Mutant("parzen-standard-deviation", "the spread of the test points reported as the standard error",
+           "metrics/parzen.py", "per_point.std(unbiased=True) / math.sqrt(per_point.shape[0])",
+           "per_point.std(unbiased=True)", PARZEN),
+    Mutant("parzen-pixels-minus-one-one", "images scored in [-1, 1], not the paper's [0, 1] pixels", "evaluate.py",
+           "return (samples.clamp(-1, 1) + 1) / 2", "return samples.clamp(-1, 1)", PARZEN),
 ]  # fmt: skip
 
 

@@ -90,3 +90,32 @@ def test_bad_input_gets_one_line_naming_it():
         log_likelihoods(np.full((3, 4), np.nan), np.zeros((2, 4)), (0.1,))
     with pytest.raises(GanforgeError, match="must be positive"):
         log_likelihoods(np.zeros((3, 4)), np.zeros((2, 4)), (0.0,))
+
+
+def test_sigma_is_chosen_on_the_validation_set_never_the_test_set():
+    # Validation drawn around the centres with std 0.1, test with std 0.3: the protocol picks the width on
+    # validation (about 0.1) and reports test's likelihood at that width, lower than test's own best width gives.
+    rng = np.random.default_rng(5)
+    means = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=float)
+    validation = means[rng.integers(4, size=2000)] + 0.1 * rng.standard_normal((2000, 2))
+    test = means[rng.integers(4, size=2000)] + 0.3 * rng.standard_normal((2000, 2))
+    result = parzen(means, validation, test)
+    assert result.sigma == pytest.approx(0.1, rel=0.08)
+    at_test_best = log_likelihoods(means, test, (choose_sigma(means, test)[0],))[0].mean()
+    assert result.log_likelihood < float(at_test_best) - 0.1
+
+
+def test_ganforge_eval_scores_pixels_in_0_1_as_the_paper_did():
+    # The metric behind `ganforge eval --metrics parzen` takes images in [-1, 1] (as G draws them) and scores
+    # them as pixels in [0, 1]: the first half of the real images chooses sigma, the second half is scored.
+    from ganforge.evaluate import METRICS, SampleSet
+
+    rng = np.random.default_rng(6)
+    real = torch.as_tensor(rng.uniform(-1, 1, (40, 1, 4, 4)))
+    fake = torch.as_tensor(rng.uniform(-1, 1, (30, 1, 4, 4)))
+    none = torch.zeros(1, 1)
+    got = METRICS["parzen"].compute(SampleSet(none, None, real), SampleSet(none, None, fake), None)
+    unit_real, unit_fake = (real + 1) / 2, (fake + 1) / 2
+    expected = parzen(unit_fake, unit_real[:20], unit_real[20:40])
+    assert got["parzen_ll"] == pytest.approx(expected.log_likelihood, rel=1e-10)
+    assert got["parzen_sigma"] == expected.sigma
