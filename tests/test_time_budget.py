@@ -47,3 +47,23 @@ def test_a_bad_budget_is_one_line_before_any_work(capsys, tmp_path):
     code, _, err = run_cli(capsys, "train", *RING, "--time", "soon", "--out", str(tmp_path / "run"))
     assert_one_line_error(code, err, "--time soon", "90s, 2m or 1h")
     assert not (tmp_path / "run").exists()
+
+
+def test_set_up_before_the_first_step_is_not_training_time(capsys, tmp_path, monkeypatch):
+    # The health probe's set-up (a classifier, real and held-out images) happens before the first step; a
+    # second of it must not count against --time or show in the run's training seconds.
+    import importlib
+    import time
+
+    train = importlib.import_module("ganforge.train")  # the module (ganforge.train is also the function)
+
+    class SlowProbe(train.HealthProbe):
+        def __init__(self, session):
+            time.sleep(1.0)
+            super().__init__(session)
+
+    monkeypatch.setattr(train, "HealthProbe", SlowProbe)
+    run = tmp_path / "run"
+    code, _, _ = run_cli(capsys, "train", *RING, "--steps", "20", "--set", "train.health_every=10", "--out", str(run))
+    assert code == 0
+    assert RunDir(run).read_metrics()[-1]["time"] < 0.9  # 20 steps of a 32-unit MLP take milliseconds

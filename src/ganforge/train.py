@@ -246,7 +246,6 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     stats.reset()
     bar = tqdm(total=cfg.steps, initial=s.step, disable=not (progress and engine.is_main()), unit="step",
                dynamic_ncols=True)  # fmt: skip
-    clock = Clock(s)
     measure = _training_evaluator(s)
     probe = HealthProbe(s) if cfg.health_every and engine.is_main() else None
     s.alarms = {finding.alarm for finding in diagnose(s.history, cfg.loss, cfg.steps)}  # fired before a resume
@@ -256,6 +255,7 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     out_of_time = s.seconds >= budget
     events = event_log(run.path, bool(s.cfg.train.tensorboard) and engine.is_main())  # --tensorboard
     with _graceful_stop() as stop_requested, out_of_memory, events as board:
+        clock = Clock(s)  # training time starts here: the evaluator's and health probe's set-up is not training
         while s.step < cfg.steps and not out_of_time and not engine.first_signal(stop_requested()):
             s.gan.G.train()
             s.gan.D.train()
