@@ -68,6 +68,9 @@ class OptimConfig:
     betas: list[float] | None = None  # adam only
     momentum: float | None = None  # sgd and rmsprop
     fused: bool | None = None  # one fused kernel per step (adam, sgd); None: on where torch has it (docs/benchmarks.md)
+    # the last fraction of training over which both learning rates fall linearly to 0 (0: constant rates); the
+    # fraction of training done is the steps', or the --time budget's where that is further along
+    lr_decay: float = 0.0
 
 
 @dataclass

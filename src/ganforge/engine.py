@@ -197,13 +197,13 @@ def first_signal(name: str) -> str:
     return signal.Signals(int(number)).name if int(number) else ""
 
 
-def any_process(flag: bool) -> bool:
-    """True on every process when ``flag`` is True on any: a decision (say, that time is up) taken together."""
+def max_over_processes(value: float) -> float:
+    """The largest of every process's ``value``, on every process: a quantity all must agree on (time spent)."""
     if world_size() == 1:
-        return flag
-    value = torch.tensor([int(flag)])  # a CPU tensor: travels over gloo
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value)
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64)  # a CPU tensor: travels over gloo
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return float(tensor)
 
 
 # -- rows of a batch ---------------------------------------------------------------------------------

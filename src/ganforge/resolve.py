@@ -288,6 +288,11 @@ def _resolve_optimizer(optim: OptimConfig, defaults: dict[str, Any]) -> None:
     for flag, lr in [("--lr-g", optim.lr_g), ("--lr-d", optim.lr_d)]:
         if lr <= 0:
             raise GanforgeError(f"{flag} {lr} must be positive", "typical values are 1e-4 to 1e-3 for Adam")
+    if not 0 <= optim.lr_decay <= 1:
+        raise GanforgeError(
+            f"optim.lr_decay={optim.lr_decay} must be a fraction of training in [0, 1]",
+            "e.g. --set optim.lr_decay=0.5 (the last half of training), or 0 for constant learning rates",
+        )
     if optim.name == "adam":
         optim.betas = list(defaults["betas"]) if optim.betas is None else optim.betas
         if len(optim.betas) != 2 or not all(0 <= beta < 1 for beta in optim.betas):

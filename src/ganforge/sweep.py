@@ -181,6 +181,8 @@ def why_not_batched(cfg: Config) -> str | None:
         return "train.r1_gamma and train.r2_gamma differentiate twice inside the loss"
     if cfg.optim.name not in ("adam", "sgd"):
         return f"--optimizer {cfg.optim.name} has no batched update here (adam and sgd do)"
+    if cfg.optim.lr_decay > 0:
+        return "optim.lr_decay schedules the learning rates, which the batched update keeps constant"
     if cfg.train.on_divergence != "stop" or cfg.train.eval_every is not None:
         return "rollback and in-training evaluation need ganforge train's loop"
     if cfg.train.precision != "fp32" or cfg.train.compile or cfg.train.cuda_graphs:

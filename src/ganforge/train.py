@@ -74,6 +74,7 @@ class Session:
     step: int = 0
     seconds: float = 0.0  # training time so far (carried across resumes)
     rollbacks: int = 0  # divergence rollbacks so far (each lowered the learning rates)
+    time_progress: float = 0.0  # the fraction of the --time budget spent (fit keeps it; optim.lr_decay reads it)
     history: list[dict[str, Any]] = field(default_factory=list)  # every metrics record, kept in checkpoints
     alarms: set[str] = field(default_factory=set)  # health alarms already sounded
     replicas: Replicas | None = None  # G and D under DistributedDataParallel, when torchrun started several processes
@@ -182,6 +183,8 @@ def train_step(s: Session) -> None:
     wrapper, which averages its gradients (distributed.py).
     """
     cfg, gan = s.cfg.train, s.gan
+    if s.cfg.optim.lr_decay:
+        set_learning_rates(s)
     # (1) k updates of D, each on a fresh real minibatch and a fresh noise minibatch
     for k in range(cfg.d_steps):
         real, labels = draw_real(s)
@@ -213,6 +216,25 @@ def train_step(s: Session) -> None:
     if gan.G_ema is not None:  # (3) G_ema follows G's new weights
         update_ema(gan.G_ema, gan.G, ema_decay(cfg.ema, s.step, cfg.ema_rampup))
     s.step += 1
+
+
+def lr_factor(decay: float, progress: float) -> float:
+    """The learning rates' multiplier ``progress`` (0 to 1) of the way through training: 1, then over the last
+    ``decay`` of training a straight fall towards 0 (0: constant rates)."""
+    if decay <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (1.0 - progress) / decay))
+
+
+def set_learning_rates(s: Session) -> None:
+    """Each optimiser's rate for the next step: its configured rate, times ``train.rollback_lr_factor`` per
+    divergence rollback, times the decay (``optim.lr_decay``) at the fraction of training done, which is the
+    steps' or the time budget's, whichever is further along (``time_progress``, the same on every process)."""
+    progress = max(s.step / s.cfg.train.steps, s.time_progress)
+    factor = s.cfg.train.rollback_lr_factor**s.rollbacks * lr_factor(s.cfg.optim.lr_decay, progress)
+    for optimizer, lr in ((s.opt_G, s.cfg.optim.lr_g), (s.opt_D, s.cfg.optim.lr_d)):
+        for group in optimizer.param_groups:
+            group["lr"] = lr * factor
 
 
 def draw_real(s: Session) -> tuple[torch.Tensor, Any]:
@@ -252,7 +274,8 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
     out_of_memory = out_of_memory_as_error(f"a training step at batch size {cfg.batch_size} on {s.device}",
                                            "lower --batch-size")  # fmt: skip
     budget = duration_seconds(cfg.time) if cfg.time is not None else math.inf
-    out_of_time = s.seconds >= budget
+    s.time_progress = s.seconds / budget if budget < math.inf else 0.0  # a resumed run continues its budget
+    out_of_time = s.time_progress >= 1
     events = event_log(run.path, bool(s.cfg.train.tensorboard) and engine.is_main())  # --tensorboard
     with _graceful_stop() as stop_requested, out_of_memory, events as board:
         clock = Clock(s)  # training time starts here: the evaluator's and health probe's set-up is not training
@@ -260,7 +283,9 @@ def fit(session: Session, run: RunDir, progress: bool = True) -> None:
             s.gan.G.train()
             s.gan.D.train()
             train_step(s)
-            out_of_time = budget < math.inf and engine.any_process(clock.elapsed() >= budget)
+            if budget < math.inf:
+                s.time_progress = engine.max_over_processes(clock.elapsed() / budget)
+                out_of_time = s.time_progress >= 1
             due = Due.at(cfg, s.step, evaluating=measure is not None, last=out_of_time)
             if due.log:
                 record = clock.record(s.step, stats.collect())
@@ -435,9 +460,7 @@ def _handle_divergence(s: Session, run: RunDir, problem: str, clock: Clock) -> N
     restore_session(s, tensors, meta, path)
     s.rollbacks = rollbacks
     factor = cfg.rollback_lr_factor**rollbacks
-    for optimizer, lr in ((s.opt_G, s.cfg.optim.lr_g), (s.opt_D, s.cfg.optim.lr_d)):
-        for group in optimizer.param_groups:
-            group["lr"] = lr * factor
+    set_learning_rates(s)
     if engine.is_main():
         run.write_metrics(s.history)
     stats.reset()
