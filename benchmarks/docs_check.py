@@ -191,6 +191,25 @@ def _quality_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _fast_settings_rows(r: dict[str, Any]) -> str:
+    """docs/models.md's table of the default run with one setting changed (benchmarks/fast_settings.py)."""
+    return "\n".join(
+        f"| {row['settings']} | {row['fid']:.1f} | {row['precision']:.3f} | {row['recall']:.3f} "
+        f"| {row['classes_covered']:.0f} |"
+        for row in r["rows"]
+    )
+
+
+def _time_to_quality(r: dict[str, Any]) -> str:
+    """docs/benchmarks.md's sentence on the time-to-quality curve (python -m benchmarks quality)."""
+    reached = [(fid, seconds) for fid, seconds in r["time_to_fid"].items() if seconds is not None]
+    missed = [fid for fid, seconds in r["time_to_fid"].items() if seconds is None]
+    last = r["curve"][-1]
+    text = "FID first fell under " + ", ".join(f"{fid} after {seconds:,.0f} s" for fid, seconds in reached)
+    text += f" of training CPU time, and was {last['fid']:.1f} at step {last['step']:,} ({last['cpu_seconds']:,.0f} s)"
+    return text + (f"; it did not reach {' or '.join(missed)}" if missed else "")
+
+
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
@@ -290,6 +309,8 @@ QUOTES: tuple[Quote, ...] = (
           _quality_rows),
     Quote("quality-per-second-mnist", "benchmarks/results/quality-per-second-mnist.json", "docs/models.md",
           _quality_rows),
+    Quote("time-to-quality", "benchmarks/results/quality-cpu.json", "docs/benchmarks.md", _time_to_quality),
+    Quote("fast-settings", "benchmarks/results/fast-settings-mnist.json", "docs/models.md", _fast_settings_rows),
     Quote("mixtures-ring", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "ring")),
     Quote("mixtures-grid", "benchmarks/results/mixtures.json", "docs/models.md", lambda r: _mixture_row(r, "grid")),
     Quote(

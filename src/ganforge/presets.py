@@ -59,7 +59,7 @@ PRESETS: dict[str, Preset] = {
         "Radford, Metz and Chintala (2016), Unsupervised Representation Learning with Deep Convolutional "
         "Generative Adversarial Networks; sized for two CPU cores (benchmarks/quality_per_second.py)",
         "the default on image data: DCGAN's layout at half its width (32-64 feature maps at 28 px), "
-        "Adam at 8e-4 with beta1 = 0.5, batch 64, G's update on D's fakes, G_ema (0.999, ramped up) for "
+        "Adam at 2e-3 with beta1 = 0.5, batch 64, G's update on D's fakes, G_ema (0.999, ramped up) for "
         "sampling; 4,000 steps, about 2 minutes on two CPU cores",
         {
             "model.name": "dcgan",
@@ -74,8 +74,8 @@ PRESETS: dict[str, Preset] = {
             "train.ema": 0.999,
             "train.ema_rampup": 0.05,
             "optim.name": "adam",
-            "optim.lr_g": 8e-4,
-            "optim.lr_d": 8e-4,
+            "optim.lr_g": 2e-3,
+            "optim.lr_d": 2e-3,
             "optim.betas": [0.5, 0.999],
         },
     ),
