@@ -31,10 +31,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL = {"POOL_SAMPLES": 500, "STARTS": 2, "STEPS": 10, "CANDIDATES": 32}
 SLANT = DIGIT_ATTRIBUTES.index("slant")
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+UPDATE_DOCS = os.environ.get("GANFORGE_SCREENSHOTS") == "1"  # as in test_browser.py: write docs/images/serve-latent.png
 
 
 @pytest.fixture(scope="module", autouse=True)
 def small_settings():
+    if UPDATE_DOCS:  # the picture for docs/latent.md shows the explorer's own settings
+        yield
+        return
     with pytest.MonkeyPatch.context() as patch:
         for name, value in SMALL.items():
             patch.setattr(serve_latent, name, value)
@@ -87,14 +92,14 @@ def test_info_names_the_attributes_measured_on_the_runs_images(api):
     assert info["attributes"] == list(DIGIT_ATTRIBUTES)
     assert info["units"]["thickness"] == "px"
     assert info["projection"]["supported"] and info["projection"]["tests"]
-    assert info["projection"]["steps"] == SMALL["STEPS"] < info["projection"]["defaults"]["steps"]
+    assert info["projection"]["steps"] == serve_latent.STEPS < info["projection"]["defaults"]["steps"]
 
 
 def test_a_slider_at_zero_shows_the_grid_sample_and_slant_moves_it_both_ways(api):
     grid = api.get("/api/samples", params={"seed": 0, "n": 16}).json()["images"]
     directions = api.get("/api/latent/directions").json()
     assert [row["name"] for row in directions["attributes"]] == list(DIGIT_ATTRIBUTES)
-    assert directions["pool"] == SMALL["POOL_SAMPLES"]
+    assert directions["pool"] == serve_latent.POOL_SAMPLES
     spread = next(row["std"] for row in directions["attributes"] if row["name"] == "slant")
     up, down = [], []
     for index in range(6):
@@ -272,6 +277,7 @@ def test_the_slant_slider_leans_the_sample_and_a_projection_becomes_what_the_sli
         projected = page.locator("#projection-image").get_attribute("src")
         edited = changed(page, "#attribute-image", left)
         assert edited != projected and slant(edited) < slant(projected)
+        _screenshot(page, tmp_path)
         page.locator("#attribute-reset").click()
         page.wait_for_function("src => document.querySelector('#attribute-image').src === src", arg=projected)
         # An upload of the wrong size: one line in the panel, and nothing else changes.
@@ -293,3 +299,15 @@ def test_a_run_of_points_shows_why_in_the_panel_and_no_sliders(page, ring_run):
         assert "generates 2-D points" in message.inner_text()
         assert page.locator("#attribute-sliders input").count() == 0
         assert page.locator("#projection").count() == 0
+
+
+def _screenshot(page, tmp_path: Path) -> None:
+    """The two panels, into docs/images/serve-latent.png when GANFORGE_SCREENSHOTS=1, else a temporary file."""
+    boxes = [page.locator(selector).bounding_box() for selector in ("#attributes", "#projection")]
+    left, top = min(box["x"] for box in boxes), min(box["y"] for box in boxes)
+    right = max(box["x"] + box["width"] for box in boxes)
+    bottom = max(box["y"] + box["height"] for box in boxes)
+    folder = DOCS_IMAGES if UPDATE_DOCS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+    page.screenshot(path=str(folder / "serve-latent.png"), clip=clip, full_page=True)

@@ -12,7 +12,7 @@ The directions are ``ganforge.latent.find_direction``'s, fitted on a pool of ``P
 and an edit is ``ganforge.latent.directions.edit_latents`` (the code ``ganforge edit`` runs: for an
 unconditional run the walk bends to keep the classifier's class; a conditional run keeps its label). A
 projection is ``ganforge.latent.project`` with fewer starts and steps than ``ganforge project`` (``STARTS``,
-``STEPS``, ``CANDIDATES``), so that it answers in about a second. Projected latents stay on the server under a
+``STEPS``, ``CANDIDATES``), so that it answers while the user waits. Projected latents stay on the server under a
 short key (``test-3``, ``upload-<hash>``): the page never sends a latent. Errors are one line, as elsewhere
 in the explorer; ``static/latent.js`` draws the panels.
 """

@@ -59,7 +59,7 @@
       <p class="hint">Click a held-out test image to find the latent whose image matches it, then edit it with the
         attribute sliders. The explorer runs ${settings.starts} starts of ${settings.steps} steps (the best of
         ${settings.candidates} random latents each), fewer than <code>ganforge project</code>'s
-        ${settings.defaults.starts} of ${settings.defaults.steps}, so it answers in about a second.</p>
+        ${settings.defaults.starts} of ${settings.defaults.steps}, so that it answers while you wait.</p>
       <p id="projection-message" class="error" role="alert" hidden></p>
       <div id="projection-body">
         <div id="projection-tests" class="strip"></div>
