@@ -50,7 +50,7 @@ chromium:
 SCREENSHOT_RUN := runs/readme-explorer
 screenshots: $(STAMP) chromium
 	test -d $(SCREENSHOT_RUN) || $(PY) -m ganforge train --dataset mnist --seed 0 --quiet --out $(SCREENSHOT_RUN)
-	GANFORGE_SCREENSHOTS=1 GANFORGE_SCREENSHOT_RUN=$(SCREENSHOT_RUN) $(PY) -m pytest -q tests/serve/test_browser.py
+	GANFORGE_SCREENSHOTS=1 GANFORGE_SCREENSHOT_RUN=$(SCREENSHOT_RUN) $(PY) -m pytest -q tests/serve/test_browser.py tests/serve/test_latent_panel.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -33,6 +33,7 @@ from ganforge.serve.explorer import (
     points_list,
     run_name,
 )
+from ganforge.serve.latent import add_latent_routes
 from ganforge.serve.text import add_text_routes
 from ganforge.serve.video import add_video_routes
 
@@ -80,6 +81,7 @@ def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | 
     add_text_routes(app, explorer)  # text2image runs: the text box (serve/text.py, static/text.js)
 
     add_video_routes(app, explorer, cfg)  # the video panel (serve/video.py, static/video.js)
+    add_latent_routes(app, explorer)  # attribute sliders and projection (serve/latent.py, static/latent.js)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

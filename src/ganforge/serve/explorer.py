@@ -77,6 +77,12 @@ class Explorer:
         self._loaded: Loaded | None = None
         self._checked = 0.0
 
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while G runs: G is shared between requests, and sampling swaps G_ema into its place. Never hold it
+        while calling ``model()``, which takes it too."""
+        return self._lock
+
     # -- loading -------------------------------------------------------------------------------------
 
     def model(self) -> Loaded:
