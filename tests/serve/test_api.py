@@ -300,6 +300,11 @@ def test_a_conditional_run_draws_the_chosen_class_or_each_in_turn(image_run, as_
     check_error(api.get("/api/samples", params={"codes": "0,1,2"}), 422, "3 values")
     check_error(api.get("/api/samples", params={"codes": "2.5"}), 422, "outside")
     assert api.get("/api/samples", params={"category": 9, "codes": "-2,2"}).status_code == 200
+    # A direction slider edits grid sample 13 in the class it has in the grid, or in the chosen one
+    assert api.get("/api/edit", params={"n": 16, "index": 13, "alphas": "1"}).status_code == 200
+    assert as_conditional[-1].tolist() == [3]
+    assert api.get("/api/edit", params={"n": 16, "index": 13, "alphas": "1", "label": 5}).status_code == 200
+    assert as_conditional[-1].tolist() == [5]
 
 
 def test_bound_to_this_machine_it_refuses_other_host_names(image_run):

@@ -185,7 +185,10 @@ def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | 
         found = explorer.directions(loaded)
         shifts = _numbers("alphas", alphas, MAX_ALPHA, len(found.explained))
         z = found.apply(explorer.latents(loaded, n, seed)[index : index + 1], shifts)
-        x = explorer.generate(loaded, z, *_conditions(loaded, label, category, codes))
+        label, category, values = _conditions(loaded, label, category, codes)
+        if label is None and loaded.controls.classes:  # the class this sample has in the grid (classes in turn)
+            label = index % loaded.controls.classes
+        x = explorer.generate(loaded, z, label, category, values)
         return {"alphas": shifts, "image": image_urls(x)[0]}
 
     @app.get("/api/status")
