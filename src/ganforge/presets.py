@@ -83,7 +83,8 @@ PRESETS: dict[str, Preset] = {
         "Lin, Khetan, Fanti and Oh (2018), PacGAN: The Power of Two Samples in Generative Adversarial Networks "
         "(the 8-Gaussian ring and its protocol); settings chosen with benchmarks/mixtures.py",
         "the default on the ring: a two-hidden-layer MLP (128, 128) with a 2-d latent, the original GAN's "
-        "non-saturating loss, Adam at 1e-3 with beta1 = 0.5, G_ema (0.999) for sampling, 20,000 steps",
+        "non-saturating loss, Adam at 1e-3 with beta1 = 0.5 falling linearly to 0 over the second half, G_ema (0.999) "
+        "for sampling, 40,000 steps",
         {
             "data.name": "ring",
             "model.name": "mlp",
@@ -91,13 +92,14 @@ PRESETS: dict[str, Preset] = {
             "model.g_hidden": [128, 128],
             "model.d_hidden": [128, 128],
             "train.loss": "non-saturating",
-            "train.steps": 20000,
+            "train.steps": 40000,
             "train.batch_size": 128,
             "train.ema": 0.999,
             "optim.name": "adam",
             "optim.lr_g": 1e-3,
             "optim.lr_d": 1e-3,
             "optim.betas": [0.5, 0.999],
+            "optim.lr_decay": 0.5,
         },
     ),
     "grid": Preset(
