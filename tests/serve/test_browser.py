@@ -7,12 +7,9 @@ README when GANFORGE_SCREENSHOTS=1 (``make screenshots``), else into the test's 
 ``make test`` leaves the checkout as it found it.
 """
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,8 +20,8 @@ DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 UPDATE_DOCS = os.environ.get("GANFORGE_SCREENSHOTS") == "1"
 SOURCE = Path(__file__).resolve().parents[2] / "src"
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
-uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed (pip install -e '.[serve]')")
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
+pytest.importorskip("uvicorn", reason="uvicorn is not installed (pip install -e '.[serve]')")
 pytestmark = [
     pytest.mark.slow,  # end to end: a browser, a server, and for one test a training run
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (make chromium installs it)"),
@@ -36,43 +33,6 @@ DRAWN = """selector => {
     return pixels.some((value, index) => index % 4 === 3 && value > 0);
 }"""
 TIMEOUT_MS = 60_000  # generous: the suite shares two CPU cores (the directions of a DCGAN run take seconds)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def served(run):
-    """The explorer of ``run`` on a free local port, in a thread of this process; yields its URL."""
-    from ganforge.serve.app import create_app
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(run), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the explorer did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        except sync_api.Error as error:  # present but unable to start here (no sandbox support, missing libs)
-            pytest.skip(f"chromium at {CHROMIUM} does not start: {str(error).splitlines()[0]}")
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -95,7 +55,7 @@ def first_tile(page) -> str:
     return page.locator("#grid img.tile").first.get_attribute("src")
 
 
-def test_the_page_loads_and_resampling_changes_the_images(page, image_run):
+def test_the_page_loads_and_resampling_changes_the_images(page, served, image_run):
     with served(image_run) as url:
         page.goto(url)
         page.locator("#grid img.tile").nth(15).wait_for()
@@ -114,7 +74,7 @@ def test_the_page_loads_and_resampling_changes_the_images(page, image_run):
         assert Path(download.value.path()).read_bytes().startswith(b"\x89PNG")
 
 
-def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, image_run, tmp_path):
+def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, served, image_run, tmp_path):
     with served(image_run) as url:
         page.goto(url)
         tiles = page.locator("#grid img.tile")
@@ -135,7 +95,7 @@ def test_two_clicks_interpolate_and_the_sliders_edit_the_first(page, image_run, 
         page.screenshot(path=str(_screenshot_path("serve.png", tmp_path)), full_page=True)
 
 
-def test_conditional_and_infogan_runs_get_a_class_picker_and_code_sliders(page, image_run, monkeypatch):
+def test_conditional_and_infogan_runs_get_a_class_picker_and_code_sliders(page, served, image_run, monkeypatch):
     from ganforge.serve import explorer
 
     controls = explorer.Controls(classes=10, categorical=10, continuous=2)
@@ -154,7 +114,7 @@ def test_conditional_and_infogan_runs_get_a_class_picker_and_code_sliders(page, 
         assert answer.value.status == 200
 
 
-def test_the_live_view_follows_a_training_run(page, tmp_path):
+def test_the_live_view_follows_a_training_run(page, served, tmp_path):
     """A real 'ganforge train' in a subprocess; the page's step counter and 2-D game follow it."""
     run = tmp_path / "live-ring"
     path = f"{SOURCE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"

@@ -8,12 +8,8 @@ the projection are made small (``SMALL``) so that all of this file stays within 
 """
 
 import base64
-import contextlib
 import io
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -191,47 +187,7 @@ def test_runs_without_a_latent_space_of_images_get_one_line_saying_why(ring_run,
 
 # -- in the browser --------------------------------------------------------------------------------------------
 
-CHROMIUM = Path(os.environ.get("GANFORGE_CHROMIUM", "/usr/bin/chromium"))
 TIMEOUT_MS = 60_000  # generous: the suite shares two CPU cores
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def served(run):
-    """The explorer of ``run`` on a free local port, in a thread of this process; yields its URL."""
-    uvicorn = pytest.importorskip("uvicorn", reason=NEEDS)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(serve_app.create_app(run), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the explorer did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install .[dev])")
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no chromium at {CHROMIUM} (make chromium installs it)")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        except sync_api.Error as error:
-            pytest.skip(f"chromium at {CHROMIUM} does not start: {str(error).splitlines()[0]}")
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -252,7 +208,9 @@ def changed(page, selector: str, before: str) -> str:
 
 
 @pytest.mark.slow
-def test_the_slant_slider_leans_the_sample_and_a_projection_becomes_what_the_sliders_edit(page, image_run, tmp_path):
+def test_the_slant_slider_leans_the_sample_and_a_projection_becomes_what_the_sliders_edit(
+    page, served, image_run, tmp_path
+):
     with served(image_run) as url:
         page.goto(url)
         page.locator("#grid img.tile").nth(15).wait_for()
@@ -291,7 +249,7 @@ def test_the_slant_slider_leans_the_sample_and_a_projection_becomes_what_the_sli
 
 
 @pytest.mark.slow
-def test_a_run_of_points_shows_why_in_the_panel_and_no_sliders(page, ring_run):
+def test_a_run_of_points_shows_why_in_the_panel_and_no_sliders(page, served, ring_run):
     with served(ring_run) as url:
         page.goto(url)
         message = page.locator("#attribute-message")
