@@ -25,10 +25,12 @@ from ganforge.run import OutsideRun, RunDir
 from ganforge.serve import watch
 from ganforge.serve.explorer import (
     DIRECTION_COUNT,
+    ApiError,
     Explorer,
     Loaded,
     NoModel,
     image_urls,
+    parse_numbers,
     png_bytes,
     points_list,
     run_name,
@@ -52,14 +54,6 @@ Count = Query(16, ge=1, le=MAX_POINTS, description="samples in the grid (images:
 Label = Query(None, ge=0, description="class, for conditional runs")
 Category = Query(None, ge=0, description="InfoGAN categorical code")
 Codes = Query(None, max_length=200, description="InfoGAN continuous codes, comma-separated, each in [-2, 2]")
-
-
-class ApiError(Exception):
-    """A request the run cannot answer: HTTP ``status`` with one line saying what and how to fix it."""
-
-    def __init__(self, status: int, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.status, self.message, self.hint = status, message, hint
 
 
 def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | None = None) -> FastAPI:
@@ -183,7 +177,7 @@ def create_app(run: str | Path, device: str = "cpu", allowed_hosts: list[str] | 
         _check_count(kind, n)
         _check_index("index", index, n)
         found = explorer.directions(loaded)
-        shifts = _numbers("alphas", alphas, MAX_ALPHA, len(found.explained))
+        shifts = parse_numbers("alphas", alphas, MAX_ALPHA, len(found.explained))
         z = found.apply(explorer.latents(loaded, n, seed)[index : index + 1], shifts)
         label, category, values = _conditions(loaded, label, category, codes)
         if label is None and loaded.controls.classes:  # the class this sample has in the grid (classes in turn)
@@ -270,23 +264,8 @@ def _conditions(
     if codes:
         if not controls.continuous:
             raise ApiError(400, "codes given, but this run has no continuous InfoGAN codes", "leave codes out")
-        values = _numbers("codes", codes, MAX_CODE, controls.continuous)
+        values = parse_numbers("codes", codes, MAX_CODE, controls.continuous)
     return label, category, values
-
-
-def _numbers(name: str, text: str, bound: float, most: int) -> list[float]:
-    """Parse 'a,b,c' into at most ``most`` finite floats within [-bound, bound]."""
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) > most:
-        raise ApiError(422, f"{name} has {len(parts)} values, more than the {most} available", f"give at most {most}")
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        raise ApiError(422, f"{name}={text!r} is not a comma-separated list of numbers", "e.g. 1.5,0,-2") from None
-    for value in values:
-        if not -bound <= value <= bound:  # also rejects NaN
-            raise ApiError(422, f"{name} value {value} is outside [-{bound:g}, {bound:g}]", "move it within range")
-    return values
 
 
 def _frame(folder: RunDir, step: int, suffix: str) -> bytes:

@@ -162,6 +162,31 @@ class Explorer:
         return (slerp if mode == "slerp" else lerp)(z0, z1, t)
 
 
+class ApiError(Exception):
+    """A request the run cannot answer: HTTP ``status`` with one line saying what and how to fix it. The app
+    answers it as {"error": message, "hint": hint} (app.py), whichever panel's route raised it."""
+
+    def __init__(self, status: int, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.hint = status, message, hint
+
+
+def parse_numbers(name: str, text: str, bound: float, most: int, counted: str = "available") -> list[float]:
+    """Parse the query value ``name`` = 'a,b,c' into at most ``most`` finite floats within [-bound, bound];
+    ``counted`` says what the ``most`` are, in the error for too many."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) > most:
+        raise ApiError(422, f"{name} has {len(parts)} values, more than the {most} {counted}", f"give at most {most}")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        raise ApiError(422, f"{name}={text!r} is not a comma-separated list of numbers", "e.g. 1.5,0,-2") from None
+    for value in values:
+        if not -bound <= value <= bound:  # also rejects NaN
+            raise ApiError(422, f"{name} value {value} is outside [-{bound:g}, {bound:g}]", "move it within range")
+    return values
+
+
 def apply_codes(z: Tensor, z_dim: int, controls: Controls, category: int | None, codes: list[float] | None) -> Tensor:
     """Set InfoGAN's codes in z: the one-hot categorical code, then the continuous codes, after z_dim noise.
 

@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 import torch
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
 from PIL import Image, UnidentifiedImageError
 from starlette.concurrency import run_in_threadpool
 from torch import Tensor
@@ -47,7 +46,7 @@ from ganforge.latent.project import CANDIDATES as CLI_CANDIDATES
 from ganforge.latent.project import STARTS as CLI_STARTS
 from ganforge.latent.project import STEPS as CLI_STEPS
 from ganforge.latent.project import check_targets, project, psnr
-from ganforge.serve.explorer import Explorer, Loaded, NoModel, image_urls
+from ganforge.serve.explorer import ApiError, Explorer, Loaded, NoModel, image_urls, parse_numbers
 from ganforge.trained import TrainedGAN
 
 POOL_SAMPLES = 1000  # measured samples the directions are fitted on (ganforge edit's --pool defaults to 2,000)
@@ -58,14 +57,6 @@ MAX_TEST_IMAGES = 16
 MAX_UPLOAD_BYTES = 2**20  # a PNG of the run's size is a few kB
 KEPT_PROJECTIONS = 64  # projected latents the server remembers, newest first
 KEY_PATTERN = r"^(test-[0-9]{1,2}|upload-[0-9a-f]{16})$"
-
-
-class PanelError(Exception):
-    """A request the latent panels cannot answer: HTTP ``status``, one line and how to fix it."""
-
-    def __init__(self, status: int, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.status, self.message, self.hint = status, message, hint
 
 
 @dataclass
@@ -103,10 +94,6 @@ def add_latent_routes(app: FastAPI, explorer: Explorer) -> None:
     projections: OrderedDict[str, Projected] = OrderedDict()
     tests: dict[str, Tensor] = {}
     state_lock = threading.Lock()  # guards ``projections`` and ``tests``
-
-    @app.exception_handler(PanelError)
-    def panel_error(request: Request, error: PanelError) -> JSONResponse:
-        return JSONResponse({"error": error.message, "hint": error.hint}, status_code=error.status)
 
     @app.get("/api/latent/info")
     def latent_info() -> dict[str, Any]:
@@ -169,7 +156,7 @@ def add_latent_routes(app: FastAPI, explorer: Explorer) -> None:
             with state_lock:
                 found = projections.get(projection_key)
             if found is None or found.checkpoint != loaded.key:
-                raise PanelError(
+                raise ApiError(
                     404,
                     f"projection={projection_key} is not known for this checkpoint",
                     "project the image again (the server restarted, or training wrote a newer one)",
@@ -177,10 +164,10 @@ def add_latent_routes(app: FastAPI, explorer: Explorer) -> None:
             z, labels, source = found.z, None, "projection"
         else:
             if index is None:
-                raise PanelError(422, "give index (a sample of the grid) or projection (a projected image)",
+                raise ApiError(422, "give index (a sample of the grid) or projection (a projected image)",
                                  "e.g. index=0&seed=0&n=16")  # fmt: skip
             if index >= n:
-                raise PanelError(422, f"index={index} is not a sample of a grid of {n}", f"give 0 to {n - 1}")
+                raise ApiError(422, f"index={index} is not a sample of a grid of {n}", f"give 0 to {n - 1}")
             z = trained.latents(n, seed)[index : index + 1].cpu()
             labels, source = _label(trained, label, index), "grid"
         if any(shifts.values()):
@@ -221,13 +208,13 @@ def add_latent_routes(app: FastAPI, explorer: Explorer) -> None:
         """A PNG in the request body, of the run's size and channels, projected into the latent space."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-            raise PanelError(413, f"the upload is {int(declared):,} bytes, over the {MAX_UPLOAD_BYTES:,} read",
+            raise ApiError(413, f"the upload is {int(declared):,} bytes, over the {MAX_UPLOAD_BYTES:,} read",
                              "upload a PNG of the run's size (a few kB)")  # fmt: skip
         body = bytearray()
         async for chunk in request.stream():
             body.extend(chunk)
             if len(body) > MAX_UPLOAD_BYTES:
-                raise PanelError(413, f"the upload is over the {MAX_UPLOAD_BYTES:,} bytes read",
+                raise ApiError(413, f"the upload is over the {MAX_UPLOAD_BYTES:,} bytes read",
                                  "upload a PNG of the run's size (a few kB)")  # fmt: skip
         return await run_in_threadpool(project_upload, bytes(body))
 
@@ -274,7 +261,7 @@ def has_test_split(dataset: str) -> bool:
 def _check_supported(trained: TrainedGAN) -> None:
     message = unsupported(trained)
     if message is not None:
-        raise PanelError(400, message, "serve a run trained on images, e.g. 'ganforge train --dataset mnist'")
+        raise ApiError(400, message, "serve a run trained on images, e.g. 'ganforge train --dataset mnist'")
 
 
 def _check_projectable(trained: TrainedGAN) -> None:
@@ -282,14 +269,14 @@ def _check_projectable(trained: TrainedGAN) -> None:
     try:
         check_targets(trained, torch.zeros(1, *trained.data_shape), "projection")
     except GanforgeError as error:
-        raise PanelError(400, error.message, error.hint or "") from None
+        raise ApiError(400, error.message, error.hint or "") from None
 
 
 def _model(explorer: Explorer) -> Loaded:
     try:
         return explorer.model()
     except NoModel as error:
-        raise PanelError(503, f"no model yet: {error}", "wait for training's first checkpoint") from None
+        raise ApiError(503, f"no model yet: {error}", "wait for training's first checkpoint") from None
 
 
 def _label(trained: TrainedGAN, label: int | None, index: int) -> Tensor | None:
@@ -297,27 +284,17 @@ def _label(trained: TrainedGAN, label: int | None, index: int) -> Tensor | None:
     classes = trained.num_classes
     if not classes:
         if label is not None:
-            raise PanelError(400, f"label={label} given, but this run is not conditional", "leave label out")
+            raise ApiError(400, f"label={label} given, but this run is not conditional", "leave label out")
         return None
     if label is not None and label >= classes:
-        raise PanelError(422, f"label={label} is not a class of this run", f"give 0 to {classes - 1}")
+        raise ApiError(422, f"label={label} is not a class of this run", f"give 0 to {classes - 1}")
     return torch.tensor([index % classes if label is None else label])
 
 
 def parse_amounts(text: str, names: tuple[str, ...]) -> dict[str, float]:
     """'a,b,c' -> {attribute: amount} in the order of ``names``; missing values are 0."""
-    parts = [part.strip() for part in text.split(",")] if text.strip() else []
-    if len(parts) > len(names):
-        raise PanelError(422, f"amounts has {len(parts)} values, but this run has {len(names)} attributes "
-                              f"({', '.join(names)})", f"give at most {len(names)}")  # fmt: skip
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        raise PanelError(422, f"amounts={text!r} is not a comma-separated list of numbers", "e.g. 2,0,-1") from None
-    for value in values:
-        if not -MAX_AMOUNT <= value <= MAX_AMOUNT:  # also rejects NaN
-            raise PanelError(422, f"amounts value {value} is outside [-{MAX_AMOUNT:g}, {MAX_AMOUNT:g}]",
-                             "move it within range")  # fmt: skip
+    counted = f"attributes of this run ({', '.join(names)})"
+    values = parse_numbers("amounts", text, MAX_AMOUNT, len(names), counted) if text.strip() else []
     return {name: values[k] if k < len(values) else 0.0 for k, name in enumerate(names)}
 
 
@@ -375,7 +352,7 @@ def _test_images(trained: TrainedGAN, cache: dict[str, Tensor], lock: threading.
     """The first ``MAX_TEST_IMAGES`` images of the test split of the run's dataset, at the run's size."""
     data_config = trained.config.data
     if not has_test_split(data_config.name):
-        raise PanelError(400, f"{data_config.name} is a folder of images, with no held-out test split",
+        raise ApiError(400, f"{data_config.name} is a folder of images, with no held-out test split",
                          "upload a PNG instead")  # fmt: skip
     with lock:
         if "test" not in cache:
@@ -417,21 +394,21 @@ def read_png(body: bytes, shape: tuple[int, ...]) -> Tensor:
             picture = Image.open(io.BytesIO(body))
         with picture:
             if picture.format != "PNG":
-                raise PanelError(400, f"the upload is a {picture.format} image, not a PNG", "upload a PNG file")
+                raise ApiError(400, f"the upload is a {picture.format} image, not a PNG", "upload a PNG file")
             if picture.size != (width, height):
                 got = f"{picture.size[0]} x {picture.size[1]}"
-                raise PanelError(400, f"the upload is {got} pixels, but this run's G makes {width} x {height}",
+                raise ApiError(400, f"the upload is {got} pixels, but this run's G makes {width} x {height}",
                                  f"resize it to {width} x {height} pixels")  # fmt: skip
             picture.load()
             grey = picture.mode in GREY_MODES
             array = np.asarray(picture.convert("L" if grey else "RGB"))
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise PanelError(400, f"the upload ({len(body):,} bytes) is not a readable PNG image",
+        raise ApiError(400, f"the upload ({len(body):,} bytes) is not a readable PNG image",
                          "upload a PNG file") from None  # fmt: skip
     array = array[:, :, None] if grey else array  # (H, W, C)
     if array.shape[2] != channels:
         kinds = {1: "grey", 3: "colour"}
-        raise PanelError(400, f"the upload is a {kinds[array.shape[2]]} image with {array.shape[2]} channels, but "
+        raise ApiError(400, f"the upload is a {kinds[array.shape[2]]} image with {array.shape[2]} channels, but "
                               f"this run's G makes {kinds.get(channels, channels)} images with {channels}",
                          f"convert it to {kinds.get(channels, channels)}")  # fmt: skip
     return torch.from_numpy(array.copy()).float().div(127.5).sub(1).permute(2, 0, 1)[None].contiguous()
