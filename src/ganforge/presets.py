@@ -30,6 +30,20 @@ class Preset:
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
+# what the three video presets share: one multi-scale G (and D) and its optimiser, trained three ways
+VIDEO_G: dict[str, Any] = {
+    "task.name": "video",
+    "model.name": "multiscale",
+    "model.width": 32,
+    "model.d_norm": "none",
+    "data.name": "moving-mnist",
+    "train.batch_size": 16,
+    "optim.name": "adam",
+    "optim.lr_g": 1e-3,
+    "optim.lr_d": 2e-4,
+    "optim.betas": [0.5, 0.999],
+}
+
 PRESETS: dict[str, Preset] = {
     "gan": Preset(
         "Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville and Bengio (2014), "
@@ -478,58 +492,31 @@ PRESETS: dict[str, Preset] = {
         "next frames from the last ones: multi-scale G, multi-scale D on context + future, adversarial 0.05 + "
         "L2 1 + gradient difference 1 (their Adv+GDL weights); Adam (the paper: SGD), width 32, batch 16",
         {
-            "task.name": "video",
-            "model.name": "multiscale",
-            "model.width": 32,
-            "model.d_norm": "none",
-            "data.name": "moving-mnist",
+            **VIDEO_G,
             "train.loss": "non-saturating",
             "task.adversarial_weight": 0.05,
             "task.l2_weight": 1.0,
             "task.gdl_weight": 1.0,
-            "train.batch_size": 16,
-            "optim.name": "adam",
-            "optim.lr_g": 1e-3,
-            "optim.lr_d": 2e-4,
-            "optim.betas": [0.5, 0.999],
         },
     ),
     "video-l2": Preset(
         "Mathieu, Couprie and LeCun (2016), Deep multi-scale video prediction beyond mean square error",
         "the video-gan G trained with L2 alone (their L2 baseline): no adversary, no gradient difference",
         {
-            "task.name": "video",
-            "model.name": "multiscale",
-            "model.width": 32,
-            "model.d_norm": "none",
-            "data.name": "moving-mnist",
+            **VIDEO_G,
             "task.adversarial_weight": 0.0,
             "task.l2_weight": 1.0,
             "task.gdl_weight": 0.0,
-            "train.batch_size": 16,
-            "optim.name": "adam",
-            "optim.lr_g": 1e-3,
-            "optim.lr_d": 2e-4,
-            "optim.betas": [0.5, 0.999],
         },
     ),
     "video-gdl": Preset(
         "Mathieu, Couprie and LeCun (2016), Deep multi-scale video prediction beyond mean square error",
         "the video-gan G trained with L2 + gradient difference and no adversary (their GDL baseline)",
         {
-            "task.name": "video",
-            "model.name": "multiscale",
-            "model.width": 32,
-            "model.d_norm": "none",
-            "data.name": "moving-mnist",
+            **VIDEO_G,
             "task.adversarial_weight": 0.0,
             "task.l2_weight": 1.0,
             "task.gdl_weight": 1.0,
-            "train.batch_size": 16,
-            "optim.name": "adam",
-            "optim.lr_g": 1e-3,
-            "optim.lr_d": 2e-4,
-            "optim.betas": [0.5, 0.999],
         },
     ),
 }
