@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ganforge.atomic import atomic_path
-from ganforge.data.folder import EXTENSIONS, GREY_MODES
+from ganforge.data.folder import EXTENSIONS, read_picture
 from ganforge.errors import GanforgeError
-from ganforge.limits import load_npy, open_image
+from ganforge.limits import load_npy
 from ganforge.output import check_output, writing
 from ganforge.tasks import task_of
 from ganforge.trained import TrainedGAN, load
@@ -68,7 +68,7 @@ def read_images(path: Path, size: tuple[int, int] | None = None) -> tuple[torch.
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS)
     if not files:
         raise GanforgeError(f"--input {path} holds no images", f"use {', '.join(sorted(EXTENSIONS))} files or a .npy")
-    arrays = [_read_picture(file, size) for file in files]
+    arrays = [read_picture(file, size) for file in files]
     shapes = {array.shape for array in arrays}
     if len(shapes) > 1:
         raise GanforgeError(
@@ -89,23 +89,6 @@ def _read_npy(path: Path) -> tuple[torch.Tensor, list[str]]:
     else:
         raise GanforgeError(f"{path} holds {array.dtype} values", "give float32 in [-1, 1] or uint8 in [0, 255]")
     return images, [f"{index:05d}" for index in range(len(images))]
-
-
-def _read_picture(file: Path, size: tuple[int, int] | None) -> np.ndarray:
-    """One image as (H, W, C) uint8; its size, from the header, must be ``size`` (W, H) when given."""
-    try:
-        with open_image(file) as picture:
-            if size is not None and picture.size != size:  # before decoding: a huge image costs nothing
-                raise GanforgeError(
-                    f"image {file} is {picture.size[0]} x {picture.size[1]} pixels, but this run's G reads "
-                    f"{size[0]} x {size[1]}", "resize the images to the size the run was trained on"
-                )
-            picture.load()
-            grey = picture.mode in GREY_MODES
-            array = np.asarray(picture.convert("L" if grey else "RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise GanforgeError(f"cannot read image {file} ({error})", "remove it or convert it to PNG") from None
-    return array[:, :, None] if grey else array  # (H, W, C)
 
 
 def _input_size(trained: TrainedGAN) -> tuple[int, int] | None:

@@ -43,6 +43,24 @@ FITS = ("crop", "pad", "stretch")  # data.fit: how an image of another shape bec
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 
 
+def read_picture(file: Path, size: tuple[int, int] | None = None, what: str = "image") -> np.ndarray:
+    """One picture file as (H, W, C) uint8, grey (one channel) or RGB; its size, read from the header before
+    decoding, must be ``size`` (W, H) when given. ``what`` names it in the one-line errors ("image", "frame")."""
+    try:
+        with open_image(file) as picture:
+            if size is not None and picture.size != size:  # before decoding: a huge image costs nothing
+                raise GanforgeError(
+                    f"{what} {file} is {picture.size[0]} x {picture.size[1]} pixels, but this run's G reads "
+                    f"{size[0]} x {size[1]}", "resize the images to the size the run was trained on"
+                )
+            picture.load()
+            grey = picture.mode in GREY_MODES
+            array = np.asarray(picture.convert("L" if grey else "RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise GanforgeError(f"cannot read {what} {file} ({error})", "remove it or convert it to PNG") from None
+    return array[:, :, None] if grey else array  # (H, W, C)
+
+
 def folder_path(name: str) -> Path:
     """``folder:PATH`` -> PATH."""
     return Path(name[len(PREFIX) :]).expanduser()

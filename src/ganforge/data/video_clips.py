@@ -20,7 +20,7 @@ import torch
 from PIL import Image, ImageSequence, UnidentifiedImageError
 from torch import Tensor
 
-from ganforge.data.folder import EXTENSIONS, GREY_MODES
+from ganforge.data.folder import EXTENSIONS, read_picture
 from ganforge.errors import GanforgeError
 from ganforge.limits import load_npy, open_image
 
@@ -109,21 +109,10 @@ def _read_frames(folder: Path) -> Tensor:
     files = sorted((p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file()), key=frame_number)
     if not files:
         raise GanforgeError(f"{folder} holds no frame images", f"use numbered {', '.join(sorted(EXTENSIONS))} files")
-    frames = [_read_picture(file) for file in files]
+    frames = [read_picture(file, what="frame") for file in files]
     if len({frame.shape for frame in frames}) > 1:
         raise GanforgeError(f"the frames in {folder} differ in size or channels", "make every frame one size")
     return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).contiguous()
-
-
-def _read_picture(file: Path) -> np.ndarray:
-    try:
-        with open_image(file) as picture:
-            picture.load()
-            grey = picture.mode in GREY_MODES
-            array = np.asarray(picture.convert("L" if grey else "RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise GanforgeError(f"cannot read frame {file} ({error})", "remove it or convert it to PNG") from None
-    return array[:, :, None] if grey else array  # (H, W, C)
 
 
 def _read_gif(path: Path) -> Tensor:
