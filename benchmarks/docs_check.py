@@ -215,13 +215,14 @@ def _share(value: float | None) -> str:
 
 
 def _latent_arithmetic_rows(r: dict[str, Any]) -> str:
-    """docs/latent.md's arithmetic table: per exemplar count, the shares read as B, thick and both."""
+    """docs/latent.md's arithmetic table: per exemplar count and sum, the shares read as B, thick and both."""
     rows = []
-    for exemplars in (3, 10):
-        for label, key in (("thick A - thin A + thin B", "named"), ("thin B + random, as long", "random")):
-            s = r[f"exemplars {exemplars}"][key]
-            rows.append(f"| {exemplars} | {label} | {s['trials']} | {_share(s['is_b'])} | {_share(s['is_thick'])} "
-                        f"| **{_share(s['both'])}** |")
+    for exemplars in (3, 10, 30):
+        for walk, suffix in (("straight", ""), ("keeping class", ", keeping class")):
+            for label, key in (("thick A - thin A + thin B", "named"), ("thin B + random, as long", "random")):
+                s = r[f"exemplars {exemplars}{suffix}"][key]
+                rows.append(f"| {exemplars} | {walk} | {label} | {s['trials']} | {_share(s['is_b'])} "
+                            f"| {_share(s['is_thick'])} | **{_share(s['both'])}** |")
     return "\n".join(rows)
 
 
