@@ -240,6 +240,19 @@ def _latent_editing_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _latent_editing_starts(r: dict[str, Any]) -> str:
+    """docs/latent.md's sentence on where the class-keeping edits that fell short started."""
+    parts = []
+    for name, entry in r["editing"].items():
+        for key, value in entry.items():
+            named = value["named"] if isinstance(value, dict) and key.startswith("keeping class") else None
+            if named is None or named["moved"] >= 0.9 or named.get("start_not_moved") is None:
+                continue
+            parts.append(f"{name} {key.removeprefix('keeping class ')}: {named['start_not_moved']:.0%} against "
+                         f"{named['start_moved']:.0%}")
+    return "; ".join(parts)
+
+
 def _latent_projection_rows(r: dict[str, Any]) -> str:
     """docs/latent.md's projection table: PSNR and the judge's feature distance, mean (median)."""
     rows = []
@@ -352,6 +365,8 @@ QUOTES: tuple[Quote, ...] = (
     Quote("latent-arithmetic", "benchmarks/results/latent-mnist-arithmetic.json", "docs/latent.md",
           _latent_arithmetic_rows),
     Quote("latent-editing", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md", _latent_editing_rows),
+    Quote("latent-editing-starts", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md",
+          _latent_editing_starts),
     Quote("latent-projection", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",
           _latent_projection_rows),
     Quote("latent-projection-time", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",

@@ -37,6 +37,10 @@ class EditScore:
     moved: float  # the attribute moved the asked way by >= SUCCESS_SHIFT standard deviations
     kept_class: float | None  # the classifier's class before and after agree
     mean_shift: float  # the mean change of the attribute, in its pool standard deviations, signed as asked
+    # where the samples started, as the pool's percentile of the attribute counted in the asked direction (high:
+    # already near the end the edit moves towards), for the samples that moved enough and for those that did not
+    start_moved: float | None
+    start_not_moved: float | None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -56,7 +60,13 @@ def score_edit(trained: TrainedGAN, pool: Pool, direction: Direction, amount: fl
     after = measure_images(trained.generate(edited, labels=labels), pool.dataset)
     shift = np.sign(amount) * (after.values[name] - before.values[name]) / spread
     kept = None if before.classes is None else float((before.classes == after.classes).mean())
-    return EditScore(direction.attribute, amount, n, float((shift >= SUCCESS_SHIFT).mean()), kept, float(shift.mean()))
+    values = np.sort(pool.attribute(name))
+    start = np.searchsorted(values, before.values[name]) / len(values)  # the pool's percentile, in [0, 1]
+    start = start if amount > 0 else 1 - start
+    moved = shift >= SUCCESS_SHIFT
+    return EditScore(direction.attribute, amount, n, float(moved.mean()), kept, float(shift.mean()),
+                     float(start[moved].mean()) if moved.any() else None,
+                     float(start[~moved].mean()) if (~moved).any() else None)  # fmt: skip
 
 
 def score_edit_with_control(trained: TrainedGAN, pool: Pool, direction: Direction, amount: float, n: int = 500,
