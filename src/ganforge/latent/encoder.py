@@ -131,8 +131,9 @@ def train_encoder(trained: TrainedGAN, steps: int = STEPS, batch_size: int = BAT
                             f"e.g. --encoder-steps {STEPS}")  # fmt: skip
     began = time.perf_counter()
     device = trained.device
-    torch.manual_seed(seed)  # E's initial weights, reproducibly
-    encoder = Encoder(trained.data_shape, _latent_dim(trained), trained.gan.prior == "uniform").to(device)
+    with torch.random.fork_rng(devices=[]):  # E's initial weights, reproducibly, leaving the global stream alone
+        torch.manual_seed(seed)
+        encoder = Encoder(trained.data_shape, _latent_dim(trained), trained.gan.prior == "uniform").to(device)
     optimiser = torch.optim.Adam(encoder.parameters(), lr=learning_rate, betas=(0.9, 0.99))
     stream = torch.Generator(device).manual_seed(seed)  # the latents' own stream
     encoder.train()
