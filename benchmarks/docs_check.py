@@ -215,13 +215,14 @@ def _share(value: float | None) -> str:
 
 
 def _latent_arithmetic_rows(r: dict[str, Any]) -> str:
-    """docs/latent.md's arithmetic table: per exemplar count, the shares read as B, thick and both."""
+    """docs/latent.md's arithmetic table: per exemplar count and sum, the shares read as B, thick and both."""
     rows = []
-    for exemplars in (3, 10):
-        for label, key in (("thick A - thin A + thin B", "named"), ("thin B + random, as long", "random")):
-            s = r[f"exemplars {exemplars}"][key]
-            rows.append(f"| {exemplars} | {label} | {s['trials']} | {_share(s['is_b'])} | {_share(s['is_thick'])} "
-                        f"| **{_share(s['both'])}** |")
+    for exemplars in (3, 10, 30):
+        for walk, suffix in (("straight", ""), ("keeping class", ", keeping class")):
+            for label, key in (("thick A - thin A + thin B", "named"), ("thin B + random, as long", "random")):
+                s = r[f"exemplars {exemplars}{suffix}"][key]
+                rows.append(f"| {exemplars} | {walk} | {label} | {s['trials']} | {_share(s['is_b'])} "
+                            f"| {_share(s['is_thick'])} | **{_share(s['both'])}** |")
     return "\n".join(rows)
 
 
@@ -237,6 +238,19 @@ def _latent_editing_rows(r: dict[str, Any]) -> str:
                         f"| {named['mean_shift']:+.2f} | {_share(control['moved'])} | {_share(control['kept_class'])} "
                         f"| {control['mean_shift']:+.2f} |")
     return "\n".join(rows)
+
+
+def _latent_editing_starts(r: dict[str, Any]) -> str:
+    """docs/latent.md's sentence on where the class-keeping edits that fell short started."""
+    parts = []
+    for name, entry in r["editing"].items():
+        for key, value in entry.items():
+            named = value["named"] if isinstance(value, dict) and key.startswith("keeping class") else None
+            if named is None or named["moved"] >= 0.9 or named.get("start_not_moved") is None:
+                continue
+            parts.append(f"{name} {key.removeprefix('keeping class ')}: {named['start_not_moved']:.0%} against "
+                         f"{named['start_moved']:.0%}")
+    return "; ".join(parts)
 
 
 def _latent_projection_rows(r: dict[str, Any]) -> str:
@@ -359,6 +373,8 @@ QUOTES: tuple[Quote, ...] = (
     Quote("latent-arithmetic", "benchmarks/results/latent-mnist-arithmetic.json", "docs/latent.md",
           _latent_arithmetic_rows),
     Quote("latent-editing", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md", _latent_editing_rows),
+    Quote("latent-editing-starts", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md",
+          _latent_editing_starts),
     Quote("latent-projection", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",
           _latent_projection_rows),
     Quote("latent-projection-time", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",

@@ -12,7 +12,8 @@ Measures, with their controls:
   least half its standard deviation over samples, and the share whose class is kept, beside a random
   direction of the same length;
 - **arithmetic**: "thick A - thin A + thin B" over every ordered pair of digits and several exemplar draws:
-  the share read as B and thick, beside "thin B" plus a random vector as long as "thick A - thin A";
+  the share read as B and thick, beside "thin B" plus a random vector as long as "thick A - thin A"; summed
+  straight (the paper's) and walked keeping class B (``ganforge arithmetic``'s default);
 - **projection**: held-out test images projected into the latent space (``ganforge project``'s defaults, and
   30 and 60 steps), the guess of an encoder trained on G's own samples alone and as a warm start at the same
   steps: PSNR and the judge's feature distance, beside the best of 10,000 random latents and the nearest
@@ -154,7 +155,7 @@ def figures(folder: Path, trained: ganforge.TrainedGAN, pool: Any, test: torch.T
             amount: float) -> list[str]:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    outcome = arithmetic(pool, "thick 3 - thin 3 + thin 7")
+    outcome = arithmetic(pool, "thick 3 - thin 3 + thin 7", keep_class=trained)
     images, width = figure(trained, pool, outcome)
     written.append(str(save_image_grid(images, folder / "latent-arithmetic.png", nrow=width)))
     z = trained.latents(6, 1).cpu()
@@ -202,10 +203,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.part == "arithmetic":
         pairs = list(itertools.permutations(range(10), 2))
         results = {"expression": "thick A - thin A + thin B", "pairs": len(pairs), "draws": args.draws}
-        for exemplars in (3, 10):
-            named, control = score_arithmetic(trained, pool, pairs, draws=args.draws, exemplars=exemplars)
-            results[f"exemplars {exemplars}"] = {"named": named.as_dict(), "random": control.as_dict()}
-            print("arithmetic", exemplars, named, control, flush=True)
+        for exemplars, keep in itertools.product((3, 10, 30), (False, True)):
+            named, control = score_arithmetic(trained, pool, pairs, args.draws, exemplars, keep_class=keep)
+            row = f"exemplars {exemplars}" + (", keeping class" if keep else "")
+            results[row] = {"named": named.as_dict(), "random": control.as_dict()}
+            print("arithmetic", row, named, control, flush=True)
     else:
         results, test, projected = projection(trained, args.project, args.random_latents, args.encoder_steps)
         print("projection", results, flush=True)

@@ -88,11 +88,13 @@ def attributes(run: str, count: int, seed: int, out: str | None, device: str, ov
 @click.option("--exemplars", type=int, default=EXEMPLARS, show_default=True, help="Samples averaged per concept.")
 @click.option("--neighbours", type=int, default=NEIGHBOURS, show_default=True,
               help="The result's neighbours under small noise shown beside it.")  # fmt: skip
+@click.option("--straight", is_flag=True, help="The paper's straight sum, without walking the base concept (the "
+              "one added last) by the rest so that it keeps its class.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the pool and the exemplars drawn.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 def arithmetic_command(run: str, expression: str, out: str, pool_size: int, exemplars: int, neighbours: int,
-                       seed: int, device: str, overwrite: bool) -> None:  # fmt: skip
+                       straight: bool, seed: int, device: str, overwrite: bool) -> None:  # fmt: skip
     """Vector arithmetic on RUN's latents, e.g. "thick 3 - thin 3 + thin 7" (the syntax: docs/latent.md)."""
     from ganforge.latent.query import parse_expression
 
@@ -105,7 +107,7 @@ def arithmetic_command(run: str, expression: str, out: str, pool_size: int, exem
     parse_expression(expression, trained.config.data.name)  # syntax errors before any sampling
     check_unconditional(trained)
     pool = make_pool(trained, pool_size, seed)
-    result = arithmetic(pool, expression, exemplars, seed)
+    result = arithmetic(pool, expression, exemplars, seed, keep_class=None if straight else trained)
     for term, index in zip(result.terms, result.exemplars, strict=True):
         sign = "+" if term.sign > 0 else "-"
         click.echo(f"{sign} {term.concept.text}: samples {', '.join(map(str, index.tolist()))}")

@@ -4,17 +4,24 @@ Single samples make noisy concepts, so each concept of an expression is the mean
 (three in the paper) chosen from a pool of measured samples by the query (``latent/query.py``). The result
 is sum_i s_i * mean(z of concept i); the figure shows each concept's exemplars beside the image of their
 mean, then the result and its neighbours under small noise (the paper adds uniform noise of 0.25).
+
+The sum can also keep a class (``keep_base_class``, ``ganforge arithmetic``'s default): in "thick 3 - thin 3 +
+thin 7" the concept added last, "thin 7", is the *base* the others modify, and the result is the base's mean
+moved by the rest ("thick 3 - thin 3") along the class-keeping walk that attribute edits use
+(``directions.walk_keeping_class``), so it stays a 7. The straight sum often lands on another class: the
+difference of a few exemplars' means is mostly noise (docs/latent.md measures both).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from ganforge.errors import GanforgeError
+from ganforge.latent.directions import class_keeping, walk_keeping_class
 from ganforge.latent.pool import Pool
 from ganforge.latent.query import Term, parse_expression, select
 from ganforge.trained import TrainedGAN
@@ -39,6 +46,13 @@ class Arithmetic:
         generator = torch.Generator().manual_seed(seed)
         shift = (torch.rand(count, len(self.result), generator=generator) * 2 - 1) * noise
         return self.result + shift
+
+    def base(self) -> tuple[Tensor, Tensor, int | None]:
+        """The base concept's mean latent (the concept added last; an expression starts with one added), the other
+        terms' signed sum (the offset), and the class the base names (None if it names none)."""
+        last = max(index for index, term in enumerate(self.terms) if term.sign > 0)
+        base = self.means[last]
+        return base, self.result - base, self.terms[last].concept.class_index
 
 
 def check_unconditional(trained: TrainedGAN) -> None:
@@ -77,11 +91,26 @@ def evaluate_terms(pool: Pool, terms: list[Term], exemplars: int = EXEMPLARS, se
     return Arithmetic(terms, chosen, means, signs @ means)
 
 
-def arithmetic(pool: Pool, expression: str, exemplars: int = EXEMPLARS, seed: int = 0) -> Arithmetic:
-    """Parse ``expression`` (``latent/query.py``) against the pool's dataset and evaluate it."""
+def keep_base_class(trained: TrainedGAN, pool: Pool, outcome: Arithmetic) -> Arithmetic:
+    """``outcome`` with its result re-made to keep the base's class (module doc): the base's mean walked by the
+    offset, keeping the class the base names, else the class the classifier reads of the base's image.
+    Unchanged when the dataset has no shipped classifier to consult."""
+    classifier = class_keeping(trained, pool.dataset)
+    if classifier is None:
+        return outcome
+    base, offset, named = outcome.base()
+    keep = None if named is None else torch.tensor([named])
+    return replace(outcome, result=walk_keeping_class(trained, base[None], offset, classifier, keep)[0])
+
+
+def arithmetic(pool: Pool, expression: str, exemplars: int = EXEMPLARS, seed: int = 0,
+               keep_class: TrainedGAN | None = None) -> Arithmetic:  # fmt: skip
+    """Parse ``expression`` (``latent/query.py``) against the pool's dataset and evaluate it: the paper's straight
+    sum, or with ``keep_class`` (the run the pool came from) the sum that keeps the base's class."""
     if exemplars < 1:
         raise GanforgeError(f"--exemplars {exemplars} must be 1 or more", "e.g. --exemplars 3 (the DCGAN paper's)")
-    return evaluate_terms(pool, parse_expression(expression, pool.dataset), exemplars, seed)
+    outcome = evaluate_terms(pool, parse_expression(expression, pool.dataset), exemplars, seed)
+    return outcome if keep_class is None else keep_base_class(keep_class, pool, outcome)
 
 
 def figure(trained: TrainedGAN, pool: Pool, result: Arithmetic, neighbours: int = NEIGHBOURS,

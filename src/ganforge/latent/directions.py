@@ -125,18 +125,22 @@ EDIT_STEPS = 8  # steps of the class-keeping walk
 MIN_PROGRESS = 0.3  # a step keeps at least this share of its length along n, however the class gradient lies
 
 
-def walk_keeping_class(trained: TrainedGAN, z: Tensor, direction: Direction, amount: float,
-                       classifier: Extractor, steps: int = EDIT_STEPS) -> Tensor:  # fmt: skip
-    """z moved ``amount`` sigma along n in ``steps`` steps, each step bent to keep the class the classifier read
-    at the start: where a step along n would lower that class's log-probability to first order (n . g < 0,
-    g its gradient in z), the component along g is removed, d = n - (n . g / |g|^2) g, and d is rescaled so
-    the step still advances amount * sigma / steps along n. The linear edit of InterFaceGAN's conditional
-    manipulation, made local: the class boundary is not a hyperplane in z."""
+def walk_keeping_class(trained: TrainedGAN, z: Tensor, offset: Tensor, classifier: Extractor,
+                       keep: Tensor | None = None, steps: int = EDIT_STEPS) -> Tensor:  # fmt: skip
+    """z moved by ``offset`` ((z_dim,) or one row per latent) in ``steps`` equal steps, each bent to keep a class:
+    ``keep`` (N,), or else the class the classifier reads at the start. Where a step along the offset's unit
+    direction u would lower that class's log-probability to first order (u . g < 0, g its gradient in z), the
+    component along g is removed, d = u - (u . g / |g|^2) g, and d is rescaled so the step still advances
+    |offset| / steps along u. The linear edit of InterFaceGAN's conditional manipulation, made local: the class
+    boundary is not a hyperplane in z. Attribute edits walk amount * sigma * n; arithmetic walks its offset."""
     gan = trained.gan
-    way = direction.vector.to(z.device) * (1.0 if amount > 0 else -1.0)  # u: the unit direction walked
-    length = abs(amount) * direction.sigma / steps
-    with torch.no_grad():
-        start = classifier.forward(classifier.adapt(trained.generate(z).to(classifier.device)))[1].argmax(dim=1)
+    offset = offset.to(z.device).to(z.dtype).expand_as(z)
+    length = offset.norm(dim=1, keepdim=True)
+    way = offset / length.clamp_min(1e-12)  # u: the unit direction walked, row by row
+    length = length / steps
+    if keep is None:
+        with torch.no_grad():
+            keep = classifier.forward(classifier.adapt(trained.generate(z).to(classifier.device)))[1].argmax(dim=1)
     z = z.clone()
     for _ in range(steps):
         point = z.detach().requires_grad_(True)
@@ -144,20 +148,29 @@ def walk_keeping_class(trained: TrainedGAN, z: Tensor, direction: Direction, amo
             G.eval()
             images = gan.generate(point.to(trained.device))
         logits = classifier.forward(classifier.adapt(images.clamp(-1, 1).to(classifier.device)))[1]
-        log_probability = logits.log_softmax(dim=1).gather(1, start[:, None].to(logits.device)).sum()
+        log_probability = logits.log_softmax(dim=1).gather(1, keep[:, None].to(logits.device)).sum()
         (gradient,) = torch.autograd.grad(log_probability, point)  # (N, z_dim): g
-        toward = gradient @ way  # u . g: how the step would change the class's log-probability
+        toward = (gradient * way).sum(dim=1)  # u . g: how the step would change the class's log-probability
         bend = (toward / gradient.pow(2).sum(dim=1).clamp_min(1e-12)).clamp(max=0)  # only where it would lower it
         step = way - bend[:, None] * gradient  # d = u - (u . g / |g|^2) g
-        progress = (step @ way).clamp_min(MIN_PROGRESS)  # d . u
+        progress = (step * way).sum(dim=1).clamp_min(MIN_PROGRESS)  # d . u
         z = z + length * step / progress[:, None]
     return z.detach()
+
+
+def class_keeping(trained: TrainedGAN, dataset: str) -> Extractor | None:
+    """The classifier a class-keeping walk consults: the dataset's shipped one for an unconditional run; None for
+    a conditional run (its labels keep the class) or a dataset without one (the walk is then straight)."""
+    if trained.num_classes or dataset not in CLASSIFIERS:
+        return None
+    return get_extractor(CLASSIFIERS[dataset], trained.device)
 
 
 def edit_latents(trained: TrainedGAN, pool: Pool, z: Tensor, direction: Direction, amount: float,
                  keep_class: bool = True) -> Tensor:  # fmt: skip
     """``z`` edited by ``amount`` along ``direction``: straight (z + amount * sigma * n), or with ``keep_class`` for
     an unconditional run whose dataset has a shipped classifier, by ``walk_keeping_class``."""
-    if not keep_class or trained.num_classes or pool.dataset not in CLASSIFIERS:
+    classifier = class_keeping(trained, pool.dataset) if keep_class else None
+    if classifier is None:
         return direction.apply(z, amount)
-    return walk_keeping_class(trained, z, direction, amount, get_extractor(CLASSIFIERS[pool.dataset], trained.device))
+    return walk_keeping_class(trained, z, direction.vector * (amount * direction.sigma), classifier)

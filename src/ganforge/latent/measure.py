@@ -5,7 +5,8 @@
   and for a random direction of the same length.
 - Arithmetic: over pairs of classes (A, B), the share of trials where "thick A - thin A + thin B" is read
   as B by the classifier and is thick (thicker than the median B of the pool), against "thin B" plus a
-  random vector as long as "thick A - thin A".
+  random vector as long as "thick A - thin A"; both summed straight (the paper's) or walked keeping class B
+  (``arithmetic.keep_base_class``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 from ganforge.errors import GanforgeError
 from ganforge.latent.arithmetic import evaluate_terms
 from ganforge.latent.attributes import measure_images
-from ganforge.latent.directions import Direction, edit_latents, random_direction
+from ganforge.latent.directions import Direction, class_keeping, edit_latents, random_direction, walk_keeping_class
 from ganforge.latent.pool import Pool
 from ganforge.latent.query import parse_expression
 from ganforge.trained import TrainedGAN
@@ -36,6 +37,10 @@ class EditScore:
     moved: float  # the attribute moved the asked way by >= SUCCESS_SHIFT standard deviations
     kept_class: float | None  # the classifier's class before and after agree
     mean_shift: float  # the mean change of the attribute, in its pool standard deviations, signed as asked
+    # where the samples started, as the pool's percentile of the attribute counted in the asked direction (high:
+    # already near the end the edit moves towards), for the samples that moved enough and for those that did not
+    start_moved: float | None
+    start_not_moved: float | None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -55,7 +60,13 @@ def score_edit(trained: TrainedGAN, pool: Pool, direction: Direction, amount: fl
     after = measure_images(trained.generate(edited, labels=labels), pool.dataset)
     shift = np.sign(amount) * (after.values[name] - before.values[name]) / spread
     kept = None if before.classes is None else float((before.classes == after.classes).mean())
-    return EditScore(direction.attribute, amount, n, float((shift >= SUCCESS_SHIFT).mean()), kept, float(shift.mean()))
+    values = np.sort(pool.attribute(name))
+    start = np.searchsorted(values, before.values[name]) / len(values)  # the pool's percentile, in [0, 1]
+    start = start if amount > 0 else 1 - start
+    moved = shift >= SUCCESS_SHIFT
+    return EditScore(direction.attribute, amount, n, float(moved.mean()), kept, float(shift.mean()),
+                     float(start[moved].mean()) if moved.any() else None,
+                     float(start[~moved].mean()) if (~moved).any() else None)  # fmt: skip
 
 
 def score_edit_with_control(trained: TrainedGAN, pool: Pool, direction: Direction, amount: float, n: int = 500,
@@ -81,27 +92,35 @@ class ArithmeticScore:
 
 
 def score_arithmetic(trained: TrainedGAN, pool: Pool, pairs: list[tuple[int, int]], draws: int = 5,
-                     exemplars: int = 3, control_seed: int = 0) -> tuple[ArithmeticScore, ArithmeticScore]:  # fmt: skip
-    """"thick A - thin A + thin B" over ``pairs`` and ``draws`` exemplar draws each, and its control: "thin B" plus
-    a random vector of the same length as "thick A - thin A"."""
+                     exemplars: int = 3, control_seed: int = 0, keep_class: bool = False
+                     ) -> tuple[ArithmeticScore, ArithmeticScore]:  # fmt: skip
+    """Score "thick A - thin A + thin B" over ``pairs`` and ``draws`` exemplar draws each, and its control: "thin B"
+    plus a random vector as long as "thick A - thin A"; with ``keep_class`` both are walked keeping class B."""
     classes = pool.measurements.classes
-    if classes is None:
+    classifier = class_keeping(trained, pool.dataset)
+    if classes is None or classifier is None:
         raise GanforgeError(f"{pool.dataset} has no shipped classifier to read the result's class", "use mnist")
     thickness = pool.attribute("thickness")
     median = {b: float(np.median(thickness[classes == b])) for _, b in pairs}
     generator = torch.Generator().manual_seed(control_seed)
-    results, controls, wanted = [], [], []
+    bases, offsets, randoms, wanted = [], [], [], []
     for a, b in pairs:
         terms = parse_expression(f"thick {a} - thin {a} + thin {b}", pool.dataset)
         for draw in range(draws):
-            outcome = evaluate_terms(pool, terms, exemplars, seed=draw)
-            offset = outcome.means[0] - outcome.means[1]
+            base, offset, _ = evaluate_terms(pool, terms, exemplars, seed=draw).base()
             random = torch.randn(offset.shape, generator=generator)
-            results.append(outcome.result)
-            controls.append(outcome.means[2] + random / random.norm() * offset.norm())
+            bases.append(base)
+            offsets.append(offset)
+            randoms.append(random / random.norm() * offset.norm())
             wanted.append(b)
-    return _score(trained, pool, torch.stack(results), wanted, median), \
-        _score(trained, pool, torch.stack(controls), wanted, median)  # fmt: skip
+    base = torch.stack(bases)
+    if keep_class:
+        keep = torch.tensor(wanted)
+        results = walk_keeping_class(trained, base, torch.stack(offsets), classifier, keep)
+        controls = walk_keeping_class(trained, base, torch.stack(randoms), classifier, keep)
+    else:
+        results, controls = base + torch.stack(offsets), base + torch.stack(randoms)
+    return _score(trained, pool, results, wanted, median), _score(trained, pool, controls, wanted, median)
 
 
 def _score(trained: TrainedGAN, pool: Pool, z: torch.Tensor, wanted: list[int], median: dict[int, float]
