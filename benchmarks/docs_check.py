@@ -254,13 +254,21 @@ def _latent_editing_starts(r: dict[str, Any]) -> str:
 
 
 def _latent_projection_rows(r: dict[str, Any]) -> str:
-    """docs/latent.md's projection table: PSNR and the judge's feature distance, mean (median)."""
+    """docs/latent.md's projection table: per method (the encoder's guess alone, random-start projection and the
+    encoder's warm start at each step count), PSNR and the judge's feature distance, mean (median), and the CPU
+    seconds per image, without and with the encoder's training amortised; then the two controls."""
     rows = []
-    for label, key in (("projection", "projection"), ("best of 10,000 random latents", "best_random"),
-                       ("nearest training image", "nearest_train")):
+    for method in r["methods"]:
+        psnr, distance = method["psnr"], method["feature_distance"]
+        steps = "-" if method["steps"] is None else str(method["steps"])
+        amortised = f"{method['cpu_seconds_per_image_with_encoder_training']:.2f}" if method["encoder"] else "-"
+        rows.append(f"| {method['method']} | {steps} | {psnr['mean']:.1f} ({psnr['median']:.1f}) "
+                    f"| {distance['mean']:.2f} ({distance['median']:.2f}) | {method['cpu_seconds_per_image']:.2f} "
+                    f"| {amortised} |")
+    for label, key in (("best of 10,000 random latents", "best_random"), ("nearest training image", "nearest_train")):
         psnr, distance = r["psnr"][key], r["feature_distance"][key]
-        rows.append(f"| {label} | {psnr['mean']:.1f} ({psnr['median']:.1f}) "
-                    f"| {distance['mean']:.2f} ({distance['median']:.2f}) |")
+        rows.append(f"| {label} | - | {psnr['mean']:.1f} ({psnr['median']:.1f}) "
+                    f"| {distance['mean']:.2f} ({distance['median']:.2f}) | - | - |")
     return "\n".join(rows)
 
 

@@ -14,9 +14,11 @@ Measures, with their controls:
 - **arithmetic**: "thick A - thin A + thin B" over every ordered pair of digits and several exemplar draws:
   the share read as B and thick, beside "thin B" plus a random vector as long as "thick A - thin A"; summed
   straight (the paper's) and walked keeping class B (``ganforge arithmetic``'s default);
-- **projection**: held-out test images projected into the latent space (``ganforge project``'s defaults):
-  PSNR and the judge's feature distance, beside the best of 10,000 random latents and the nearest training
-  image (each the best by its own measure), and the seconds per image (wall clock and CPU time of one thread).
+- **projection**: held-out test images projected into the latent space (``ganforge project``'s defaults, and
+  30 and 60 steps), the guess of an encoder trained on G's own samples alone and as a warm start at the same
+  steps: PSNR and the judge's feature distance, beside the best of 10,000 random latents and the nearest
+  training image (each the best by its own measure), and the seconds per image (wall clock and CPU time of
+  one thread; with the encoder's training time amortised over the images, and that time on its own).
 
 Each part writes benchmarks/results/latent-mnist-PART.json (``--out`` to choose).
 """
@@ -39,6 +41,8 @@ from benchmarks.common import RESULTS, machine_description, write_json
 from ganforge.data import load_dataset
 from ganforge.latent import arithmetic, figure, find_direction, make_pool
 from ganforge.latent.attributes import attribute_names
+from ganforge.latent.encoder import STEPS as ENCODER_STEPS
+from ganforge.latent.encoder import train_encoder
 from ganforge.latent.measure import score_arithmetic, score_edit_with_control
 from ganforge.latent.project import (
     CANDIDATES,
@@ -75,14 +79,50 @@ def editing(trained: ganforge.TrainedGAN, pool: Any, amount: float, n: int) -> d
     return out
 
 
-def projection(trained: ganforge.TrainedGAN, n: int, random_latents: int) -> tuple[dict[str, Any], torch.Tensor,
-                                                                                   Projection]:  # fmt: skip
+PROJECTION_STEPS = (30, 60, STEPS)  # the random-start projection and the encoder's warm start, at each
+
+
+def _timed(work: Any) -> tuple[Any, float, float]:
+    """(work(), wall seconds, CPU seconds of this process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = work()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def projection(trained: ganforge.TrainedGAN, n: int, random_latents: int,
+               encoder_steps: int = ENCODER_STEPS) -> tuple[dict[str, Any], torch.Tensor, Projection]:  # fmt: skip
+    """Random-start projection at 30, 60 and the default steps, the encoder's guess alone, and the encoder's
+    warm start at the same steps, each beside the best random latent and the nearest training image."""
     test = load_dataset(dataclasses.replace(trained.config.data, split="test")).real()[:n].cpu()
     train = load_dataset(dataclasses.replace(trained.config.data, split="train")).real().cpu()
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = project(trained, test)
-    wall, cpu = (time.perf_counter() - wall) / n, (time.process_time() - cpu) / n
     network = judge(trained)
+    encoder, encoder_wall, encoder_cpu = _timed(lambda: train_encoder(trained, encoder_steps))
+    print(f"encoder: {encoder_steps} steps in {encoder_cpu:.0f} s CPU, {encoder_wall:.0f} s wall", flush=True)
+
+    def row(method: str, steps: int | None, with_encoder: bool, images: torch.Tensor, loss: torch.Tensor | None,
+            wall: float, cpu: float) -> dict[str, Any]:  # fmt: skip
+        own_psnr, own_distance = psnr(images, test), feature_distance(network, images, test)
+        out = {"method": method, "steps": steps, "encoder": with_encoder, "psnr": _summary(own_psnr),
+               "feature_distance": _summary(own_distance), "loss": None if loss is None else _summary(loss),
+               "cpu_seconds_per_image": cpu / n, "seconds_per_image_wall": wall / n,
+               "cpu_seconds_per_image_with_encoder_training": (cpu + (encoder_cpu if with_encoder else 0)) / n,
+               }  # fmt: skip
+        print(method, steps, {key: out[key] for key in ("psnr", "feature_distance", "cpu_seconds_per_image")},
+              flush=True)  # fmt: skip
+        return out
+
+    guess, wall, cpu = _timed(lambda: trained.generate(encoder.guess(test)))
+    rows = [row("encoder alone", None, True, guess, None, wall, cpu)]
+    results: dict[tuple[int, bool], Projection] = {}
+    for steps in PROJECTION_STEPS:
+        for warm in (False, True):
+            result, wall, cpu = _timed(lambda steps=steps, warm=warm: project(trained, test, steps=steps,
+                                                                              encoder=encoder if warm else None))
+            results[steps, warm] = result
+            method = "encoder + projection" if warm else "projection (random starts)"
+            rows.append(row(method, steps, warm, result.images, result.loss, wall, cpu))
+    result = results[STEPS, False]
+    default = next(r for r in rows if r["steps"] == STEPS and not r["encoder"])
     random_psnr, random_distance = best_of_random(trained, test, random_latents)
     error = ((train[None] - test[:, None]) / 2).pow(2).flatten(2).mean(dim=2)  # (n, train)
     nearest_psnr = 10 * torch.log10(1 / error.min(dim=1).values)
@@ -91,7 +131,8 @@ def projection(trained: ganforge.TrainedGAN, n: int, random_latents: int) -> tup
     out = {
         "images": n, "split": "test", "loss_network": loss_network(trained.config.data.name),
         "judge": judge_network(trained.config.data.name), "starts": STARTS, "steps": STEPS, "candidates": CANDIDATES,
-        "seconds_per_image_wall": wall, "cpu_seconds_per_image": cpu, "random_latents": random_latents,
+        "seconds_per_image_wall": default["seconds_per_image_wall"],
+        "cpu_seconds_per_image": default["cpu_seconds_per_image"], "random_latents": random_latents,
         "train_images": len(train),
         "psnr": {"projection": _summary(own_psnr), "best_random": _summary(random_psnr),
                  "nearest_train": _summary(nearest_psnr)},
@@ -99,6 +140,13 @@ def projection(trained: ganforge.TrainedGAN, n: int, random_latents: int) -> tup
                              "nearest_train": _summary(nearest_distance)},
         "share_beating_random_by_3db": float((own_psnr >= random_psnr + 3).float().mean()),
         "share_closer_than_random_in_features": float((own_distance < random_distance).float().mean()),
+        "encoder": {"steps": encoder_steps, "batch_size": encoder.trained_for["batch_size"],
+                    "image_weight": encoder.trained_for["image_weight"], "cpu_seconds": encoder_cpu,
+                    "wall_seconds": encoder_wall, "latent_loss": encoder.trained_for["latent_loss"],
+                    "image_loss": encoder.trained_for["image_loss"]},
+        "methods": rows,
+        "warm_loss_not_above_cold": {str(steps): float((results[steps, True].loss <= results[steps, False].loss + 1e-6)
+                                                       .float().mean()) for steps in PROJECTION_STEPS},
     }  # fmt: skip
     return out, test, result
 
@@ -137,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--draws", type=int, default=3, help="Exemplar draws per pair of digits.")
     parser.add_argument("--project", type=int, default=100, help="Held-out test images projected.")
     parser.add_argument("--random-latents", type=int, default=10_000)
+    parser.add_argument("--encoder-steps", type=int, default=ENCODER_STEPS, help="Training steps of the encoder.")
     parser.add_argument("--figures", type=Path, help="Also write the docs' pictures into this folder.")
     parser.add_argument("--note", default="shared machine: 2 cores shared with other sessions")
     parser.add_argument("--out", type=Path, help="Default: benchmarks/results/latent-mnist-PART.json.")
@@ -160,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
             results[row] = {"named": named.as_dict(), "random": control.as_dict()}
             print("arithmetic", row, named, control, flush=True)
     else:
-        results, test, projected = projection(trained, args.project, args.random_latents)
+        results, test, projected = projection(trained, args.project, args.random_latents, args.encoder_steps)
         print("projection", results, flush=True)
         if args.figures:
             written = figures(args.figures, trained, pool, test, projected, args.amount)

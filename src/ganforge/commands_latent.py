@@ -18,6 +18,8 @@ from ganforge.errors import GanforgeError, check_positive, check_seed
 from ganforge.latent.arithmetic import EXEMPLARS, NEIGHBOURS, arithmetic, check_unconditional, figure
 from ganforge.latent.attributes import UNITS, check_attribute, summary_table
 from ganforge.latent.directions import METHODS, edit_latents, find_direction
+from ganforge.latent.encoder import STEPS as ENCODER_STEPS
+from ganforge.latent.encoder import encoder_for
 from ganforge.latent.pool import POOL_SIZE, image_run_dataset, make_pool
 from ganforge.latent.project import CANDIDATES, STARTS, STEPS, check_targets, project
 from ganforge.limits import load_npy
@@ -187,11 +189,17 @@ def _read_latents(path: Path, trained: TrainedGAN) -> torch.Tensor:
 @click.option("--steps", type=int, default=STEPS, show_default=True, help="Adam steps per start.")
 @click.option("--candidates", type=int, default=CANDIDATES, show_default=True,
               help="Random latents the starts are the best of.")  # fmt: skip
+@click.option("--encoder", "use_encoder", is_flag=True,
+              help="Also start from the guess of a small encoder trained on G's own samples (trained on first use, "
+              "then kept in RUN/encoders/ for this checkpoint).")  # fmt: skip
+@click.option("--encoder-steps", type=int,
+              help=f"Training steps of the encoder (with --encoder; default {ENCODER_STEPS}).")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out and --picture if they exist.")
 def project_command(run: str, source: str, out: str, picture: str | None, starts: int, steps: int, candidates: int,
-                    seed: int, device: str, overwrite: bool) -> None:  # fmt: skip
+                    use_encoder: bool, encoder_steps: int | None, seed: int, device: str,
+                    overwrite: bool) -> None:  # fmt: skip
     """Find latents whose images under RUN's G match real images (GAN inversion; docs/latent.md)."""
     import time
 
@@ -202,12 +210,22 @@ def project_command(run: str, source: str, out: str, picture: str | None, starts
     check_seed("--seed", seed)
     if steps < 0:
         raise GanforgeError(f"--steps {steps} must be 0 or more", f"e.g. --steps {STEPS}")
+    if encoder_steps is not None and not use_encoder:
+        raise GanforgeError(f"--encoder-steps {encoder_steps} without --encoder",
+                            "add --encoder, or drop --encoder-steps")  # fmt: skip
+    if encoder_steps is not None:
+        check_positive("--encoder-steps", encoder_steps)
     trained = _load_image_run(run, device)
     _, height, width = trained.data_shape
     images, names = read_images(Path(source), size=(width, height))
     images = check_targets(trained, images, f"--input {source}")
+    encoder = None
+    if use_encoder:
+        encoder, reused = encoder_for(trained, encoder_steps or ENCODER_STEPS, seed)
+        how = "reused" if reused else f"trained in {encoder.seconds:.0f} s"
+        click.echo(f"encoder for step {trained.step} {how} ({encoder.trained_for['steps']} steps)")
     began = time.perf_counter()
-    result = project(trained, images, starts, steps, candidates, seed)
+    result = project(trained, images, starts, steps, candidates, seed, encoder=encoder)
     seconds = time.perf_counter() - began
     _save_npy(target, result.z.numpy())
     if picture_path is not None:

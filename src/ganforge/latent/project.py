@@ -9,7 +9,9 @@ manifold", eq. 2 with a perceptual term) and a weak pull towards the prior's typ
 penultimate layer of a shipped classifier; the network that *judges* a projection (``JUDGES``) is a
 different one, so the figure reported is not the quantity optimised. Optimisation is non-convex, so it runs
 from several starts at once: the best ``starts`` of ``candidates`` random latents by the same loss, each then
-refined by Adam, and the start with the lowest final loss is kept.
+refined by Adam, and the start with the lowest final loss is kept. With an ``encoder`` (``encoder.py``: trained
+on G's own samples) its guess E(x) is one more start beside the random ones, refined the same way, so the
+result can only be as good or better by the loss minimised than without it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from torch import Tensor
 
 from ganforge.errors import GanforgeError
+from ganforge.latent.encoder import Encoder, check_encoder
 from ganforge.metrics.extractors import Extractor, get_extractor
 from ganforge.trained import TrainedGAN
 
@@ -110,9 +113,13 @@ class _Objective:
 def project(
     trained: TrainedGAN, targets: Tensor, starts: int = STARTS, steps: int = STEPS, candidates: int = CANDIDATES,
     seed: int = 0, feature_weight: float = FEATURE_WEIGHT, learning_rate: float = LEARNING_RATE,
+    encoder: Encoder | None = None,
 ) -> Projection:  # fmt: skip
-    """Project ``targets`` (N, C, H, W) in [-1, 1] into ``trained``'s latent space (module doc)."""
+    """Project ``targets`` (N, C, H, W) in [-1, 1] into ``trained``'s latent space (module doc); ``encoder``: also
+    start from its guess E(x) (``encoder.encoder_for``)."""
     targets = check_targets(trained, targets)
+    if encoder is not None:
+        check_encoder(encoder, trained)
     for name, value in (("starts", starts), ("candidates", candidates)):
         if value < 1:
             raise GanforgeError(f"--{name} {value} must be 1 or more", f"e.g. --{name} {STARTS}")
@@ -125,7 +132,7 @@ def project(
     for first in range(0, len(targets), BATCH_IMAGES):
         index = torch.arange(first, min(first + BATCH_IMAGES, len(targets)))
         batch_z, batch_loss = _project_batch(trained, objective, index, starts, steps, candidates, seed + first,
-                                             learning_rate)  # fmt: skip
+                                             learning_rate, encoder)  # fmt: skip
         z.append(batch_z)
         loss.append(batch_loss)
     z_all = torch.cat(z)
@@ -133,7 +140,8 @@ def project(
 
 
 def _project_batch(trained: TrainedGAN, objective: _Objective, index: Tensor, starts: int, steps: int,
-                   candidates: int, seed: int, learning_rate: float) -> tuple[Tensor, Tensor]:  # fmt: skip
+                   candidates: int, seed: int, learning_rate: float,
+                   encoder: Encoder | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
     """(z (B, z_dim), final loss (B,)) of the targets at ``index``, each the best of its ``starts`` refined starts.
 
     All targets' starts run as one batch: Adam's update is elementwise and the loss a sum of independent
@@ -148,6 +156,10 @@ def _project_batch(trained: TrainedGAN, objective: _Objective, index: Tensor, st
             losses = torch.cat([objective(chunk, torch.full((len(chunk),), target, device=device))[0]
                                 for chunk in pool.split(512)])  # fmt: skip
             chosen.append(pool[losses.argsort()[:starts]])
+        if encoder is not None:  # E(x): one more start per target, after its random ones
+            guesses = encoder.guess(objective.targets[index.to(device)]).to(device)
+            chosen = [torch.cat([random, guess[None]]) for random, guess in zip(chosen, guesses, strict=True)]
+            starts += 1
     z = torch.cat(chosen).clone().requires_grad_(True)  # (B * starts, z_dim)
     which = index.to(device).repeat_interleave(starts)
     optimiser = torch.optim.Adam([z], lr=learning_rate)
