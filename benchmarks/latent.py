@@ -1,9 +1,10 @@
 """The latent-space tools measured on a trained MNIST run, each beside its control (docs/latent.md).
 
-    ganforge train --dataset mnist --steps 6000 --out runs/latent-mnist     # the default preset (fast DCGAN)
-    python -m benchmarks.latent --run runs/latent-mnist --part editing
-    python -m benchmarks.latent --run runs/latent-mnist --part arithmetic
-    python -m benchmarks.latent --run runs/latent-mnist --part projection --figures docs/images   # and the pictures
+    ganforge train --dataset mnist --seed 0 --out runs/readme-explorer   # the default run (fast DCGAN, 4,000 steps)
+    python -m benchmarks.latent --run runs/readme-explorer --part editing
+    python -m benchmarks.latent --run runs/readme-explorer --part arithmetic
+    python -m benchmarks.latent --run runs/readme-explorer --part projection
+    python -m benchmarks.latent --run runs/readme-explorer --part figures   # the docs' pictures, into docs/images
 
 Measures, with their controls:
 
@@ -180,13 +181,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool", type=int, default=5000, help="Samples measured to fit directions.")
     parser.add_argument("--edits", type=int, default=500, help="Fresh samples edited per direction and sign.")
     parser.add_argument("--amount", type=float, default=3.0, help="Edit step, in sd of the latents' projection.")
-    parser.add_argument("--part", choices=("editing", "arithmetic", "projection"), required=True,
-                        help="What to measure; each part writes latent-mnist-PART.json.")
+    parser.add_argument("--part", choices=("editing", "arithmetic", "projection", "figures"), required=True,
+                        help="What to measure, or 'figures' (the docs' pictures); each writes latent-mnist-PART.json.")
     parser.add_argument("--draws", type=int, default=3, help="Exemplar draws per pair of digits.")
     parser.add_argument("--project", type=int, default=100, help="Held-out test images projected.")
     parser.add_argument("--random-latents", type=int, default=10_000)
     parser.add_argument("--encoder-steps", type=int, default=ENCODER_STEPS, help="Training steps of the encoder.")
-    parser.add_argument("--figures", type=Path, help="Also write the docs' pictures into this folder.")
+    parser.add_argument("--figures", type=Path, default=Path("docs/images"), help="Where --part figures draws.")
     parser.add_argument("--note", default="shared machine: 2 cores shared with other sessions")
     parser.add_argument("--out", type=Path, help="Default: benchmarks/results/latent-mnist-PART.json.")
     args = parser.parse_args(argv)
@@ -208,11 +209,13 @@ def main(argv: list[str] | None = None) -> None:
             row = f"exemplars {exemplars}" + (", keeping class" if keep else "")
             results[row] = {"named": named.as_dict(), "random": control.as_dict()}
             print("arithmetic", row, named, control, flush=True)
-    else:
-        results, test, projected = projection(trained, args.project, args.random_latents, args.encoder_steps)
+    elif args.part == "projection":
+        results, _, _ = projection(trained, args.project, args.random_latents, args.encoder_steps)
         print("projection", results, flush=True)
-        if args.figures:
-            written = figures(args.figures, trained, pool, test, projected, args.amount)
+    else:  # the first 8 held-out test images, projected by `ganforge project`'s defaults, and the other pictures
+        test = load_dataset(dataclasses.replace(trained.config.data, split="test")).real()[:8].cpu()
+        written = figures(args.figures, trained, pool, test, project(trained, test), args.amount)
+        print("figures", written, flush=True)
     out = args.out or RESULTS / f"latent-mnist-{args.part}.json"
     write_json(out, {
         "command": "python -m benchmarks.latent " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
