@@ -82,7 +82,15 @@ def test_reference_features_are_computed_once_and_cached(tmp_path, monkeypatch):
     first = evaluate.reference(DataConfig(name="mnist", split="test"), extractor, 200, torch.device("cpu"))
     cached = list((tmp_path / "ganforge/reference").glob("*.safetensors"))
     assert len(cached) == 1 and extractor.weights_sha256[:16] in cached[0].name
-    monkeypatch.setattr(evaluate, "load_dataset", lambda *a, **k: pytest.fail("the cache was not used"))
+    embed = evaluate.embed
+    monkeypatch.setattr(evaluate, "embed", lambda *a, **k: pytest.fail("the cache was not used"))
+    again = evaluate.reference(DataConfig(name="mnist", split="test"), extractor, 200, torch.device("cpu"))
+    assert torch.equal(first.features, again.features)
+    # The same n from a data set cut shorter by data.limit is other images: never the cached features.
+    monkeypatch.setattr(evaluate, "embed", embed)
+    limited = evaluate.reference(DataConfig(name="mnist", split="test", limit=50), extractor, 200, torch.device("cpu"))
+    assert len(limited.features) == 50 and len(first.features) == 200
+    assert len(list((tmp_path / "ganforge/reference").glob("*.safetensors"))) == 2
     again = evaluate.reference(DataConfig(name="mnist", split="test"), extractor, 200, torch.device("cpu"))
     assert torch.equal(first.features, again.features)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import logging
 import time
@@ -289,24 +290,29 @@ def _need_probabilities(samples: SampleSet, name: str) -> None:
 
 
 def reference(data_cfg: DataConfig, extractor: Extractor | None, n: int, device: torch.device) -> SampleSet:
-    """Features of the first ``n`` real samples of ``data_cfg`` (its split), cached on disk per extractor."""
-    key = f"{data_cfg.name}-{data_cfg.split}-{data_cfg.image_size or 'native'}-{n}"
-    if extractor is not None:
-        key += f"-{extractor.name}-{extractor.weights_sha256[:16]}"
-        cache = sources.cache_root() / "reference" / f"{key.replace('/', '_').replace(':', '_')}.safetensors"
-        cached = _read_reference_cache(cache)
-        if cached is not None:
-            return cached
+    """Features of the first ``n`` real samples of ``data_cfg`` (its split), cached on disk per extractor.
+
+    The cache is keyed by a digest of the real samples themselves, not only by the settings that chose them:
+    a data set cut by ``data.limit``, read from another ``data_dir`` (the full MNIST or the bundled subset) or
+    fitted another way never reuses another's features. Loading the samples is cheap; embedding them is not."""
     data = load_dataset(data_cfg, device)
     real = data.real(n if data.kind == "points" else min(n, len(data))).cpu()
+    if extractor is None:
+        return embed(real, extractor)
+    digest = hashlib.sha256(real.contiguous().numpy().tobytes()).hexdigest()[:16]
+    key = (f"{data_cfg.name}-{data_cfg.split}-{data_cfg.image_size or 'native'}-{len(real)}-{digest}"
+           f"-{extractor.name}-{extractor.weights_sha256[:16]}")  # fmt: skip
+    cache = sources.cache_root() / "reference" / f"{key.replace('/', '_').replace(':', '_')}.safetensors"
+    cached = _read_reference_cache(cache)
+    if cached is not None:
+        return cached
     result = embed(real, extractor)
-    if extractor is not None:
-        tensors = {k: v.contiguous() for k, v in dataclasses.asdict(result).items() if isinstance(v, torch.Tensor)}
-        try:
-            with atomic_path(cache) as tmp:
-                save_file(tensors, str(tmp))
-        except OSError as error:  # a cache is a convenience: measuring goes on without it
-            log.warning("could not cache the reference features in %s (%s)", cache, error.strerror)
+    tensors = {k: v.contiguous() for k, v in dataclasses.asdict(result).items() if isinstance(v, torch.Tensor)}
+    try:
+        with atomic_path(cache) as tmp:
+            save_file(tensors, str(tmp))
+    except OSError as error:  # a cache is a convenience: measuring goes on without it
+        log.warning("could not cache the reference features in %s (%s)", cache, error.strerror)
     return result
 
 
