@@ -24,8 +24,8 @@ test images (fewer where the test split is smaller), classes covered (of 10, a c
 samples), Stacked MNIST's modes (of 1,000, from the same ``--n`` samples: an undercount beside PacGAN's 26,000);
 for a class-conditional preset the same samples asked for classes 0..9 in turn and the share the classifier reads
 as the class asked (mean and worst class); 2-D points in PacGAN's protocol (2,500 samples: modes, high-quality
-share). A pair *collapses* when a collapse alarm fires (mode-collapse, low-diversity) or it covers fewer than all
-10 classes (images) or fewer than all modes (2-D); it *saturates* when the d-saturated alarm fires.
+share). A pair *collapses* when a collapse alarm fires (mode-collapse, low-diversity), *saturates* when the d-saturated
+alarm fires; beside them the table says how many of the 10 classes (images) or of the modes (2-D) it misses.
 
 Writes benchmarks/results/presets.json (``--out``); pairs not rerun keep their rows there when the budget is the
 same. docs/models.md ("Every preset on every dataset") quotes it.
@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 from benchmarks.common import RESULTS, machine_description, write_json
 
@@ -69,17 +70,19 @@ TARGET_CLASS_ACCURACY = 0.8  # conditional presets on Fashion-MNIST (issue 15)
 COLLAPSE_ALARMS = ("mode-collapse", "low-diversity")
 
 
-def config_for(preset: str, dataset: str, seed: int) -> Any:
-    """``ganforge train --preset PRESET --dataset DATASET --seed SEED --device cpu``, resolved (GanforgeError when
-    refused)."""
+def config_for(preset: str, dataset: str, seed: int, sets: dict[str, str] | None = None) -> Any:
+    """``ganforge train --preset PRESET --dataset DATASET --seed SEED --device cpu [--set KEY=VALUE ...]``, resolved
+    (GanforgeError when refused)."""
     from ganforge.config import Config, apply_overrides
     from ganforge.resolve import resolve
 
-    overrides = {"preset": preset, "data.name": dataset, "train.seed": seed, "train.device": "cpu"}
+    overrides = {"preset": preset, "data.name": dataset, "train.seed": seed, "train.device": "cpu", **(sets or {})}
     return resolve(apply_overrides(Config(), overrides))
 
 
-def plan(presets: list[str], datasets: list[str], seed: int) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+def plan(
+    presets: list[str], datasets: list[str], seed: int, sets: dict[str, str] | None = None
+) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     """The accepted pairs to train, and every other pair with why it is not trained here."""
     from ganforge.data import describe_datasets
     from ganforge.errors import GanforgeError
@@ -97,23 +100,24 @@ def plan(presets: list[str], datasets: list[str], seed: int) -> tuple[list[tuple
                 skipped.append({"preset": preset, "dataset": dataset, "reason": available[dataset]})
                 continue
             try:
-                config_for(preset, dataset, seed)
+                config_for(preset, dataset, seed, sets)
                 accepted.append((preset, dataset))
             except GanforgeError as error:
                 skipped.append({"preset": preset, "dataset": dataset, "reason": f"refused: {error}"})
     return accepted, skipped
 
 
-def train_pair(preset: str, dataset: str, budget: float, seed: int, n: int) -> dict[str, Any]:
-    """Train one pair on one thread for ``budget`` CPU seconds (or its steps) and measure it."""
+def train_pair(
+    preset: str, dataset: str, budget: float, seed: int, n: int, sets: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Train one pair for ``budget`` seconds of this process's CPU time (or its steps) and measure it (on one
+    torch thread in the benchmark, where ``_run`` sets it)."""
     from ganforge import stats
     from ganforge.health import HealthProbe, diagnose
     from ganforge.train import build_session, train_step
 
-    torch.set_num_threads(1)
-    logging.getLogger("ganforge").setLevel(logging.ERROR)
     started_wall = time.perf_counter()
-    cfg = config_for(preset, dataset, seed)
+    cfg = config_for(preset, dataset, seed, sets)
     session = build_session(cfg)
     probe = HealthProbe(session)
     stats.reset()
@@ -195,18 +199,24 @@ def measure(session: Any, n: int, seed: int) -> dict[str, Any]:
 
 
 def verdict(row: dict[str, Any]) -> dict[str, Any]:
-    """Whether the pair collapsed (a collapse alarm, or classes or modes missing) or saturated (D won)."""
-    missing = (row.get("classes_covered", 10) < 10) or (row.get("modes", 0) < row.get("modes_total", 0))
-    out = {
-        "collapsed": missing or any(alarm in COLLAPSE_ALARMS for alarm in row["alarms"]),
+    """Whether the pair collapsed (a collapse alarm fired), saturated (the d-saturated alarm fired), and how many of
+    the 10 classes (images) or of the modes (2-D) its samples miss."""
+    out: dict[str, Any] = {
+        "collapsed": any(alarm in COLLAPSE_ALARMS for alarm in row["alarms"]),
         "saturated": "d-saturated" in row["alarms"],
     }
+    if "classes_covered" in row:
+        out["classes_missing"] = 10 - row["classes_covered"]
+    if "modes" in row:
+        out["modes_missing"] = row["modes_total"] - row["modes"]
     if "class_accuracy" in row and row["dataset"] == "fashion-mnist":
         out["meets_class_accuracy_target"] = row["class_accuracy"] >= TARGET_CLASS_ACCURACY
     return out
 
 
-def _run(args: tuple[str, str, float, int, int]) -> dict[str, Any]:
+def _run(args: tuple[str, str, float, int, int, dict[str, str]]) -> dict[str, Any]:
+    torch.set_num_threads(1)  # each worker one thread: the budget is one thread's CPU time
+    logging.getLogger("ganforge").setLevel(logging.ERROR)
     try:
         return train_pair(*args)
     except Exception as error:  # noqa: BLE001 - one pair's failure is a row of the table, not the end of the run
@@ -224,16 +234,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--n", type=int, default=2000, help="samples per image measurement (and real test images)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS / "presets.json")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="settings over every preset's")
     parser.add_argument("--note", default="", help="e.g. 'shared machine': recorded in the results")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     logging.getLogger("ganforge").setLevel(logging.ERROR)
     command = " ".join(["python -m benchmarks.presets", *(sys.argv[1:] if argv is None else argv)])
     started = time.perf_counter()
-    accepted, skipped = plan(args.presets, args.datasets, args.seed)
+    sets = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.set)}  # as --set does
+    accepted, skipped = plan(args.presets, args.datasets, args.seed, sets)
     print(f"{len(accepted)} pairs at {args.budget:g} CPU s each, {args.jobs} workers", flush=True)
     rows = []
-    jobs = [(preset, dataset, args.budget, args.seed, args.n) for preset, dataset in accepted]
+    jobs = [(preset, dataset, args.budget, args.seed, args.n, sets) for preset, dataset in accepted]
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max(1, args.jobs), mp_context=context) as pool:
         for row in pool.map(_run, jobs):
@@ -254,6 +266,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": machine_description(),
         "note": args.note,
         "budget_cpu_seconds": args.budget,
+        "settings": sets,
         "threads_per_pair": 1,
         "jobs": args.jobs,
         "pairs_trained_by_this_command": len(jobs),
@@ -278,9 +291,49 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {
         "collapsed": [name(r) for r in rows if r.get("collapsed")],
         "saturated": [name(r) for r in rows if r.get("saturated")],
+        "missing_classes": [name(r) for r in rows if r.get("classes_missing")],
+        "missing_modes": [name(r) for r in rows if r.get("modes_missing")],
         "failed": [f"{name(r)}: {r['error']}" for r in rows if "error" in r],
         "below_class_accuracy_target": [name(r) for r in rows if r.get("meets_class_accuracy_target") is False],
     }
+
+
+def _alarms(row: dict[str, Any]) -> str:
+    return ", ".join(row["alarms"]) or "none"
+
+
+def table(result: dict[str, Any]) -> str:
+    """The results as the markdown table docs/models.md shows (its rows are checked against the file by
+    tests/test_presets_benchmark.py)."""
+    lines = [
+        "| preset | dataset | steps | FID | classes | modes | class accuracy (worst) | alarms | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["pairs"]:
+        if "error" in row:
+            lines.append(f"| {row['preset']} | {row['dataset']} | | | | | | | failed: {row['error']} |")
+            continue
+        fid = f"{row['fid']:.1f}" if "fid" in row else ""
+        classes = f"{row['classes_covered']}" if "classes_covered" in row else ""
+        if "stacked_modes" in row:
+            modes = f"{row['stacked_modes']} (KL {row['stacked_kl']:.2f})"
+        elif "modes" in row:
+            modes = f"{row['modes']}/{row['modes_total']} ({row['high_quality']:.0%} HQ)"
+        else:
+            modes = ""
+        accuracy = (f"{row['class_accuracy']:.1%} ({row['class_accuracy_worst']:.0%})"
+                    if "class_accuracy" in row else "")  # fmt: skip
+        verdict = [word for word, bad in (("collapsed", row["collapsed"]), ("saturated", row["saturated"])) if bad]
+        if row.get("classes_missing"):
+            verdict.append(f"misses {row['classes_missing']} classes")
+        if row.get("modes_missing"):
+            verdict.append(f"misses {row['modes_missing']} modes")
+        if row.get("meets_class_accuracy_target") is False:
+            verdict.append("below 80%")
+        cells = [row["preset"], row["dataset"], f"{row['steps']:,}", fid, classes, modes, accuracy, _alarms(row),
+                 ", ".join(verdict) or "ok"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,57 @@
+"""benchmarks/presets.py: which pairs it trains, that a pair is trained and measured on a tiny budget, and that the
+table docs/models.md shows is the committed results file's."""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+sys.path.insert(0, str(ROOT))  # the benchmarks are not an installed package
+
+from benchmarks import presets as benchmark  # noqa: E402
+
+
+def test_the_plan_trains_accepted_pairs_and_lists_every_other_with_its_reason():
+    accepted, skipped = benchmark.plan(["gan", "cgan", "pix2pix"], ["mnist", "ring"], seed=0)
+    assert accepted == [("gan", "mnist"), ("gan", "ring"), ("cgan", "mnist")]
+    reasons = {(row["preset"], row["dataset"]): row["reason"] for row in skipped}
+    assert set(reasons) == {("cgan", "ring"), ("pix2pix", "mnist"), ("pix2pix", "ring")}
+    assert reasons["cgan", "ring"].startswith("refused: ") and "needs class labels" in reasons["cgan", "ring"]
+    assert "benchmarks/learning_seeds.py" in reasons["pix2pix", "mnist"]
+
+
+def test_a_pair_stops_at_its_cpu_budget_and_is_measured():
+    row = benchmark.train_pair("gan", "ring", budget=0.3, seed=0, n=200)
+    assert 0 < row["steps"] < row["step_cap"] and 0.3 <= row["cpu_seconds"] < 1.5
+    assert 0 <= row["modes"] <= row["modes_total"] == 8 and 0 <= row["high_quality"] <= 1
+    assert row["modes_missing"] == 8 - row["modes"] and isinstance(row["alarms"], list)
+    assert "D(x)" in row["final_signals"] and "health/modes" in row["final_signals"]
+
+
+def test_a_conditional_pair_reports_fid_classes_and_class_accuracy():
+    row = benchmark.train_pair("cgan", "mnist", budget=0.3, seed=0, n=100)
+    assert row["extractor"] == "mnist-cnn" and math.isfinite(row["fid"]) and row["fid"] > 0
+    assert 1 <= row["classes_covered"] <= 10 and row["classes_missing"] == 10 - row["classes_covered"]
+    assert 0 <= row["class_accuracy_worst"] <= row["class_accuracy"] <= 1 and 0 <= row["worst_class"] < 10
+    assert "meets_class_accuracy_target" not in row  # the 80% target is Fashion-MNIST's
+
+
+def test_the_verdict_reads_the_alarms_and_the_coverage():
+    row = {"preset": "cgan", "dataset": "fashion-mnist", "alarms": ["d-saturated"], "classes_covered": 7,
+           "class_accuracy": 0.79}  # fmt: skip
+    assert benchmark.verdict(row) == {"collapsed": False, "saturated": True, "classes_missing": 3,
+                                      "meets_class_accuracy_target": False}  # fmt: skip
+    row = {"preset": "gan", "dataset": "ring", "alarms": ["low-diversity"], "modes": 8, "modes_total": 8}
+    assert benchmark.verdict(row) == {"collapsed": True, "saturated": False, "modes_missing": 0}
+
+
+RESULTS = ROOT / "benchmarks" / "results" / "presets.json"
+
+
+@pytest.mark.skipif(not RESULTS.is_file(), reason="no committed results yet")
+def test_the_docs_table_is_the_committed_results():
+    result = json.loads(RESULTS.read_text())
+    assert benchmark.table(result) in (ROOT / "docs" / "models.md").read_text()
