@@ -272,6 +272,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "pairs_trained_by_this_command": len(jobs),
         "wall_seconds_of_this_command": round(wall, 1),
         "cpu_seconds_of_this_command": round(sum(_cpu(row) for row in rows if row["command"] == command), 1),
+        "cpu_seconds_all_pairs": round(sum(_cpu(row) for row in rows), 1),  # training, probing and measuring
+        "minutes_on_2_quiet_cores": round(sum(_cpu(row) for row in rows) / 2 / 60, 1),  # set-up not counted
         "measure": f"{args.n} samples against up to {args.n} test images; 2-D: 2,500 samples (PacGAN's protocol)",
         "pairs": rows,
         "not_trained": skipped,

@@ -15,7 +15,7 @@ from benchmarks import presets as benchmark  # noqa: E402
 
 
 def test_the_plan_trains_accepted_pairs_and_lists_every_other_with_its_reason():
-    accepted, skipped = benchmark.plan(["gan", "cgan", "pix2pix"], ["mnist", "ring"], seed=0)
+    accepted, skipped = benchmark.plan(["gan", "cgan", "pix2pix"], ["mnist", "ring"], 0, {"model.name": "mlp"})
     assert accepted == [("gan", "mnist"), ("gan", "ring"), ("cgan", "mnist")]
     reasons = {(row["preset"], row["dataset"]): row["reason"] for row in skipped}
     assert set(reasons) == {("cgan", "ring"), ("pix2pix", "mnist"), ("pix2pix", "ring")}
