@@ -64,3 +64,24 @@ def test_the_conditional_presets_meet_their_target_in_the_committed_results():
     rows = json.loads(RESULTS[1].read_text())["pairs"]
     assert sorted(row["preset"] for row in rows) == ["acgan", "cgan", "projection"]
     assert all(row["meets_class_accuracy_target"] and not row["collapsed"] and not row["saturated"] for row in rows)
+
+
+def test_observing_does_not_change_the_run():
+    # The benchmark's health probe between steps (as train_pair does) leaves the weights as they were without it.
+    import torch
+
+    from ganforge.health import HealthProbe
+    from ganforge.train import build_session, train_step
+
+    def weights(observe: bool) -> dict:
+        session = build_session(benchmark.config_for("acgan", "mnist", 0, {"model.width": 4, "data.limit": 256}))
+        probe = HealthProbe(session)
+        for _ in range(4):
+            train_step(session)
+            if observe:
+                probe.measure()
+        nets = {"G": session.gan.G, "D": session.gan.D, "G_ema": session.gan.G_ema}
+        return {f"{name}.{key}": value for name, net in nets.items() for key, value in net.state_dict().items()}
+
+    observed, unobserved = weights(True), weights(False)
+    assert all(torch.equal(observed[key], unobserved[key]) for key in unobserved)
