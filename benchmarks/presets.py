@@ -40,6 +40,7 @@ import json
 import logging
 import math
 import multiprocessing
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     logging.getLogger("ganforge").setLevel(logging.ERROR)
-    command = " ".join(["python -m benchmarks.presets", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "-m", "benchmarks.presets", *(sys.argv[1:] if argv is None else argv)])
     started = time.perf_counter()
     sets = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.set)}  # as --set does
     accepted, skipped = plan(args.presets, args.datasets, args.seed, sets)
