@@ -46,6 +46,8 @@ def test_the_verdict_reads_the_alarms_and_the_coverage():
                                       "meets_class_accuracy_target": False}  # fmt: skip
     row = {"preset": "gan", "dataset": "ring", "alarms": ["low-diversity"], "modes": 8, "modes_total": 8}
     assert benchmark.verdict(row) == {"collapsed": True, "saturated": False, "modes_missing": 0}
+    row = {"preset": "gan", "dataset": "stacked-mnist", "alarms": [], "stacked_modes": 99}
+    assert benchmark.verdict(row) == {"collapsed": False, "saturated": False, "few_modes": True}
 
 
 RESULTS = [ROOT / "benchmarks" / "results" / name for name in ("presets.json", "presets-conditional-60s.json")]
