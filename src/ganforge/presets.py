@@ -216,47 +216,72 @@ PRESETS: dict[str, Preset] = {
         },
     ),
     "cgan": Preset(
-        "Mirza and Osindero (2014), Conditional Generative Adversarial Nets",
-        "G(z, y) and D(x, y) with the one-hot label joined to their inputs; uniform z (100), batch 100 as in the "
-        "paper's MNIST model; the mlp's Adam (the paper's decaying SGD schedule and dropout are not reproduced)",
+        "Mirza and Osindero (2014), Conditional Generative Adversarial Nets; sized for two CPU cores "
+        "(benchmarks/presets.py)",
+        "G(z, y) and D(x, y) with the one-hot label joined to their inputs (K label maps beside D's image "
+        "channels), as in the paper; sized for a CPU: DCGAN networks at width 16 where the paper used MLPs "
+        "(--model mlp), Adam at 2e-3 with beta1 = 0.5, batch 64, Gaussian z (100), G's update on D's fakes, G_ema "
+        "(0.999) for sampling (the paper: uniform z, batch 100, SGD with a decaying rate, dropout)",
         {
-            "model.name": "mlp",
+            "model.name": "dcgan",
+            "model.width": 16,
             "model.condition": "concat",
             "model.z_dim": 100,
-            "model.prior": "uniform",
+            "model.prior": "normal",
             "train.loss": "non-saturating",
-            "train.batch_size": 100,
+            "train.batch_size": 64,
+            "train.g_reuse_fakes": True,
+            "train.ema": 0.999,
+            "train.ema_rampup": 0.05,
+            "optim.name": "adam",
+            "optim.lr_g": 2e-3,
+            "optim.lr_d": 2e-3,
+            "optim.betas": [0.5, 0.999],
         },
     ),
     "projection": Preset(
-        "Miyato and Koyama (2018), cGANs with Projection Discriminator",
-        "D(x, y) = psi(phi(x)) + <embed(y), phi(x)> with spectral norm in D and the hinge loss; Adam 2e-4 with "
-        "betas (0, 0.9) and 5 D steps per G step, the settings of the paper's experiments (ResNets there, DCGAN here)",
+        "Miyato and Koyama (2018), cGANs with Projection Discriminator; sized for two CPU cores "
+        "(benchmarks/presets.py)",
+        "D(x, y) = psi(phi(x)) + <embed(y), phi(x)> with spectral norm in D and the hinge loss, Adam with betas "
+        "(0, 0.9) as in the paper; sized for a CPU: DCGAN networks at width 16, one D step, Adam at 1e-3, batch 64, "
+        "G's update on D's fakes, G_ema (0.999) for sampling (the paper: ResNets, 5 D steps at 2e-4)",
         {
             "model.name": "dcgan",
+            "model.width": 16,
             "model.condition": "projection",
             "model.d_norm": "spectral",
+            "model.prior": "normal",
             "train.loss": "hinge",
-            "train.d_steps": 5,
+            "train.d_steps": 1,
             "train.batch_size": 64,
+            "train.g_reuse_fakes": True,
+            "train.ema": 0.999,
+            "train.ema_rampup": 0.05,
             "optim.name": "adam",
-            "optim.lr_g": 2e-4,
-            "optim.lr_d": 2e-4,
+            "optim.lr_g": 1e-3,
+            "optim.lr_d": 1e-3,
             "optim.betas": [0.0, 0.9],
         },
     ),
     "acgan": Preset(
-        "Odena, Olah and Shlens (2017), Conditional Image Synthesis with Auxiliary Classifier GANs",
-        "D classifies as well as judges, and both players add the class log-likelihood (weight 1); DCGAN networks, "
-        "Adam 2e-4 with beta1 = 0.5, batch 100 (the paper's appendix)",
+        "Odena, Olah and Shlens (2017), Conditional Image Synthesis with Auxiliary Classifier GANs; sized for two "
+        "CPU cores (benchmarks/presets.py)",
+        "D classifies as well as judges, and both players add the class log-likelihood (weight 1), as in the paper; "
+        "sized for a CPU: DCGAN networks at width 16, Adam at 2e-3 with beta1 = 0.5, batch 64, G's update on D's "
+        "fakes, G_ema (0.999) for sampling (the paper's appendix: Adam at 2e-4, batch 100, full-width networks)",
         {
             "model.name": "dcgan",
+            "model.width": 16,
             "model.condition": "acgan",
+            "model.prior": "normal",
             "train.loss": "non-saturating",
-            "train.batch_size": 100,
+            "train.batch_size": 64,
+            "train.g_reuse_fakes": True,
+            "train.ema": 0.999,
+            "train.ema_rampup": 0.05,
             "optim.name": "adam",
-            "optim.lr_g": 2e-4,
-            "optim.lr_d": 2e-4,
+            "optim.lr_g": 2e-3,
+            "optim.lr_d": 2e-3,
             "optim.betas": [0.5, 0.999],
         },
     ),
