@@ -30,6 +30,18 @@ class Preset:
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
+# what the presets sized for two CPU cores share: the `fast` preset's recipe (benchmarks/quality_per_second.py),
+# which the conditional presets took up at width 16 (benchmarks/presets.py)
+CPU_SIZED: dict[str, Any] = {
+    "model.name": "dcgan",
+    "model.prior": "normal",
+    "train.batch_size": 64,
+    "train.g_reuse_fakes": True,
+    "train.ema": 0.999,
+    "train.ema_rampup": 0.05,
+    "optim.name": "adam",
+}
+
 # what the three video presets share: one multi-scale G (and D) and its optimiser, trained three ways
 VIDEO_G: dict[str, Any] = {
     "task.name": "video",
@@ -76,18 +88,12 @@ PRESETS: dict[str, Preset] = {
         "Adam at 2e-3 with beta1 = 0.5, batch 64, G's update on D's fakes, G_ema (0.999, ramped up) for "
         "sampling; 4,000 steps, about 2 minutes on two CPU cores",
         {
-            "model.name": "dcgan",
+            **CPU_SIZED,
             "model.width": 32,
             "model.z_dim": 100,
-            "model.prior": "normal",
             "train.loss": "non-saturating",
             "train.d_steps": 1,
             "train.steps": 4000,
-            "train.batch_size": 64,
-            "train.g_reuse_fakes": True,
-            "train.ema": 0.999,
-            "train.ema_rampup": 0.05,
-            "optim.name": "adam",
             "optim.lr_g": 2e-3,
             "optim.lr_d": 2e-3,
             "optim.betas": [0.5, 0.999],
@@ -223,17 +229,11 @@ PRESETS: dict[str, Preset] = {
         "(--model mlp), Adam at 2e-3 with beta1 = 0.5, batch 64, Gaussian z (100), G's update on D's fakes, G_ema "
         "(0.999) for sampling (the paper: uniform z, batch 100, SGD with a decaying rate, dropout)",
         {
-            "model.name": "dcgan",
+            **CPU_SIZED,
             "model.width": 16,
             "model.condition": "concat",
             "model.z_dim": 100,
-            "model.prior": "normal",
             "train.loss": "non-saturating",
-            "train.batch_size": 64,
-            "train.g_reuse_fakes": True,
-            "train.ema": 0.999,
-            "train.ema_rampup": 0.05,
-            "optim.name": "adam",
             "optim.lr_g": 2e-3,
             "optim.lr_d": 2e-3,
             "optim.betas": [0.5, 0.999],
@@ -246,18 +246,12 @@ PRESETS: dict[str, Preset] = {
         "(0, 0.9) as in the paper; sized for a CPU: DCGAN networks at width 16, one D step, Adam at 1e-3, batch 64, "
         "G's update on D's fakes, G_ema (0.999) for sampling (the paper: ResNets, 5 D steps at 2e-4)",
         {
-            "model.name": "dcgan",
+            **CPU_SIZED,
             "model.width": 16,
             "model.condition": "projection",
             "model.d_norm": "spectral",
-            "model.prior": "normal",
             "train.loss": "hinge",
             "train.d_steps": 1,
-            "train.batch_size": 64,
-            "train.g_reuse_fakes": True,
-            "train.ema": 0.999,
-            "train.ema_rampup": 0.05,
-            "optim.name": "adam",
             "optim.lr_g": 1e-3,
             "optim.lr_d": 1e-3,
             "optim.betas": [0.0, 0.9],
@@ -270,16 +264,10 @@ PRESETS: dict[str, Preset] = {
         "sized for a CPU: DCGAN networks at width 16, Adam at 2e-3 with beta1 = 0.5, batch 64, G's update on D's "
         "fakes, G_ema (0.999) for sampling (the paper's appendix: Adam at 2e-4, batch 100, full-width networks)",
         {
-            "model.name": "dcgan",
+            **CPU_SIZED,
             "model.width": 16,
             "model.condition": "acgan",
-            "model.prior": "normal",
             "train.loss": "non-saturating",
-            "train.batch_size": 64,
-            "train.g_reuse_fakes": True,
-            "train.ema": 0.999,
-            "train.ema_rampup": 0.05,
-            "optim.name": "adam",
             "optim.lr_g": 2e-3,
             "optim.lr_d": 2e-3,
             "optim.betas": [0.5, 0.999],
