@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--shared", action="store_true", help="say in the file that the machine was shared")
     parser.add_argument("--no-gifs", action="store_true")
     parser.add_argument("--out", help="default: benchmarks/results/video-<dataset>.json")
+    parser.add_argument("--runs", help="keep the trained runs in this folder (default: a temporary one)")
     parser.add_argument("--merge", action="store_true", help="keep the file's other presets (same settings, --n)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -134,9 +135,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.merge:
         result["pending"] = list(presets)
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.runs) if args.runs else Path(tmp)
         for preset in presets:
             gif = None if args.no_gifs else IMAGES / f"video-{args.dataset}-{preset}.gif"
-            row = {"command": command, **measure(preset, overrides, args.n, Path(tmp), gif)}
+            row = {"command": command, **measure(preset, overrides, args.n, folder, gif)}
             result["runs"][preset] = row
             if args.merge:
                 result["pending"].remove(preset)
