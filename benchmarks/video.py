@@ -149,11 +149,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return save(out, result, args.merge)
 
 
+def targets(runs: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets for video-gan, per predicted frame: its MSE below and SSIM above each baseline's,
+    and against video-l2 its sharpness above and its MSE at most 15% worse (the mean over frames, too)."""
+    if "video-gan" not in runs:
+        return {}
+    gan = runs["video-gan"]["per_frame"]
+    out: dict[str, Any] = {}
+    for name, base in runs["video-gan"]["baselines"].items():
+        out[f"mse_below_{name}"] = [a < b for a, b in zip(gan["mse"], base["mse"], strict=True)]
+        out[f"ssim_above_{name}"] = [a > b for a, b in zip(gan["ssim"], base["ssim"], strict=True)]
+    if "video-l2" in runs:
+        l2 = runs["video-l2"]["per_frame"]
+        out["mse_over_l2"] = [round(a / b, 3) for a, b in zip(gan["mse"], l2["mse"], strict=True)]
+        out["sharpness_over_l2"] = [round(a / max(b, 1e-12), 2) for a, b in zip(gan["sharpness"], l2["sharpness"],
+                                                                               strict=True)]  # fmt: skip
+        out["mean_mse_over_l2"] = round(sum(gan["mse"]) / sum(l2["mse"]), 3)
+        out["mean_sharpness_over_l2"] = round(sum(gan["sharpness"]) / max(sum(l2["sharpness"]), 1e-12), 2)
+    checks = [all(v) for k, v in out.items() if k.startswith(("mse_below", "ssim_above"))]
+    if "video-l2" in runs:
+        checks += [max(out["mse_over_l2"]) <= 1.15, min(out["sharpness_over_l2"]) > 1]
+    out["all_met"] = all(checks)
+    return out
+
+
 def save(out: Path, result: dict[str, Any], merge: bool) -> dict[str, Any]:
     """Write ``result``; with ``merge``, first add the rows of other presets that ``out`` holds for the same
     dataset, settings and ``--n`` (under a lock: parallel processes each add their own presets)."""
     if not merge:
-        write_json(out, result)
+        write_json(out, {**result, "targets": targets(result["runs"])})
         return result
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(Path(tempfile.gettempdir()) / f"{out.name}.lock", "w") as lock:
@@ -172,6 +196,7 @@ def save(out: Path, result: dict[str, Any], merge: bool) -> dict[str, Any]:
                     f"{before['machine']}; {result['machine']}")  # fmt: skip
         merged["command"] = " && ".join(dict.fromkeys(row.get("command", result["command"])
                                                       for row in merged["runs"].values()))  # fmt: skip
+        merged["targets"] = targets(merged["runs"])
         write_json(out, merged)
     return merged
 
