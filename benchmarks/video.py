@@ -88,6 +88,7 @@ def measure(preset: str, overrides: dict[str, Any], n: int, folder: Path, gif: P
         "steps": result["step"],
         "train_seconds": seconds,
         "train_cpu_seconds": cpu_seconds,
+        "budget": {key: overrides[key] for key in BUDGET if key in overrides},
         "context": result["context"],
         "horizon": result["horizon"],
         "test_source": result["reference"]["source"],
@@ -173,6 +174,15 @@ def targets(runs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+BUDGET = ("train.time", "train.steps")  # each row records its own budget and the steps it reached
+
+
+def _setting(result: dict[str, Any], key: str) -> Any:
+    """A file's setting as merging compares it: the overrides without the training budget."""
+    value = result.get(key)
+    return {k: v for k, v in value.items() if k not in BUDGET} if key == "overrides" else value
+
+
 def save(out: Path, result: dict[str, Any], merge: bool) -> dict[str, Any]:
     """Write ``result``; with ``merge``, first add the rows of other presets that ``out`` holds for the same
     dataset, settings and ``--n`` (under a lock: parallel processes each add their own presets)."""
@@ -185,7 +195,7 @@ def save(out: Path, result: dict[str, Any], merge: bool) -> dict[str, Any]:
         merged = dict(result)
         if out.exists():
             before = json.loads(out.read_text())
-            same = all(before.get(key) == result[key] for key in ("dataset", "overrides", "n"))
+            same = all(_setting(before, key) == _setting(result, key) for key in ("dataset", "overrides", "n"))
             if same:
                 runs = {name: row for name, row in before["runs"].items() if name not in result["runs"]}
                 merged["runs"] = {**runs, **result["runs"]}
