@@ -309,6 +309,42 @@ def video_tables(r: dict[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
+def video_budgets(r: dict[str, Any]) -> str:
+    """One line per preset of a video results file: its steps, wall time and CPU time of training."""
+    lines = []
+    for name, label in VIDEO_ROWS:
+        if name in r["runs"]:
+            run = r["runs"][name]
+            lines.append(f"| {label} | {run['steps']:,} | {run['train_seconds'] / 60:.1f} "
+                         f"| {run['train_cpu_seconds'] / 60:.1f} |")
+    return "\n".join(lines)
+
+
+VIDEO_AGAINST = (("copy_last", "copying the last frame"), ("blank", "the blank frame"),
+                 ("mean_frame", "the mean training frame"))  # fmt: skip
+
+
+def video_targets(r: dict[str, Any]) -> str:
+    """The issue's targets for video-gan, frame by frame: its MSE and sharpness as multiples of video-l2's,
+    and every frame where it does not beat a baseline on MSE (lower) or SSIM (higher), with both figures."""
+    gan, l2 = r["runs"]["video-gan"], r["runs"]["video-l2"]["per_frame"]
+    mse = [a / b for a, b in zip(gan["per_frame"]["mse"], l2["mse"], strict=True)]
+    sharp = [a / max(b, 1e-12) for a, b in zip(gan["per_frame"]["sharpness"], l2["sharpness"], strict=True)]
+    misses = []
+    for name, phrase in VIDEO_AGAINST:
+        for key, title, digits in VIDEO_MEASURES[:2]:
+            ours, theirs = gan["per_frame"][key], gan["baselines"][name][key]
+            frames = [f"{frame} ({a:.{digits}f} against {b:.{digits}f})"
+                      for frame, (a, b) in enumerate(zip(ours, theirs, strict=True), 1)
+                      if ((a >= b) if key == "mse" else (a <= b))]  # fmt: skip
+            if frames:
+                misses.append(f"{title} against {phrase} at frame{'s' if len(frames) > 1 else ''} {', '.join(frames)}")
+    beats = ("it beats every baseline on MSE and SSIM at every frame" if not misses
+             else "it does not beat: " + "; ".join(misses))
+    return (f"frame by frame, video-gan's MSE is {min(mse):.2f} to {max(mse):.2f} times video-l2's and its "
+            f"sharpness {min(sharp):.1f} to {max(sharp):.1f} times; {beats}")
+
+
 REFERENCE_DATASETS = ("mnist", "fashion-mnist", "stacked-mnist", "cifar10")  # benchmarks/reference_values.py's
 
 QUOTES: tuple[Quote, ...] = (
@@ -365,6 +401,15 @@ QUOTES: tuple[Quote, ...] = (
     ),
     Quote("video-moving-mnist-small", "benchmarks/results/video-moving-mnist-small.json", "docs/applications.md",
           video_tables),
+    Quote("video-moving-mnist-small-budgets", "benchmarks/results/video-moving-mnist-small.json",
+          "docs/applications.md", video_budgets),
+    Quote("video-moving-mnist-small-targets", "benchmarks/results/video-moving-mnist-small.json",
+          "docs/applications.md", video_targets),
+    Quote("video-moving-mnist", "benchmarks/results/video-moving-mnist.json", "docs/applications.md", video_tables),
+    Quote("video-moving-mnist-budgets", "benchmarks/results/video-moving-mnist.json", "docs/applications.md",
+          video_budgets),
+    Quote("video-moving-mnist-targets", "benchmarks/results/video-moving-mnist.json", "docs/applications.md",
+          video_targets),
     Quote(
         "finetune", "benchmarks/results/finetune.json", "docs/workflows.md",
         lambda r: f"fine-tuned: FID {r['finetuned']['fid']:.1f} after {r['finetuned']['steps']:,} steps; "

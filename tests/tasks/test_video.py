@@ -152,6 +152,23 @@ def test_ssim_agrees_with_scikit_image():
     assert ours == pytest.approx(theirs, abs=0.02)  # theirs pads the border, ours keeps 'valid' windows
 
 
+def test_ssim_in_chunks_equals_ssim_at_once_and_the_separable_window_the_full_one():
+    from ganforge.metrics.restoration import SSIM_WINDOW, _gaussian_taps, ssim_map
+
+    rng = np.random.default_rng(1)
+    a, b = (torch.tensor(rng.uniform(-1, 1, (5, 3, 1, 16, 16))) for _ in range(2))
+    assert measures.ssim(a, b, chunk=4) == pytest.approx(measures.ssim(a, b, chunk=100), abs=1e-12)
+    x, y = (a[:, 0] + 1) / 2, (b[:, 0] + 1) / 2  # the index with the 11 x 11 window as one 2-D convolution
+    g = _gaussian_taps(x.device)
+    window = (g[:, None] * g[None, :]).view(1, 1, SSIM_WINDOW, SSIM_WINDOW)
+    blur = lambda images: torch.nn.functional.conv2d(images, window)  # noqa: E731
+    mu_x, mu_y = blur(x), blur(y)
+    var_x, var_y, cov = blur(x * x) - mu_x**2, blur(y * y) - mu_y**2, blur(x * y) - mu_x * mu_y
+    c1, c2 = 0.01**2, 0.03**2
+    full = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    assert torch.allclose(ssim_map(a[:, 0], b[:, 0]), full, atol=1e-10)
+
+
 # -- a trained run: predict and eval -----------------------------------------------------------------------
 
 

@@ -43,11 +43,11 @@ def psnr(output: Tensor, target: Tensor, mask: Tensor | None = None) -> float:
     return float((10 * torch.log10(1 / mse.clamp_min(1e-10))).mean())
 
 
-def _gaussian_window(channels: int, device: torch.device) -> Tensor:
-    coords = torch.arange(SSIM_WINDOW, dtype=torch.float32, device=device) - (SSIM_WINDOW - 1) / 2
+def _gaussian_taps(device: torch.device) -> Tensor:
+    """The 1-D Gaussian of the window (float64): the 11 x 11 window is its outer product with itself."""
+    coords = torch.arange(SSIM_WINDOW, dtype=torch.float64, device=device) - (SSIM_WINDOW - 1) / 2
     g = torch.exp(-coords.pow(2) / (2 * SSIM_SIGMA**2))
-    g = g / g.sum()
-    return (g[:, None] * g[None, :]).expand(channels, 1, SSIM_WINDOW, SSIM_WINDOW).contiguous()
+    return g / g.sum()
 
 
 def ssim_map(output: Tensor, target: Tensor) -> Tensor:
@@ -61,10 +61,12 @@ def ssim_map(output: Tensor, target: Tensor) -> Tensor:
     if min(x.shape[-2:]) < SSIM_WINDOW:  # tiny images: one window over the whole image
         x = F.interpolate(x, size=(SSIM_WINDOW, SSIM_WINDOW), mode="bilinear", align_corners=False)
         y = F.interpolate(y, size=(SSIM_WINDOW, SSIM_WINDOW), mode="bilinear", align_corners=False)
-    window = _gaussian_window(channels, x.device).double()
+    g = _gaussian_taps(x.device)
+    down = g.view(1, 1, SSIM_WINDOW, 1).expand(channels, 1, SSIM_WINDOW, 1).contiguous()
+    across = g.view(1, 1, 1, SSIM_WINDOW).expand(channels, 1, 1, SSIM_WINDOW).contiguous()
 
-    def blur(images: Tensor) -> Tensor:
-        return F.conv2d(images, window, groups=channels)
+    def blur(images: Tensor) -> Tensor:  # the separable window: 11 taps down, then 11 across (not 121)
+        return F.conv2d(F.conv2d(images, down, groups=channels), across, groups=channels)
 
     mu_x, mu_y = blur(x), blur(y)
     var_x = blur(x * x) - mu_x.pow(2)

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from ganforge.metrics.restoration import ssim_map
 
+SSIM_CHUNK = 200  # frames per ssim_map call: its float64 window sums of 10,000 64 x 64 frames at once took 28 GB
 LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
@@ -47,11 +48,12 @@ def psnr(prediction: Tensor, truth: Tensor) -> list[float]:
     return (10 * torch.log10(1 / per_pixel.clamp_min(1e-10))).mean(0).tolist()
 
 
-def ssim(prediction: Tensor, truth: Tensor) -> list[float]:
-    """Per frame: mean SSIM over windows and channels, averaged over clips."""
+def ssim(prediction: Tensor, truth: Tensor, chunk: int = SSIM_CHUNK) -> list[float]:
+    """Per frame: mean SSIM over windows and channels, averaged over clips; ``chunk`` frames at a time."""
     frames = prediction.shape[1]
-    flat = ssim_map(prediction.flatten(0, 1), truth.flatten(0, 1))  # (N * T, C, h, w)
-    return flat.flatten(1).mean(1).view(-1, frames).mean(0).tolist()
+    x, y = prediction.flatten(0, 1), truth.flatten(0, 1)  # (N * T, C, H, W)
+    means = [ssim_map(x[i : i + chunk], y[i : i + chunk]).flatten(1).mean(1) for i in range(0, len(x), chunk)]
+    return torch.cat(means).view(-1, frames).mean(0).tolist()
 
 
 def laplacian_energy(clips: Tensor) -> Tensor:
