@@ -164,8 +164,10 @@ def test_arithmetic_keeping_the_class_lands_on_b_far_more_often_than_the_straigh
     pairs = [(a, b) for a in (2, 3, 5, 8) for b in (2, 3, 5, 8) if a != b]
     straight, _ = score_arithmetic(trained, pool, pairs, draws=2, exemplars=3)
     kept, control = score_arithmetic(trained, pool, pairs, draws=2, exemplars=3, keep_class=True)
-    assert kept.is_b >= straight.is_b + 0.2, (kept, straight)  # measured: 0.79 against 0.46 straight
-    assert control.is_b >= straight.is_b + 0.2, (control, straight)  # 1.00: the walk, not the offset, keeps B
+    # Training seeds 0-3 (this fixture is 0): kept 0.58-0.79 against 0.33-0.46 straight (+0.25 to +0.46), control
+    # 0.71-1.00; ignoring keep_class would give +0.
+    assert kept.is_b >= straight.is_b + 0.15, (kept, straight)
+    assert control.is_b >= straight.is_b + 0.15, (control, straight)  # the walk, not the offset, keeps B
     walked = arithmetic(pool, "thick 3 - thin 3 + thin 8", keep_class=trained)
     assert measure_images(trained.generate(walked.result[None]), "mnist").classes[0] == 8
 
