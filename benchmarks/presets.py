@@ -52,6 +52,19 @@ import torch
 import yaml
 
 from benchmarks.common import RESULTS, machine_description, write_json
+from ganforge import stats
+from ganforge.config import Config, apply_overrides
+from ganforge.data import describe_datasets, load_dataset
+from ganforge.errors import GanforgeError
+from ganforge.evaluate import embed
+from ganforge.health import HealthProbe, diagnose
+from ganforge.metrics import classes, fid, recovery
+from ganforge.metrics.extractors import default_extractor, get_extractor
+from ganforge.metrics.modes import PROTOCOL_SAMPLES, mode_coverage
+from ganforge.presets import PRESETS
+from ganforge.resolve import resolve
+from ganforge.train import build_session, train_step
+from ganforge.trained import render
 
 DATASETS = ("mnist", "fashion-mnist", "stacked-mnist", "cifar10", "ring", "grid")
 CLASSIFIED = ("mnist", "fashion-mnist")  # datasets whose shipped classifier reads the 10 classes
@@ -77,8 +90,6 @@ FEW_STACKED_MODES = 100  # of Stacked MNIST's 1,000: below a tenth of them a pai
 def config_for(preset: str, dataset: str, seed: int, sets: dict[str, str] | None = None) -> Any:
     """``ganforge train --preset PRESET --dataset DATASET --seed SEED --device cpu [--set KEY=VALUE ...]``, resolved
     (GanforgeError when refused)."""
-    from ganforge.config import Config, apply_overrides
-    from ganforge.resolve import resolve
 
     overrides = {"preset": preset, "data.name": dataset, "train.seed": seed, "train.device": "cpu", **(sets or {})}
     return resolve(apply_overrides(Config(), overrides))
@@ -88,8 +99,6 @@ def plan(
     presets: list[str], datasets: list[str], seed: int, sets: dict[str, str] | None = None
 ) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     """The accepted pairs to train, and every other pair with why it is not trained here."""
-    from ganforge.data import describe_datasets
-    from ganforge.errors import GanforgeError
 
     accepted, skipped = [], []
     rows = {row["name"]: row for row in describe_datasets(None)}  # what `ganforge datasets` lists
@@ -116,9 +125,6 @@ def train_pair(
 ) -> dict[str, Any]:
     """Train one pair for ``budget`` seconds of this process's CPU time (or its steps) and measure it (on one
     torch thread in the benchmark, where ``_run`` sets it)."""
-    from ganforge import stats
-    from ganforge.health import HealthProbe, diagnose
-    from ganforge.train import build_session, train_step
 
     started_wall = time.perf_counter()
     cfg = config_for(preset, dataset, seed, sets)
@@ -163,12 +169,6 @@ def train_pair(
 
 def measure(session: Any, n: int, seed: int) -> dict[str, Any]:
     """FID, classes, modes and (conditional) class accuracy of the session's G (G_ema where kept)."""
-    from ganforge.data import load_dataset
-    from ganforge.evaluate import embed
-    from ganforge.metrics import classes, fid, recovery
-    from ganforge.metrics.extractors import default_extractor, get_extractor
-    from ganforge.metrics.modes import PROTOCOL_SAMPLES, mode_coverage
-    from ganforge.trained import render
 
     gan, data, cfg = session.gan, session.data, session.cfg
     generator = torch.Generator().manual_seed(seed + 100)
@@ -230,7 +230,6 @@ def _run(args: tuple[str, str, float, int, int, dict[str, str]]) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    from ganforge.presets import PRESETS
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.presets", description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=60.0, help="CPU seconds of training per pair (one thread)")
