@@ -60,7 +60,7 @@ def run_row(name: str, steps: int, folder: Path) -> dict[str, Any]:
     run = ganforge.train(cfg, progress=False)
     seconds = time.time() - started
     trained = ganforge.load(run, device="cpu")
-    measured = TASKS["text2image"].evaluate(trained, EVAL_ITEMS, "test", 500)
+    measured = TASKS["text2image"].evaluate(trained.gan, trained.config, "test", EVAL_ITEMS, 500)
     return {"row": name, "overrides": {k: v for k, v in overrides.items() if k != "out"}, "steps": total,
             "train_seconds": round(seconds, 1), **measured}  # fmt: skip
 
