@@ -268,6 +268,21 @@ def test_a_two_stage_run_trains_stage_one_first_then_draws_64_pixel_pictures(tmp
     assert Image.open(tmp_path / "stages.png").size[0] > 4 * 64  # stage I beside stage II: four pictures a row
 
 
+def test_a_text_run_keeps_g_ema_and_draws_its_pictures_with_it(tmp_path):
+    """train.ema applies to text to image (G draws from noise and text): the checkpoint keeps G_ema, and a loaded
+    run's G holds G_ema's weights, not the last G's."""
+    from safetensors.torch import load_file
+
+    out = tmp_path / "ema"
+    ganforge.train(apply_overrides(Config(), {**TINY, "train.steps": 3, "train.ema": 0.5, "preset": "stackgan-stage1",
+                                              "out": str(out)}))  # fmt: skip
+    tensors = load_file(out / "checkpoints" / "latest.safetensors")
+    key = "fc.0.weight"
+    assert not torch.equal(tensors[f"G_ema.{key}"], tensors[f"G.{key}"])
+    loaded = ganforge.load(out).gan.G.state_dict()[key]
+    assert torch.equal(loaded, tensors[f"G_ema.{key}"])
+
+
 def test_a_caption_folder_trains_its_own_encoder_and_takes_any_words(tmp_path, monkeypatch, run_cli):
     from ganforge.tasks import text2image
 

@@ -223,7 +223,7 @@ def _check_tricks(cfg: Config) -> None:
     train, task = cfg.train, task_of(cfg)
     if task is not None:
         options = {  # the values that switch each option on; None where it is off
-            "train.ema": train.ema,
+            "train.ema": None if task.keeps_ema else train.ema,
             "train.augment": train.augment,
             "train.pack": train.pack if train.pack != 1 else None,
             "train.unroll": train.unroll or None,
@@ -232,8 +232,8 @@ def _check_tricks(cfg: Config) -> None:
         used = [f"{key}={value}" for key, value in options.items() if value is not None]
         if used:
             raise GanforgeError(
-                f"{', '.join(used)} apply to generation from noise, not to the {task.name} task",
-                "leave EMA, augmentation, packing, unrolling and minibatch std off for image-to-image tasks",
+                f"{', '.join(used)} apply to unconditional generation from noise, not to the {task.name} task",
+                "leave these off for tasks (EMA is kept for text2image only)",
             )
     if train.pack > 1 and cfg.model.labelled:
         raise GanforgeError(

@@ -48,6 +48,7 @@ class Task(abc.ABC):
     trains_on_filters: ClassVar[bool] = False  # its inputs are made by a mix of task.filters (srgan)
     distributed: ClassVar[bool] = False  # trains under torchrun (none does yet: docs/distributed.md)
     draws_captions: ClassVar[bool] = False  # G reads captions (text2image): generate --text, the explorer's text box
+    keeps_ema: ClassVar[bool] = False  # G draws from noise too (text2image), so G_ema (train.ema) may sample for it
 
     @property
     def preset(self) -> str:

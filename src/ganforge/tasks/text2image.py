@@ -46,6 +46,7 @@ class TextToImageTask(Task):
     side_multiple = 32
     frame_examples = 18
     draws_captions = True
+    keeps_ema = True
 
     def __init__(self) -> None:
         self._folder_encoders: dict[str, text.TextEncoder] = {}  # captions:DIR -> the encoder trained at load
