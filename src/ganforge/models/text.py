@@ -25,6 +25,7 @@ from ganforge.errors import GanforgeError
 
 EMBED_DIM = 128
 CHANNELS = 64
+HEAD_SCALE = 8.0  # the unit-length embedding's scale into the attribute heads: logits of a useful size from the start
 ARCHITECTURE = "char-cnn-v1"  # stored in the weights' metadata; change it when the layers below change
 WEIGHTS = Path(__file__).resolve().parent.parent / "metrics" / "weights"
 SHIPPED = {"fashion-mnist": "fashion", "mnist": "mnist"}  # base data -> weights name suffix
@@ -119,7 +120,7 @@ def fit_encoders(images: Tensor, text: Tensor, attributes: Tensor, steps: int, s
 
 
 class AttributeHeads(nn.Module):
-    """One linear read-out a known attribute, from an embedding to the attribute's values; used in training only.
+    """One linear read-out per known attribute, from an embedding to the attribute's values; training only.
 
     The contrastive loss alone leaves out what a batch does not need to tell items apart. In a batch of 64 random
     items two captions almost never differ in the class alone (colour, background, size and position already
@@ -140,9 +141,6 @@ class AttributeHeads(nn.Module):
             if (wanted >= 0).any():
                 total = total + F.cross_entropy(head(embedding * HEAD_SCALE), wanted, ignore_index=-1)
         return total / max(len(self.columns), 1)
-
-
-HEAD_SCALE = 8.0  # the unit-length embedding's scale into the heads: logits of a useful size from the start
 
 
 def frozen(network: nn.Module) -> nn.Module:
