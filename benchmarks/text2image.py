@@ -15,6 +15,10 @@ Rows (each trained from scratch with ``train.seed`` 0, then measured on the firs
 - ``stackgan``: ``--preset stackgan`` (64 px): stage I for STEPS G updates, then stage II for STEPS more with
   stage I held fixed; its stage-I pictures are measured too (``stage1`` inside its metrics).
 
+``--remeasure DIR`` measures again the run folders a ``--keep DIR`` call kept (``DIR/<row>``), without training:
+each row's file keeps its training facts and gets the new measurements, and records the command that made them
+(``remeasured``), e.g. after a measure changed.
+
 The real pictures' own measurements come with every row (``metrics.real``). Each row writes
 ``benchmarks/results/text2image-<row>.json`` with the command, the steps, the training wall time and a note
 on the machine: wall times on a shared machine say little about speed.
@@ -52,6 +56,12 @@ ROWS: dict[str, dict[str, Any]] = {
 EVAL_ITEMS = 2000
 
 
+def measure(run: Path) -> dict[str, Any]:
+    """``ganforge eval``'s text measures of the run in ``run`` on the first EVAL_ITEMS test items."""
+    trained = ganforge.load(run, device="cpu")
+    return TASKS["text2image"].evaluate(trained.gan, trained.config, "test", EVAL_ITEMS, 500)
+
+
 def run_row(name: str, steps: int, folder: Path) -> dict[str, Any]:
     """Train row ``name`` for ``steps`` (stage I's steps; stackgan trains twice as many) and measure it."""
     overrides = dict(ROWS[name])
@@ -63,8 +73,7 @@ def run_row(name: str, steps: int, folder: Path) -> dict[str, Any]:
     started = time.time()
     run = ganforge.train(cfg, progress=False)
     seconds = time.time() - started
-    trained = ganforge.load(run, device="cpu")
-    measured = TASKS["text2image"].evaluate(trained.gan, trained.config, "test", EVAL_ITEMS, 500)
+    measured = measure(run)
     return {"row": name, "overrides": {k: v for k, v in overrides.items() if k != "out"}, "steps": total,
             "train_seconds": round(seconds, 1), **measured}  # fmt: skip
 
@@ -127,6 +136,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=400, help="stage I's G updates (stackgan: as many more)")
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     parser.add_argument("--keep", type=Path, help="keep the run folders here (for figures), not in a temporary folder")
+    parser.add_argument("--remeasure", type=Path, metavar="DIR",
+                        help="measure the run folders DIR/<row> that --keep DIR kept again, without training")
     parser.add_argument("--table", action="store_true", help="print the docs' table from the results and stop")
     args = parser.parse_args()
     if args.table:
@@ -137,6 +148,15 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown rows: {', '.join(unknown)} (choose from {', '.join(ROWS)})")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    if args.remeasure:
+        for row in rows:
+            path = args.out_dir / f"text2image-{row}.json"
+            result = json.loads(path.read_text())
+            result.update(measure(args.remeasure / row))
+            result["remeasured"] = f"python -m benchmarks.text2image --rows {row} --remeasure {args.remeasure}"
+            write_text_atomic(path, json.dumps(result, indent=1) + "\n")
+            print(f"{row}: {path} (remeasured)", flush=True)
+        return
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or Path(temporary)
         for row in rows:

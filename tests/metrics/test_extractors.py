@@ -53,8 +53,8 @@ def accuracy(probabilities: torch.Tensor, labels: torch.Tensor) -> float:
 # --- the registry ---------------------------------------------------------------------------------------
 
 
-def test_three_extractors_are_registered_with_one_line_descriptions() -> None:
-    assert set(EXTRACTORS) == {"inception", "mnist-cnn", "fashion-cnn"}
+def test_five_extractors_are_registered_with_one_line_descriptions() -> None:
+    assert set(EXTRACTORS) == {"inception", "mnist-cnn", "fashion-cnn", "mnist-glyphs", "fashion-glyphs"}
     assert all(text and "\n" not in text for text in EXTRACTORS.values())
 
 

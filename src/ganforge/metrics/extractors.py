@@ -41,6 +41,10 @@ EXTRACTORS: dict[str, str] = {
     "inception": "Inception-v3 (FID weights of 2015-12-05): 2048-d pool3 features, 1008-way ImageNet softmax",
     "mnist-cnn": "small CNN trained on MNIST (ships with ganforge): 128-d features, 10 digit probabilities",
     "fashion-cnn": "small CNN trained on Fashion-MNIST (ships with ganforge): 128-d features, 10 class probabilities",
+    "mnist-glyphs": "small CNN trained on MNIST digits as captioned pictures draw them at 32 and 64 px and the text "
+    "measures read them back (ships with ganforge): the class judge of text to image",
+    "fashion-glyphs": "small CNN trained on Fashion-MNIST garments as captioned pictures draw them at 32 and 64 px "
+    "and the text measures read them back (ships with ganforge): the class judge of text to image",
 }
 
 WEIGHTS_ENV = "GANFORGE_WEIGHTS"
