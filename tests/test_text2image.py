@@ -9,14 +9,17 @@ import torch
 from PIL import Image
 
 import ganforge
-from ganforge.config import Config, apply_overrides
+from ganforge.config import Config, DataConfig, apply_overrides
 from ganforge.data import captions as C
+from ganforge.data import load_dataset
 from ganforge.data.captions import Item, TextBatch
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import Step
 from ganforge.gans.stackgan import StackGAN
 from ganforge.metrics import attributes as A
+from ganforge.metrics.extractors import get_extractor
 from ganforge.models.stackgan import ConditioningAugmentation, kl_divergence
+from ganforge.tasks.text_evaluation import CLASSIFIERS
 from ganforge.tasks.text_render import render_text
 
 TINY = {"train.steps": 2, "train.batch_size": 8, "model.width": 8, "data.limit": 64, "train.log_every": 1}
@@ -108,11 +111,6 @@ def test_the_class_judge_reads_real_32_pixel_pictures_better_than_the_plain_clas
     """The class judge of text to image has seen the source images drawn as small as the pictures draw them: on
     500 real test pictures at 32 px it reads the class at ``floor`` or better and ``margin`` above the plain 28 px
     classifier, which read real 32 px garments at 0.68 when it was the judge."""
-    from ganforge.config import DataConfig
-    from ganforge.data import load_dataset
-    from ganforge.metrics.extractors import get_extractor
-    from ganforge.tasks.text_evaluation import CLASSIFIERS
-
     pictures = C.generate_captioned(base, load_dataset(DataConfig(base, split="test")), "test", 32, limit=500)
     measured = A.measure(pictures.images.float() / 127.5 - 1)
     glyphs, wanted = A.glyphs(measured["ink"], measured["box"]), pictures.attributes[:, 0]
