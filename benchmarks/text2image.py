@@ -7,9 +7,11 @@ measures (attribute accuracy from pixels, class by the shipped classifier, R-pre
 Rows (each trained from scratch with ``train.seed`` 0, then measured on the first 2,000 test items):
 
 - ``stage1``: ``--preset stackgan-stage1`` (32 px) for STEPS steps (the preset: conditioning augmentation with
-  KL weight 0.1, Adam 2e-3);
-- ``kl-0.1``: the preset's settings spelled out, for a run as long as the ablations below;
-- ``kl-1``: ``stage1`` with the paper's KL weight, 1;
+  KL weight 0.1, D's class head with weight 1, Adam 2e-3);
+- ``no-class-head``: ``stage1`` without D's class head (``task.class_weight=0``);
+- ``class-head``: the preset's settings spelled out, for a run as long as the ablations below;
+- ``kl-0.1``: ``class-head`` without the class head;
+- ``kl-1``: ``kl-0.1`` with the paper's KL weight, 1;
 - ``no-ca``: ``kl-1`` with ``task.augment_text=false`` (c = mu: no conditioning augmentation, no sampling);
 - ``shuffled``: ``kl-1`` trained on shuffled captions (each picture paired with another's), measured against
   the true captions: what the text contributes;
@@ -17,8 +19,9 @@ Rows (each trained from scratch with ``train.seed`` 0, then measured on the firs
 - ``stackgan``: ``--preset stackgan`` (64 px) with KL weight 1: stage I for STEPS G updates, then stage II for
   STEPS more with stage I held fixed; its stage-I pictures are measured too (``stage1`` inside its metrics).
 
-The rows below ``kl-0.1`` keep the KL weight 1 they were measured with when it was the presets'
-(``task.kl_weight=1``).
+The rows from ``kl-1`` down keep the KL weight 1 they were measured with when it was the presets'
+(``task.kl_weight=1``); every row but ``stage1`` and ``class-head`` was measured before the presets took D's
+class head (``task.class_weight=0``).
 
 ``--remeasure DIR`` measures again the run folders a ``--keep DIR`` call kept (``DIR/<row>``), without training:
 each row's file keeps its training facts and gets the new measurements, and records the command that made them
@@ -51,14 +54,17 @@ from ganforge.tasks import TASKS
 ROOT = Path(__file__).parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 PAPER_KL = {"task.kl_weight": 1.0}
+NO_HEAD = {"task.class_weight": 0.0}  # the rows measured before the presets took D's class head
 ROWS: dict[str, dict[str, Any]] = {
     "stage1": {"preset": "stackgan-stage1"},
-    "kl-0.1": {"preset": "stackgan-stage1", "task.kl_weight": 0.1},
-    "kl-1": {"preset": "stackgan-stage1", **PAPER_KL},
-    "no-ca": {"preset": "stackgan-stage1", **PAPER_KL, "task.augment_text": False},
-    "shuffled": {"preset": "stackgan-stage1", **PAPER_KL, "task.shuffle_captions": True},
-    "stackgan": {"preset": "stackgan", **PAPER_KL},
-    "paper-rate": {"preset": "stackgan-stage1", **PAPER_KL, "optim.lr_g": 2e-4, "optim.lr_d": 2e-4},
+    "no-class-head": {"preset": "stackgan-stage1", **NO_HEAD},
+    "class-head": {"preset": "stackgan-stage1", "task.kl_weight": 0.1, "task.class_weight": 1.0},
+    "kl-0.1": {"preset": "stackgan-stage1", "task.kl_weight": 0.1, **NO_HEAD},
+    "kl-1": {"preset": "stackgan-stage1", **PAPER_KL, **NO_HEAD},
+    "no-ca": {"preset": "stackgan-stage1", **PAPER_KL, **NO_HEAD, "task.augment_text": False},
+    "shuffled": {"preset": "stackgan-stage1", **PAPER_KL, **NO_HEAD, "task.shuffle_captions": True},
+    "stackgan": {"preset": "stackgan", **PAPER_KL, **NO_HEAD},
+    "paper-rate": {"preset": "stackgan-stage1", **PAPER_KL, **NO_HEAD, "optim.lr_g": 2e-4, "optim.lr_d": 2e-4},
 }
 EVAL_ITEMS = 2000
 
@@ -87,9 +93,11 @@ def run_row(name: str, steps: int, folder: Path) -> dict[str, Any]:
 
 LABELS = {  # row -> what the table calls it
     "real": "real test pictures",
-    "stage1": "StackGAN stage I (32 px), the preset: CA's KL weight 0.1",
-    "kl-0.1": "stage I, the preset's settings (KL 0.1)",
-    "kl-1": "stage I with the paper's KL weight, 1",
+    "stage1": "StackGAN stage I (32 px), the preset: CA's KL weight 0.1, D's class head",
+    "no-class-head": "the preset without D's class head",
+    "class-head": "stage I, the preset's settings",
+    "kl-0.1": "KL 0.1, without the class head",
+    "kl-1": "stage I with the paper's KL weight, 1 (no class head, as below)",
     "paper-rate": "KL 1, Adam at the paper's 2e-4 (the presets: 2e-3)",
     "no-ca": "KL 1, without conditioning augmentation",
     "shuffled": "KL 1, trained on shuffled captions",
@@ -126,7 +134,8 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     first = next(iter(results.values()), None)
     if first is not None:
         add(LABELS["real"], None, first["metrics"]["real"])
-    for row in ("stage1", "kl-0.1", "kl-1", "paper-rate", "no-ca", "shuffled", "stackgan"):
+    order = ("stage1", "no-class-head", "class-head", "kl-0.1", "kl-1", "paper-rate", "no-ca", "shuffled", "stackgan")
+    for row in order:
         if row in results:
             add(LABELS[row], results[row], results[row]["metrics"]["model"])
         if row == "stackgan" and row in results and "stage1" in results[row]["metrics"]:

@@ -18,7 +18,9 @@ from ganforge.gans.base import Step
 from ganforge.gans.stackgan import StackGAN
 from ganforge.metrics import attributes as A
 from ganforge.metrics.extractors import get_extractor
-from ganforge.models.stackgan import ConditioningAugmentation, kl_divergence
+from ganforge.models.stackgan import ConditioningAugmentation, MatchingDiscriminator, kl_divergence
+from ganforge.models.text import EMBED_DIM
+from ganforge.resolve import resolve
 from ganforge.tasks.text_evaluation import CLASSIFIERS
 from ganforge.tasks.text_render import render_text
 
@@ -141,7 +143,8 @@ def test_the_shipped_encoders_tell_apart_captions_that_differ_in_one_attribute(k
 
     text_encoder, _ = load_encoders(kind, "fashion-mnist")
     with torch.no_grad():
-        base, paraphrase, *changed = text_encoder(C.encode_text([BASE_CAPTION, PARAPHRASE, *ONE_ATTRIBUTE_CHANGED.values()]))
+        captions = [BASE_CAPTION, PARAPHRASE, *ONE_ATTRIBUTE_CHANGED.values()]
+        base, paraphrase, *changed = text_encoder(C.encode_text(captions))
     same = float(base @ paraphrase)
     for name, embedding in zip(ONE_ATTRIBUTE_CHANGED, changed, strict=True):
         assert float(base @ embedding) < same - 0.1, (name, float(base @ embedding), same)
@@ -150,7 +153,7 @@ def test_the_shipped_encoders_tell_apart_captions_that_differ_in_one_attribute(k
 def test_attribute_heads_read_known_attributes_and_skip_unknown_ones():
     from ganforge.models.text import AttributeHeads
 
-    attributes = torch.tensor([[0, 1, 2, -1], [3, 0, 1, -1]])  # the last column unknown everywhere (garments' thickness)
+    attributes = torch.tensor([[0, 1, 2, -1], [3, 0, 1, -1]])  # the last column unknown everywhere (thickness)
     heads = AttributeHeads(attributes, embed_dim=4)
     assert heads.columns == [0, 1, 2] and [h.out_features for h in heads.heads] == [4, 2, 3]
     embedding = torch.nn.functional.normalize(torch.randn(2, 4, generator=torch.Generator().manual_seed(0)), dim=1)
@@ -209,6 +212,51 @@ def test_the_matching_aware_d_sees_real_match_real_mismatch_and_fake_match():
     fake_term = softplus(text[:, 0] + 0.5).mean()  # -log(1 - D(G(z), phi_t))
     assert loss.item() == pytest.approx((real_term + 0.5 * (wrong_term + fake_term)).item(), rel=1e-5)
 
+
+
+def test_the_class_head_adds_the_cross_entropy_of_the_caption_class_to_d_and_g():
+    """TAC-GAN's head: D's loss gains class_weight x CE(class logits of the real pictures, the captions' class),
+    skipping items whose class is unknown; G's gains the same on its pictures; a weight of 0 builds no head."""
+    torch.manual_seed(0)
+    D = MatchingDiscriminator(32, 8, "none", classes=10)
+    real, fake = torch.rand(4, 3, 32, 32) * 2 - 1, torch.rand(4, 3, 32, 32) * 2 - 1
+    text = torch.randn(4, EMBED_DIM)
+    attributes = torch.zeros(4, 6, dtype=torch.int64)
+    attributes[:, 0] = torch.tensor([3, 7, -1, 0])  # the third item's class unknown: skipped
+    batch = TextBatch(text, text.flip(0), attributes)
+    step = Step(real, torch.zeros(4, 4), batch, fake)
+
+    def losses(weight):
+        gan = StackGAN(IdentityText(), D, z_dim=4, form="non-saturating", kl_weight=1.0, class_weight=weight)
+        return gan.d_loss(step), gan.judge(fake, batch)
+
+    (plain_d, (plain_logits, no_head)), (class_d, (logits, classes)) = losses(0.0), losses(2.0)
+    known = torch.tensor([0, 1, 3])
+    _, real_classes = D(real, text, with_classes=True)
+    expected = 2.0 * torch.nn.functional.cross_entropy(real_classes[known], attributes[known, 0])
+    assert (class_d - plain_d).item() == pytest.approx(expected.item(), rel=1e-5)
+    assert no_head is None and torch.equal(logits, plain_logits) and classes.shape == (4, 10)
+    gan = StackGAN(IdentityText(), D, z_dim=4, form="non-saturating", kl_weight=1.0, class_weight=2.0)
+    g_term = gan.class_loss(classes, batch, "loss/G/class")
+    cross_entropy = torch.nn.functional.cross_entropy(classes[known], attributes[known, 0])
+    assert g_term.item() == pytest.approx(2.0 * cross_entropy.item())
+    assert gan.class_loss(classes, TextBatch(text, text, torch.full((4, 6), -1)), "x").item() == 0.0  # user data
+    assert MatchingDiscriminator(32, 8, "none").classify is None
+
+
+@pytest.mark.parametrize(("settings", "words"), [({"task.class_weight": -1}, "task.class_weight=-1"),
+                                                 ({"task.class_weight": 1, "data.name": "captions:/nowhere"},
+                                                  "carry no class")])  # fmt: skip
+def test_a_bad_class_weight_is_one_line(settings, words):
+    cfg = apply_overrides(Config(), {"preset": "stackgan-stage1", **settings})
+    with pytest.raises(GanforgeError, match=words):
+        resolve(cfg)
+
+
+def test_the_presets_class_head_is_off_for_captions_that_name_no_class():
+    assert resolve(apply_overrides(Config(), {"preset": "stackgan-stage1"})).task.class_weight == 1.0
+    cfg = apply_overrides(Config(), {"preset": "stackgan-stage1", "data.name": "captions:/nowhere"})
+    assert resolve(cfg).task.class_weight == 0.0
 
 # -- a trained run: generate, and bad input ----------------------------------------------------------------------
 

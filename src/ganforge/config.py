@@ -152,6 +152,7 @@ class TaskConfig:
     gdl_weight: float = 1.0  # video: weight of the gradient-difference term (their lambda_gdl)
     video_d: str = "multiscale"  # video: multiscale (their D, one per scale) | 3d (a 3-D conv D over the clip)
     kl_weight: float = 1.0  # text2image: lambda of conditioning augmentation's KL term (Zhang et al. 2017: 1)
+    class_weight: float = 0.0  # text2image: weight of D's auxiliary class head (TAC-GAN, Dash et al. 2017); 0: none
     augment_text: bool = True  # text2image: conditioning augmentation on (False: c = mu, the no-CA ablation)
     stage1_steps: int | None = None  # text2image at 64 px: G updates of stage I before stage II; None: half
     shuffle_captions: bool = False  # text2image: pair each image with another's captions (the control run)

@@ -98,9 +98,12 @@ class StageIGenerator(nn.Module):
 
 class MatchingDiscriminator(nn.Module):
     """D(x, phi_t) -> logits (N,): image features at 4 x 4 joined with the compressed text, replicated
-    spatially, then a 1 x 1 and a 4 x 4 convolution (Reed et al. 2016; Zhang et al. 2017, fig. 2)."""
+    spatially, then a 1 x 1 and a 4 x 4 convolution (Reed et al. 2016; Zhang et al. 2017, fig. 2).
 
-    def __init__(self, side: int, width: int, norm: str) -> None:
+    With ``classes``, D also reads the class from the image features alone, a linear head beside the text
+    join (TAC-GAN, Dash et al. 2017): ``forward(x, phi_t, with_classes=True)`` returns (logits, class logits)."""
+
+    def __init__(self, side: int, width: int, norm: str, classes: int = 0) -> None:
         super().__init__()
         layers: list[nn.Module] = [_down(3, width, "none")]  # no normalisation on the input layer (DCGAN)
         channels, size = width, side // 2
@@ -114,11 +117,17 @@ class MatchingDiscriminator(nn.Module):
             spectral_norm(joint) if norm == "spectral" else joint, nn.LeakyReLU(0.2, inplace=True)
         )
         self.out = nn.Conv2d(channels, 1, 4)
+        self.classify = nn.Linear(channels * 4 * 4, classes) if classes else None
 
-    def forward(self, x: Tensor, embedding: Tensor) -> Tensor:
+    def forward(self, x: Tensor, embedding: Tensor, with_classes: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         h = self.image(x)  # (N, C, 4, 4)
         t = self.compress(embedding)[:, :, None, None].expand(-1, -1, 4, 4)  # (N, TEXT_DIM, 4, 4)
-        return self.out(self.joint(torch.cat([h, t], 1))).flatten()  # (N,)
+        logits = self.out(self.joint(torch.cat([h, t], 1))).flatten()  # (N,)
+        if not with_classes:
+            return logits
+        if self.classify is None:
+            raise ValueError("this D was built without a class head (classes=0)")
+        return logits, self.classify(h.flatten(1))  # (N,), (N, classes)
 
 
 class ResidualBlock(nn.Module):
@@ -194,10 +203,10 @@ class StackDiscriminator(nn.Module):
     """Stage I's D (32 px) and stage II's D (64 px) in one module, so one optimiser trains whichever plays:
     ``forward`` judges by the picture's side."""
 
-    def __init__(self, width: int, norm: str) -> None:
+    def __init__(self, width: int, norm: str, classes: int = 0) -> None:
         super().__init__()
-        self.stage1 = MatchingDiscriminator(32, width, norm)
-        self.stage2 = MatchingDiscriminator(64, width, norm)
+        self.stage1 = MatchingDiscriminator(32, width, norm, classes)
+        self.stage2 = MatchingDiscriminator(64, width, norm, classes)
 
-    def forward(self, x: Tensor, embedding: Tensor) -> Tensor:
-        return (self.stage1 if x.shape[-1] == 32 else self.stage2)(x, embedding)
+    def forward(self, x: Tensor, embedding: Tensor, with_classes: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        return (self.stage1 if x.shape[-1] == 32 else self.stage2)(x, embedding, with_classes)

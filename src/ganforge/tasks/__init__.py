@@ -46,7 +46,8 @@ TASKS: dict[str, Task] = {
 }
 SCALES = (2, 4)
 MASKS = ("center", "boxes")
-WEIGHTS = ("l1_weight", "cycle_weight", "identity_weight", "adversarial_weight", "rec_weight", "feature_weight")
+WEIGHTS = ("l1_weight", "cycle_weight", "identity_weight", "adversarial_weight", "rec_weight", "feature_weight",
+           "class_weight")  # fmt: skip
 
 
 def task_of(cfg: Config) -> Task | None:
@@ -74,7 +75,6 @@ def resolve_task(cfg: Config) -> Network:
             f"--dataset {cfg.data.name} does not fit --task {task.name}", f"{task.name} reads {task.data}"
         )
     check_choice(f"adversarial loss for --task {task.name}", "--loss", train.loss, FORMS)
-    task.check_config(cfg)
     check_choice("upsampling factor", "task.scale", str(settings.scale), [str(scale) for scale in SCALES])
     check_choice("mask", "task.mask", settings.mask, MASKS)
     _check_filters(task, cfg)

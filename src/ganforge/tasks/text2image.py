@@ -12,13 +12,22 @@ for the real pictures and for shuffled captions.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.data import load_dataset
-from ganforge.data.captions import BASES, PREFIX, CaptionedData, TextBatch, generate_captioned, load_caption_folder
+from ganforge.data.captions import (
+    BASES,
+    CLASS_WORDS,
+    PREFIX,
+    CaptionedData,
+    TextBatch,
+    generate_captioned,
+    load_caption_folder,
+)
 from ganforge.errors import GanforgeError
 from ganforge.gans.base import GAN
 from ganforge.gans.stackgan import StackGAN
@@ -32,6 +41,8 @@ if TYPE_CHECKING:
 
 SIDES = (32, 64)  # stage I alone, or both stages
 FOLDER_ENCODER_STEPS = 400  # contrastive steps of the encoder a captions:DIR run trains at load
+
+log = logging.getLogger("ganforge")
 
 
 class TextToImageTask(Task):
@@ -71,6 +82,12 @@ class TextToImageTask(Task):
                                 "run 'ganforge eval RUN' instead")  # fmt: skip
         if cfg.task.kl_weight < 0:
             raise GanforgeError(f"task.kl_weight={cfg.task.kl_weight} must be 0 or more", "the paper uses 1")
+        if cfg.task.class_weight > 0 and cfg.data.name not in BASES:  # D's class head reads the items' classes
+            if "task.class_weight" in cfg.explicit:
+                raise GanforgeError(f"task.class_weight={cfg.task.class_weight}: {cfg.data.name}'s items carry no "
+                                    "class for D's class head to learn", "leave task.class_weight at 0")  # fmt: skip
+            log.info("%s's items carry no class: D trains without the preset's class head", cfg.data.name)
+            cfg.task.class_weight = 0.0
         if cfg.task.stage1_steps is not None and not 0 <= cfg.task.stage1_steps <= cfg.train.steps:
             raise GanforgeError(f"task.stage1_steps={cfg.task.stage1_steps} must lie between 0 and train.steps",
                                 "e.g. half of train.steps")  # fmt: skip
@@ -98,13 +115,14 @@ class TextToImageTask(Task):
 
     def build_networks(self, cfg: Config, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
         side, width, norm = shape[-1], cfg.model.width, cfg.model.d_norm or "batch"
+        classes = len(CLASS_WORDS[BASES[cfg.data.name]]) if cfg.task.class_weight > 0 else 0  # D's class head
         encoder = self._encoder(cfg)
         G: nn.Module = stackgan.StageIGenerator(encoder, cfg.model.z_dim, width, cfg.task.augment_text)
         if side == 64:
             stage1_steps = cfg.task.stage1_steps if cfg.task.stage1_steps is not None else cfg.train.steps // 2
             G = stackgan.StackGenerator(G, width, stage1_steps)  # type: ignore[arg-type]
-            return G, stackgan.StackDiscriminator(width, norm)
-        return G, stackgan.MatchingDiscriminator(side, width, norm)
+            return G, stackgan.StackDiscriminator(width, norm, classes)
+        return G, stackgan.MatchingDiscriminator(side, width, norm, classes)
 
     def _encoder(self, cfg: Config) -> text.TextEncoder:
         """The frozen caption encoder: the shipped one for generated data; for captions:DIR the one trained at

@@ -1,8 +1,8 @@
 """Measuring a text2image run (``ganforge eval RUN``): is each picture what its caption says?
 
 - attribute accuracy: colour, background, size, position (and digits' stroke thickness) measured from the
-  pixels (``metrics/attributes.py``); the class read from the object's ink by a shipped judge trained on the source images drawn as these pictures
-  draw them (``fashion-glyphs``, ``mnist-glyphs``);
+  pixels (``metrics/attributes.py``); the class read from the object's ink by a shipped judge trained on the
+  source images drawn as these pictures draw them (``fashion-glyphs``, ``mnist-glyphs``);
 - R-precision (top-1 of 100): with the separately trained ``retrieval`` encoder pair, how often a picture's
   own caption scores highest among its own and 99 other test captions (one with the same attributes counts);
 - FID in the ``retrieval`` image encoder's features (trained on these pictures, never seen by G);
