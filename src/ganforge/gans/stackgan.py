@@ -82,8 +82,7 @@ class StackGAN(GAN):
         """D's logits for ``x`` with the batch's own captions, and its class logits (None without a class head)."""
         if not self.class_weight:
             return self.discriminate(x, text), None
-        logits, classes = self.D(x, self.embed(text.text), with_classes=True)
-        return logits, classes
+        return self.D(x, self.embed(text.text), with_classes=True)
 
     def class_loss(self, classes: torch.Tensor | None, text: TextBatch, name: str) -> torch.Tensor:
         """Cross-entropy of the class head against the class each caption names (0 without a head)."""
