@@ -8,7 +8,7 @@
 
 Measures, with their controls:
 
-- **editing**: for each attribute, fresh samples edited by +3 and -3 standard deviations along the named
+- **editing**: for each attribute, fresh samples edited by +-3 and +-6 standard deviations (`--amount`) along the named
   direction, straight and by the class-keeping walk; the share whose attribute moved the asked way by at
   least half its standard deviation over samples, and the share whose class is kept, beside a random
   direction of the same length;
@@ -66,17 +66,18 @@ def _summary(values: torch.Tensor) -> dict[str, float]:
             "max": float(values.max())}  # fmt: skip
 
 
-def editing(trained: ganforge.TrainedGAN, pool: Any, amount: float, n: int) -> dict[str, Any]:
+def editing(trained: ganforge.TrainedGAN, pool: Any, amounts: list[float], n: int) -> dict[str, Any]:
     out = {}
     for name in attribute_names(pool.dataset):
         direction = find_direction(pool, name)
         rows = {}
         for walk, keep in (("straight", False), ("keeping class", True)):
-            for signed in (amount, -amount):
+            for signed in itertools.chain.from_iterable((amount, -amount) for amount in amounts):
                 named, control = score_edit_with_control(trained, pool, direction, signed, n, keep_class=keep)
                 rows[f"{walk} {signed:+g}"] = {"named": named.as_dict(), "random": control.as_dict()}
                 print(name, walk, signed, named, control, flush=True)
-        out[name] = {"sigma": direction.sigma, "step_length": direction.step_length(amount), **rows}
+        out[name] = {"sigma": direction.sigma, **{f"step_length {amount:g}": direction.step_length(amount)
+                                                   for amount in amounts}, **rows}  # fmt: skip
     return out
 
 
@@ -180,7 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run", required=True, help="A run trained on MNIST by the default preset.")
     parser.add_argument("--pool", type=int, default=5000, help="Samples measured to fit directions.")
     parser.add_argument("--edits", type=int, default=500, help="Fresh samples edited per direction and sign.")
-    parser.add_argument("--amount", type=float, default=3.0, help="Edit step, in sd of the latents' projection.")
+    parser.add_argument("--amount", type=float, nargs="+", default=[3.0, 6.0],
+                        help="Edit steps, in sd of the latents' projection (figures: the first).")  # fmt: skip
     parser.add_argument("--part", choices=("editing", "arithmetic", "projection", "figures"), required=True,
                         help="What to measure, or 'figures' (the docs' pictures); each writes latent-mnist-PART.json.")
     parser.add_argument("--draws", type=int, default=3, help="Exemplar draws per pair of digits.")
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     written: list[str] = []
     if args.part == "editing":
         edits = editing(trained, pool, args.amount, args.edits)
-        results = {"amount": args.amount, "edits": args.edits, "editing": edits}
+        results = {"amounts": args.amount, "edits": args.edits, "editing": edits}
     elif args.part == "arithmetic":
         pairs = list(itertools.permutations(range(10), 2))
         results = {"expression": "thick A - thin A + thin B", "pairs": len(pairs), "draws": args.draws}
@@ -214,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
         print("projection", results, flush=True)
     else:  # the first 8 held-out test images, projected by `ganforge project`'s defaults, and the other pictures
         test = load_dataset(dataclasses.replace(trained.config.data, split="test")).real()[:8].cpu()
-        written = figures(args.figures, trained, pool, test, project(trained, test), args.amount)
+        written = figures(args.figures, trained, pool, test, project(trained, test), args.amount[0])
         print("figures", written, flush=True)
     out = args.out or RESULTS / f"latent-mnist-{args.part}.json"
     write_json(out, {

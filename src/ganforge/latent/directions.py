@@ -121,7 +121,7 @@ def random_direction(like: Direction, seed: int = 0) -> Direction:
     return Direction(f"random({like.attribute})", vector / vector.norm(), like.sigma)
 
 
-EDIT_STEPS = 8  # steps of the class-keeping walk
+EDIT_STEPS = 32  # steps of the class-keeping walk: fewer let the class slip at large amounts (docs/latent.md)
 MIN_PROGRESS = 0.3  # a step keeps at least this share of its length along n, however the class gradient lies
 
 
