@@ -144,6 +144,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, entry in result["contenders"].items():
@@ -153,6 +154,14 @@ def plot(result: dict[str, Any], path: Path) -> None:
         ax.fill_between(seconds, [row["fid"]["min"] for row in rows], [row["fid"]["max"] for row in rows], alpha=0.2)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    budgets = sorted({row["budget_s"] for entry in result["contenders"].values() for row in entry["summary"]})
+    ax.set_xticks(budgets, [f"{budget:g}" for budget in budgets])  # plain seconds, not powers of ten
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    fids = [row["fid"][key] for entry in result["contenders"].values() for row in entry["summary"]
+            for key in ("min", "max")]  # fmt: skip
+    ticks = [t for t in (10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000) if min(fids) / 1.2 <= t <= max(fids) * 1.2]
+    ax.set_yticks(ticks, [str(t) for t in ticks])
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("training seconds (2 CPU cores)")
     ax.set_ylabel(f"FID ({result['extractor']})")
     ax.set_title(f"quality per second, {result['dataset']}")
