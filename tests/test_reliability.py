@@ -182,6 +182,36 @@ def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     assert not [p for p in (tmp_path / "run/checkpoints").iterdir() if p.name.startswith(".")]
 
 
+def test_latest_checkpoint_is_never_missing_while_a_new_one_is_saved(tmp_path, monkeypatch):
+    # A reader (resume, serve, a test polling a running run) must always find latest.safetensors: the old file
+    # becomes previous.safetensors under a second name, and the new one then replaces latest in one rename.
+    latest = tmp_path / "run/checkpoints/latest.safetensors"
+    real_replace, missing = os.replace, []
+
+    def replace_and_look(source, target):
+        existed = latest.is_file()
+        real_replace(source, target)
+        if existed and not latest.is_file():
+            missing.append((Path(source).name, Path(target).name))
+
+    monkeypatch.setattr(os, "replace", replace_and_look)
+    ganforge.train(ring(tmp_path / "run", 60))
+    assert load_checkpoint_file(latest)[1]["step"] == 60
+    assert load_checkpoint_file(tmp_path / "run/checkpoints/previous.safetensors")[1]["step"] == 40
+    assert missing == []
+    assert not [p for p in (tmp_path / "run/checkpoints").iterdir() if p.name.startswith(".")]
+
+
+def test_a_checkpoint_file_that_vanishes_while_opened_is_a_ganforge_error(tmp_path, monkeypatch):
+    # safetensors checks the path, then opens it in Rust: a file replaced in between raises RuntimeError there
+    def vanished(path, framework):
+        raise RuntimeError(f"unable to open file <{path}> in read-only mode: No such file or directory (2)")
+
+    monkeypatch.setattr(ganforge.run, "safe_open", vanished)
+    with pytest.raises(GanforgeError, match="cannot be read: unable to open file"):
+        load_checkpoint_file(tmp_path / "latest.safetensors")
+
+
 def test_a_checkpoint_that_does_not_fit_the_config_is_a_clear_error(tmp_path):
     run = ganforge.train(ring(tmp_path / "run", 20))
     config = run / "config.yaml"

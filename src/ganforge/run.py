@@ -155,16 +155,19 @@ class RunDir:
         also step_XXXXXX.safetensors when ``keep``. Each write is atomic: a crash leaves the old files."""
         latest = self.checkpoints_dir / "latest.safetensors"
         partial = self.checkpoints_dir / f".step_{meta['step']:06d}.partial"
+        staged = self.checkpoints_dir / ".previous.partial"
         try:
             with atomic_path(latest) as tmp:
                 write_checkpoint(tmp, tensors, meta)
                 if latest.exists():  # the new file is complete: only now let the old one step back
-                    os.replace(latest, self.checkpoints_dir / "previous.safetensors")
+                    _second_name(latest, staged)  # latest stays in place until the new file replaces it,
+                    os.replace(staged, self.checkpoints_dir / "previous.safetensors")  # so a reader never misses it
             if keep:  # a copy under its final name only once complete
                 shutil.copyfile(latest, partial)
                 os.replace(partial, self.checkpoints_dir / f"step_{meta['step']:06d}.safetensors")
         except OSError as error:
             partial.unlink(missing_ok=True)
+            staged.unlink(missing_ok=True)
             raise GanforgeError(
                 f"cannot write a checkpoint in {self.checkpoints_dir} at step {meta['step']} ({error.strerror})",
                 "free disk space and continue with 'ganforge resume' (the previous checkpoint is intact)",
@@ -304,13 +307,22 @@ def write_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict[st
     save_file(tensors, str(path), metadata=metadata)
 
 
+def _second_name(path: Path, other: Path) -> None:
+    """Give the file at ``path`` a second name ``other`` (a hard link; a copy where links are not supported)."""
+    other.unlink(missing_ok=True)
+    try:
+        os.link(path, other)
+    except OSError:
+        shutil.copyfile(path, other)
+
+
 def load_checkpoint_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read and verify a checkpoint: (tensors on the CPU, metadata). Nothing is unpickled."""
     try:
         with safe_open(str(path), framework="pt") as handle:  # one open: a file replaced meanwhile cannot mix in
             metadata = handle.metadata() or {}
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 - a file handle, not a dict
-    except (SafetensorError, OSError, ValueError) as error:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:  # RuntimeError: gone between check and open
         raise CorruptCheckpoint(path, f"cannot be read: {error}") from None
     file_format, meta_json = metadata.get("format"), metadata.get("meta")
     if file_format not in (CHECKPOINT_FORMAT, TENSORS_ONLY_FORMAT):
