@@ -1,7 +1,7 @@
 """How the default run's settings were chosen: the `fast` preset on the MNIST subset with one setting changed.
 
     python -m benchmarks.fast_settings                  # every row, seed 0 (about 45 minutes on one core)
-    python -m benchmarks.fast_settings --rows lr-2e-3 lr-8e-4
+    python -m benchmarks.fast_settings --rows lr-2e-3 lr-8e-4     # rerun two rows; the others keep theirs
 
 Each row is ``python -m benchmarks.default_run --seeds 0 --n 5000 --metrics fid,precision-recall,classes`` with
 the row's ``--set`` overrides: the default run's 4,000 steps, then mnist-cnn FID, precision and recall of 5,000
@@ -14,6 +14,7 @@ Writes benchmarks/results/fast-settings-mnist.json; docs/models.md quotes it.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -54,18 +55,21 @@ def measure(name: str) -> dict[str, Any]:
         result = default_run.main([*BASE, *extra, "--out", str(Path(folder) / "row.json")])
     metrics = {key: round(value["mean"], 4) for key, value in result["metrics"].items()}
     command = " ".join(["python -m benchmarks.default_run", *BASE, *extra])
-    return {"row": name, "settings": label, "command": command, "train_seconds": result["seeds"][0]["train_seconds"],
-            **metrics}  # fmt: skip
+    return {"row": name, "settings": label, "command": command, "machine": machine_description(),
+            "train_seconds": result["seeds"][0]["train_seconds"], **metrics}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     args = parser.parse_args(argv)
+    fresh = {name: measure(name) for name in args.rows}
+    kept = {row["row"]: row for row in json.loads(OUT.read_text())["rows"]} if OUT.is_file() else {}
     result = {
         "command": " ".join(["python -m benchmarks.fast_settings", *(sys.argv[1:] if argv is None else argv)]),
         "machine": machine_description(),
-        "rows": [measure(name) for name in args.rows],
+        # rows not rerun keep their figures (each row records its own command); ROWS' order
+        "rows": [fresh.get(name) or kept[name] for name in ROWS if name in fresh or name in kept],
     }
     write_json(OUT, result)
     return result
