@@ -148,6 +148,20 @@ def _throughput_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+SWITCH_WORKLOADS = {"mlp": "MLP", "dcgan28": "DCGAN 28 px", "fast": "`fast` preset"}
+
+
+def _switch_rows(r: dict[str, Any]) -> str:
+    """docs/benchmarks.md's table of the speed switches (python -m benchmarks switches)."""
+    rows = []
+    for x in r["switches"]:
+        switch = x["switch"].split(" (")[0]
+        label = f"`{switch}`{x['switch'][len(switch):]}" if "=" in switch else x["switch"]  # a key, or words
+        rows.append(f"| {SWITCH_WORKLOADS[x['workload']]} | {label} | {x['default_it_s']:.2f} | {x['switch_it_s']:.2f} "
+                    f"| {x['ratio_of_medians']:.3f} | **{x['ratio']:.2f}** |")  # fmt: skip
+    return "\n".join(rows)
+
+
 def _truncation_rows(r: dict[str, Any]) -> str:
     """docs/models.md's truncation table body (benchmarks/truncation.py)."""
     return "\n".join(
@@ -349,6 +363,7 @@ REFERENCE_DATASETS = ("mnist", "fashion-mnist", "stacked-mnist", "cifar10")  # b
 
 QUOTES: tuple[Quote, ...] = (
     Quote("throughput", "benchmarks/results/throughput-cpu.json", "docs/benchmarks.md", _throughput_rows),
+    Quote("switches", "benchmarks/results/switches-cpu.json", "docs/benchmarks.md", _switch_rows),
     Quote("suite-seeds", "benchmarks/results/suite-seeds.json", "docs/reliability.md", _suite_rows),
     Quote("truncation", "benchmarks/results/truncation.json", "docs/models.md", _truncation_rows),
     *[
@@ -365,6 +380,10 @@ QUOTES: tuple[Quote, ...] = (
     *_default_run_quotes("default-run-gan", "`--preset gan` (tutorial MLP)"),
     Quote("quality-per-second", "benchmarks/results/quality-per-second-fashion-mnist.json", "docs/models.md",
           _quality_rows),
+    Quote("quality-per-second-fp32", "benchmarks/results/quality-per-second-fashion-mnist-fp32.json",
+          "docs/models.md", _quality_rows),
+    Quote("quality-per-second-mnist-fp32", "benchmarks/results/quality-per-second-mnist-fp32.json",
+          "docs/models.md", _quality_rows),
     Quote("quality-per-second-mnist", "benchmarks/results/quality-per-second-mnist.json", "docs/models.md",
           _quality_rows),
     Quote("time-to-quality", "benchmarks/results/quality-cpu.json", "docs/benchmarks.md", _time_to_quality),

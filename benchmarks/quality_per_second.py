@@ -12,7 +12,8 @@ covered in the dataset's classifier's feature space (fashion-cnn, mnist-cnn) aga
 ones), so a machine that slows down during the run slows both. The hand-written baseline's steps per second is
 recorded beside the table: absolute figures only compare between runs on machines of that speed.
 
-Writes benchmarks/results/quality-per-second-<dataset>.json and docs/images/quality-per-second-<dataset>.png.
+Writes benchmarks/results/quality-per-second-<dataset>.json and docs/images/quality-per-second-<dataset>.png
+(with ``--out X.json``: X.json and docs/images/X.png).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     out = args.out or RESULTS / f"quality-per-second-{args.dataset}.json"
     write_json(out, result)
-    plot(result, IMAGES / f"quality-per-second-{args.dataset}.png")
+    plot(result, IMAGES / f"{out.stem}.png")  # named as the results file, so --out keeps the default's picture
     print(f"wrote {out}")
     return result
 

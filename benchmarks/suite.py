@@ -49,7 +49,11 @@ WORKLOADS: dict[str, tuple[str, dict[str, Any], int]] = {
     "dcgan28": ("DCGAN 28 px, MNIST, batch 128", {"model.name": "dcgan"}, 20),
     "dcgan32": ("DCGAN 32 px, MNIST resized, batch 128", {"model.name": "dcgan", "data.image_size": 32}, 12),
     "wgan-gp": ("WGAN-GP preset (DCGAN 28 px, no BN in D, 5 D steps, batch 64)", {"preset": "wgan-gp"}, 4),
+    # the default run's network and step with its speed switches off: the switches section turns them on
+    "fast": ("the `fast` preset (DCGAN width 32, batch 64) in fp32 NCHW, MNIST",
+             {"preset": "fast", "train.channels_last": False, "train.precision": "fp32"}, 40),
 }
+FAST_SWITCHES = {"train.channels_last": True, "train.precision": "bf16"}  # what `fast` sets (precision: auto)
 
 
 def workload_config(name: str, device: str, steps: int) -> Config:
@@ -215,6 +219,9 @@ def switches(args: argparse.Namespace, device: torch.device) -> list[dict[str, A
         ("mlp", "train.precision=bf16", {"train.precision": "bf16"}, 1000),
         ("dcgan28", "train.channels_last=true", {"train.channels_last": True}, 10),
         ("dcgan28", "optim.fused=false (the for-loop Adam)", {"optim.fused": False}, 10),
+        ("fast", "train.channels_last=true", {"train.channels_last": True}, 40),
+        ("fast", "train.precision=bf16", {"train.precision": "bf16"}, 40),
+        ("fast", "both (the preset as shipped, on a CPU with native bf16)", FAST_SWITCHES, 40),
     ]
     if args.compile:
         plans.insert(1, ("mlp", "train.compile=true", {"train.compile": True}, 1000))
@@ -410,7 +417,7 @@ def main(argv: list[str] | None = None, only: tuple[str, ...] | None = None) -> 
     parser.add_argument("--repeats", type=int, default=3, help="Rounds of each interleaved comparison.")
     parser.add_argument("--threads", type=int, default=2, help="torch threads on the CPU.")
     parser.add_argument("--sections", default=",".join(SECTION_NAMES))
-    parser.add_argument("--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("--workloads", default="mlp,dcgan28,dcgan32,wgan-gp", help=f"of {', '.join(WORKLOADS)}")
     parser.add_argument("--scale", type=float, default=1.0, help="Multiply timed runs' steps (0.1: a glance).")
     parser.add_argument("--compile", action="store_true", help="Also time train.compile (slow to compile).")
     parser.add_argument("--sweep-members", type=int, default=16)

@@ -8,7 +8,7 @@ import ganforge
 from ganforge.config import Config, apply_overrides
 from ganforge.errors import GanforgeError
 from ganforge.resolve import resolve
-from ganforge.train import build_session, train_step
+from ganforge.train import build_session, effective_precision, train_step
 
 RING = {
     "data.name": "ring", "model.z_dim": 2, "model.g_hidden": [32], "model.d_hidden": [32],
@@ -68,6 +68,27 @@ def test_bf16_runs_the_forward_passes_in_bfloat16_and_keeps_fp32_weights():
     assert seen and set(seen) == {torch.bfloat16}
     assert session.gan.G.net[0].weight.dtype == torch.float32
     assert not torch.equal(before, session.gan.G.net[0].weight)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_exactly_where_the_cpu_has_it_in_hardware(monkeypatch, native):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    session = build_session(resolve(apply_overrides(Config(), {**RING, "train.precision": "auto"})))
+    assert session.cfg.train.precision == "auto"  # the config stays portable; the choice is made per machine
+    seen = []
+    session.gan.D.net[1].register_forward_hook(lambda module, args, output: seen.append(output.dtype))
+    train_step(session)
+    assert set(seen) == {torch.bfloat16 if native else torch.float32}
+    assert effective_precision("auto", torch.device("cuda")) == "fp32"  # GPUs: unmeasured, so fp32
+
+
+def test_a_presets_channels_last_is_dropped_for_a_network_without_convolutions():
+    # `fast` lays out its DCGAN's convolutions in NHWC; on the ring it trains the ring's MLP (a preset's network
+    # is a default), where that layout means nothing; naming the switch on an MLP is still refused (above)
+    cfg = resolve(apply_overrides(Config(), {"preset": "fast", "data.name": "ring"}))
+    assert cfg.model.name == "mlp" and cfg.train.channels_last is False
+    assert resolve(apply_overrides(Config(), {"preset": "fast"})).train.channels_last is True
 
 
 @pytest.mark.slow

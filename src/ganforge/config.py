@@ -116,7 +116,7 @@ class TrainConfig:
     unroll: int = 0  # unrolled GAN: G's loss sees D advanced this many steps (Metz et al. 2017); 0: off
     unroll_lr: float | None = None  # step size of the unrolled (gradient-descent) D steps; None: optim.lr_d
     sync_batchnorm: bool = False  # under torchrun: batch norm statistics over the global batch (GPUs; dcgan)
-    precision: str = "fp32"  # fp32 | bf16: bf16 runs the forward passes under autocast (docs/benchmarks.md)
+    precision: str = "fp32"  # fp32 | bf16 (forward passes under autocast) | auto: bf16 where the CPU has it natively
     compile: bool = False  # torch.compile G and D (pays on GPUs and large models; measured in docs/benchmarks.md)
     cuda_graphs: bool = False  # CUDA only: replay G's and D's kernels as CUDA graphs (torch.compile reduce-overhead)
     channels_last: bool = False  # dcgan: NHWC memory layout for the convolutions

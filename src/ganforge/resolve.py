@@ -37,7 +37,7 @@ from ganforge.tensorboard_log import check_available as check_tensorboard
 PRIORS = ("normal", "uniform")
 ON_DIVERGENCE = ("stop", "rollback")
 ON_ALARM = ("warn", "stop")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "auto")
 FUSED_OPTIMIZERS = ("adam", "sgd")  # the optimisers torch has a fused kernel for
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 DEVICES_HELP = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
@@ -131,7 +131,9 @@ def _check_speed(cfg: Config, network: Network) -> None:
             f"optim.fused=true: torch has no fused {cfg.optim.name} kernel",
             f"leave optim.fused unset, or use one of: {', '.join(FUSED_OPTIMIZERS)}",
         )
-    if train.channels_last and not network.convolutional:
+    if train.channels_last and not network.convolutional and "train.channels_last" not in cfg.explicit:
+        train.channels_last = False  # a preset's layout for its convolutional network, which this run does not train
+    elif train.channels_last and not network.convolutional:
         raise GanforgeError(
             f"train.channels_last=true lays out convolution inputs, but model '{cfg.model.name}' has none",
             f"use it with {_models_with('convolutional')}, or leave it out",

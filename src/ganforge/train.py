@@ -107,9 +107,25 @@ def prepare_for_speed(cfg: TrainConfig, G: nn.Module, D: nn.Module) -> None:
         D.compile(mode=mode)
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` is a CPU that multiplies bf16 in hardware (AVX-512 BF16 or AMX): there bf16 autocast
+    made the `fast` preset's step 1.25x faster (docs/benchmarks.md). GPUs: unmeasured here, so no."""
+    if device.type != "cpu":
+        return False
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def effective_precision(precision: str, device: torch.device) -> str:
+    """``train.precision`` as the run computes it: ``auto`` is bf16 on a CPU with native bf16, else fp32."""
+    if precision == "auto":
+        return "bf16" if native_bf16(device) else "fp32"
+    return precision
+
+
 def precision_context(s: Session) -> Any:
-    """bf16 autocast for the forward passes when ``train.precision`` is bf16 (weights and optimiser stay fp32)."""
-    if s.cfg.train.precision == "bf16":
+    """bf16 autocast for the forward passes when ``train.precision`` is bf16, or auto on a CPU with native bf16
+    (weights, optimiser and G_ema stay fp32)."""
+    if effective_precision(s.cfg.train.precision, s.device) == "bf16":
         return torch.autocast(s.device.type, dtype=torch.bfloat16)
     return nullcontext()
 
