@@ -250,13 +250,14 @@ PRESETS: dict[str, Preset] = {
         "G(z, y) and D(x, y) with the one-hot label joined to their inputs (K label maps beside D's image "
         "channels), as in the paper; sized for a CPU: DCGAN networks at width 16 where the paper used MLPs "
         "(--model mlp), Adam at 2e-3 with beta1 = 0.5, batch 64, Gaussian z (100), G's update on D's fakes, G_ema "
-        "(0.999) for sampling (the paper: uniform z, batch 100, SGD with a decaying rate, dropout)",
+        "(0.999) for sampling, 3,000 steps (the paper: uniform z, batch 100, SGD with a decaying rate, dropout)",
         {
             **CPU_SIZED,
             "model.width": 16,
             "model.condition": "concat",
             "model.z_dim": 100,
             "train.loss": "non-saturating",
+            "train.steps": 3000,  # at 2,000 seed 0 read 79.5% of Fashion-MNIST's classes right, at 3,000 82.2%
             "optim.lr_g": 2e-3,
             "optim.lr_d": 2e-3,
             "optim.betas": [0.5, 0.999],
