@@ -24,7 +24,7 @@ from ganforge.finetune import check_source, start_from
 from ganforge.resolve import resolve
 from ganforge.run import RunDir, default_run_path
 from ganforge.runlock import run_lock
-from ganforge.train import build_session, effective_precision, fit, module_count
+from ganforge.train import build_session, fit, module_count
 from ganforge.trained import TrainedGAN, load, sample
 
 __all__ = ["TrainedGAN", "load", "resume", "sample", "train"]
@@ -49,7 +49,7 @@ def train(cfg: Config | None = None, progress: bool = False) -> Path:
         data = session.data
         size = f"{len(data):,} images" if data.kind == "image" else f"{data.num_classes} modes"
         where = f"{session.device} x {world_size()} processes" if world_size() > 1 else str(session.device)
-        if effective_precision(cfg.train.precision, session.device) == "bf16":  # auto says what it chose
+        if session.bf16:  # precision auto says what it chose
             where += " (bf16 forward passes)"
         log.info(
             "training %s/%s on %s (%s, %s) on %s: G %s, D %s parameters -> %s",

@@ -131,13 +131,14 @@ def _check_speed(cfg: Config, network: Network) -> None:
             f"optim.fused=true: torch has no fused {cfg.optim.name} kernel",
             f"leave optim.fused unset, or use one of: {', '.join(FUSED_OPTIMIZERS)}",
         )
-    if train.channels_last and not network.convolutional and "train.channels_last" not in cfg.explicit:
-        train.channels_last = False  # a preset's layout for its convolutional network, which this run does not train
-    elif train.channels_last and not network.convolutional:
-        raise GanforgeError(
-            f"train.channels_last=true lays out convolution inputs, but model '{cfg.model.name}' has none",
-            f"use it with {_models_with('convolutional')}, or leave it out",
-        )
+    if train.channels_last and not network.convolutional:
+        if "train.channels_last" not in cfg.explicit:  # a preset's layout for a convolutional network not trained here
+            train.channels_last = False
+        else:
+            raise GanforgeError(
+                f"train.channels_last=true lays out convolution inputs, but model '{cfg.model.name}' has none",
+                f"use it with {_models_with('convolutional')}, or leave it out",
+            )
     if train.cuda_graphs:
         on_cpu = train.device == "cpu" or (train.device == "auto" and not torch.cuda.is_available())
         if on_cpu or train.device == "mps":

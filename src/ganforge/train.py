@@ -78,6 +78,7 @@ class Session:
     history: list[dict[str, Any]] = field(default_factory=list)  # every metrics record, kept in checkpoints
     alarms: set[str] = field(default_factory=set)  # health alarms already sounded
     replicas: Replicas | None = None  # G and D under DistributedDataParallel, when torchrun started several processes
+    bf16: bool = False  # forward passes under bf16 autocast: train.precision, decided once for this device
 
 
 def make_optimizer(cfg: OptimConfig, params: Any, lr: float) -> torch.optim.Optimizer:
@@ -123,9 +124,9 @@ def effective_precision(precision: str, device: torch.device) -> str:
 
 
 def precision_context(s: Session) -> Any:
-    """bf16 autocast for the forward passes when ``train.precision`` is bf16, or auto on a CPU with native bf16
-    (weights, optimiser and G_ema stay fp32)."""
-    if effective_precision(s.cfg.train.precision, s.device) == "bf16":
+    """bf16 autocast for the forward passes when the session computes in bf16 (``train.precision`` bf16, or auto
+    on a CPU with native bf16); weights, optimiser and G_ema stay fp32."""
+    if s.bf16:
         return torch.autocast(s.device.type, dtype=torch.bfloat16)
     return nullcontext()
 
@@ -173,6 +174,7 @@ def build_session(cfg: Config, data: ImageData | PointData | None = None) -> Ses
         latent_rng=torch.Generator(device).manual_seed(seed + 1),
         fixed_z=fixed_z,
         fixed_labels=fixed_labels,
+        bf16=effective_precision(cfg.train.precision, device) == "bf16",
     )
     session.replicas = replicate(cfg, gan, device)  # after the optimisers: wrappers share their parameters
     return session
