@@ -5,6 +5,7 @@ import torch
 
 from ganforge import stats
 from ganforge.config import Config, apply_overrides
+from ganforge.errors import GanforgeError
 from ganforge.gans import GANS, LSGAN, WGAN, WGANGP, HingeGAN
 from ganforge.resolve import resolve
 from ganforge.train import build_session, train_step
@@ -67,6 +68,30 @@ def test_r1_adds_gamma_over_2_times_the_squared_gradient_norm_to_any_loss():
         plain = s.gan.d_loss(s.gan.make_step(real, z, None, with_graph=False))
         assert math.isclose(total.item() - plain.item(), 4.0 / 2 * 25, rel_tol=1e-5)
         assert math.isclose(stats.collect()["loss/D/r1"], 50.0, rel_tol=1e-5)
+
+
+def test_lazy_r1_penalises_every_nth_d_update_weighted_n_times(monkeypatch):
+    # StyleGAN2's lazy regularisation: with r1_every 3 and 2 D steps per G step, D updates 0, 3, 6 carry R1 at
+    # 3 x gamma/2 ||w||^2 (the linear D above), the others none
+    s = _session(**{"train.r1_gamma": 4.0, "train.r1_every": 3, "train.d_steps": 2})
+    D = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Flatten(0))
+    s.gan.D = D
+    s.opt_D = torch.optim.SGD(D.parameters(), lr=0.0)  # D stays w = (3, 4)
+    with torch.no_grad():
+        D[0].weight.copy_(torch.tensor([[3.0, 4.0]]))
+    extra = []
+    objective = s.gan.d_objective
+    monkeypatch.setattr(s.gan, "d_objective", lambda step: extra.append(
+        (objective(step) - s.gan.d_loss(step)).item()) or objective(step))  # fmt: skip
+    for _ in range(4):
+        train_step(s)
+    assert extra == pytest.approx([150.0, 0, 0, 150.0, 0, 0, 150.0, 0], rel=1e-5)
+
+
+@pytest.mark.parametrize("every", [0, -16, 2.5])
+def test_a_bad_lazy_interval_is_one_line(every):
+    with pytest.raises(GanforgeError, match=f"train.r1_every={every} "):  # 2.5: the config layer says it
+        resolve(apply_overrides(Config(), {**TINY_GRID, "train.r1_every": every}))
 
 
 def test_without_r1_the_objective_is_the_variant_loss():

@@ -89,6 +89,9 @@ class TrainConfig:
     g_reuse_fakes: bool = False
     r1_gamma: float = 0.0  # > 0: add gamma/2 E[||grad D(x)||^2] on real data to D's loss, any loss (Mescheder 2018)
     r2_gamma: float = 0.0  # > 0: the same on generated data, any loss (R2; R3GAN, Huang et al. 2024, uses both)
+    # lazy regularisation (StyleGAN2, Karras et al. 2020, section 3.1): R1 and R2 on every Nth D update only,
+    # weighted N times, so they cost 1/N as much; 1: on every update
+    r1_every: int = 1
     gp_lambda: float | None = None  # wgan-gp: weight of the gradient penalty; None: 10 (Gulrajani et al. 2017)
     weight_clip: float | None = None  # wgan: clip D's weights to [-c, c]; None: 0.01 (Arjovsky et al. 2017)
     seed: int = 0

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -212,6 +212,9 @@ def train_step(s: Session) -> None:
             step = step_G.detached()
         else:
             step = make_step(s, real, z, labels, for_G=False)
+        if cfg.r1_every > 1:  # lazy regularisation: R1 and R2 on every r1_every-th D update, weighted as many times
+            lazy = (s.step * cfg.d_steps + k) % cfg.r1_every == 0
+            step = replace(step, penalty_weight=float(cfg.r1_every) if lazy else 0.0)
         with updating(s.replicas, "D"):
             with precision_context(s):
                 loss_D = gan.d_objective(step)  # d_loss, plus the R1 penalty and auxiliary terms when configured

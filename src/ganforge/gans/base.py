@@ -62,6 +62,9 @@ class Step:
     labels: Any  # (N,) class labels, a task's Pair, or None
     fake: torch.Tensor  # G(z), (N, ...)
     D_weights: dict[str, torch.Tensor] | None = None
+    # the weight of D's R1 and R2 penalties in this update: the loop's lazy regularisation (train.r1_every) sets 0
+    # on the updates between and N on every Nth
+    penalty_weight: float = 1.0
 
     def detached(self) -> Step:
         """The same step with the fakes cut from G's graph: what D's update reads when G's update shares them."""
@@ -198,7 +201,8 @@ class GAN(abc.ABC):
         """What the loop minimises for D: ``d_loss``, plus gamma/2 E[||grad_x D(x)||^2] on real data when
         ``r1_gamma`` > 0 (the R1 penalty of Mescheder et al. 2018, which keeps D flat on the data), and the same
         on the step's fakes when ``r2_gamma`` > 0 (R2, Roth et al. 2017). R3GAN (Huang et al. 2024, eq. 4) uses
-        both with one gamma: R1 alone lets D grow steep where the fakes are, R2 keeps it flat there too.
+        both with one gamma: R1 alone lets D grow steep where the fakes are, R2 keeps it flat there too. Both
+        are weighted by the step's ``penalty_weight`` (lazy regularisation, ``train.r1_every``), skipped at 0.
         In D's own update (not an unrolled copy's) ADA observes D's logits of the real batch and, after the
         loss, moves its augmentation probability p."""
         own_update = step.D_weights is None and isinstance(self.augment, AdaptiveAugment)
@@ -208,14 +212,14 @@ class GAN(abc.ABC):
         finally:
             self._watched_real = None
         D = lambda x: self.discriminate(x, step.labels, step.D_weights)  # noqa: E731 - D of its input alone
-        if self.r1_gamma > 0:
+        if self.r1_gamma > 0 and step.penalty_weight > 0:
             penalty = self.r1_gamma / 2 * losses.r1_penalty(D, step.real)
             stats.report("loss/D/r1", penalty)
-            loss_D = loss_D + penalty
-        if self.r2_gamma > 0:
+            loss_D = loss_D + step.penalty_weight * penalty
+        if self.r2_gamma > 0 and step.penalty_weight > 0:
             penalty = self.r2_gamma / 2 * losses.r2_penalty(D, step.fake)
             stats.report("loss/D/r2", penalty)
-            loss_D = loss_D + penalty
+            loss_D = loss_D + step.penalty_weight * penalty
         for term in self.auxiliary:  # AC-GAN's class likelihood, InfoGAN's mutual information
             loss_D = loss_D + term.d_term(self, step)
         if own_update:
