@@ -254,6 +254,18 @@ def _latent_editing_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _latent_editing_keeping_rows(r: dict[str, Any]) -> str:
+    """docs/latent.md's comparison table: the class-keeping edits' shares moved and kept, per attribute and amount."""
+    rows = []
+    for name, entry in r["editing"].items():
+        for key, value in entry.items():
+            if isinstance(value, dict) and key.startswith("keeping class"):
+                named = value["named"]
+                rows.append(f"| {name} | {key.removeprefix('keeping class ')} | {_share(named['moved'])} "
+                            f"| {_share(named['kept_class'])} |")
+    return "\n".join(rows)
+
+
 def _latent_editing_starts(r: dict[str, Any]) -> str:
     """docs/latent.md's sentence on where the class-keeping edits that fell short started."""
     parts = []
@@ -439,6 +451,8 @@ QUOTES: tuple[Quote, ...] = (
     Quote("latent-editing", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md", _latent_editing_rows),
     Quote("latent-editing-starts", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md",
           _latent_editing_starts),
+    Quote("latent-editing-regression", "benchmarks/results/latent-mnist-editing-regression.json", "docs/latent.md",
+          _latent_editing_keeping_rows),
     Quote("latent-projection", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",
           _latent_projection_rows),
     Quote("latent-projection-time", "benchmarks/results/latent-mnist-projection.json", "docs/latent.md",

@@ -9,9 +9,9 @@
 Measures, with their controls:
 
 - **editing**: for each attribute, fresh samples edited by +-3 and +-6 standard deviations (`--amount`) along the named
-  direction, straight and by the class-keeping walk; the share whose attribute moved the asked way by at
-  least half its standard deviation over samples, and the share whose class is kept, beside a random
-  direction of the same length;
+  direction (fitted by `--method`, by default as `ganforge edit` fits it), straight and by the class-keeping walk;
+  the share whose attribute moved the asked way by at least half its standard deviation over samples, and the
+  share whose class is kept, beside a random direction of the same length;
 - **arithmetic**: "thick A - thin A + thin B" over every ordered pair of digits and several exemplar draws:
   the share read as B and thick, beside "thin B" plus a random vector as long as "thick A - thin A"; summed
   straight (the paper's) and walked keeping class B (``ganforge arithmetic``'s default);
@@ -42,6 +42,7 @@ from benchmarks.common import RESULTS, machine_description, write_json
 from ganforge.data import load_dataset
 from ganforge.latent import arithmetic, figure, find_direction, make_pool
 from ganforge.latent.attributes import attribute_names
+from ganforge.latent.directions import METHODS
 from ganforge.latent.encoder import STEPS as ENCODER_STEPS
 from ganforge.latent.encoder import train_encoder
 from ganforge.latent.measure import score_arithmetic, score_edit_with_control
@@ -66,10 +67,10 @@ def _summary(values: torch.Tensor) -> dict[str, float]:
             "max": float(values.max())}  # fmt: skip
 
 
-def editing(trained: ganforge.TrainedGAN, pool: Any, amounts: list[float], n: int) -> dict[str, Any]:
+def editing(trained: ganforge.TrainedGAN, pool: Any, amounts: list[float], n: int, method: str) -> dict[str, Any]:
     out = {}
     for name in attribute_names(pool.dataset):
-        direction = find_direction(pool, name)
+        direction = find_direction(pool, name, method)
         rows = {}
         for walk, keep in (("straight", False), ("keeping class", True)):
             for signed in itertools.chain.from_iterable((amount, -amount) for amount in amounts):
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="Edit steps, in sd of the latents' projection (figures: the first).")  # fmt: skip
     parser.add_argument("--part", choices=("editing", "arithmetic", "projection", "figures"), required=True,
                         help="What to measure, or 'figures' (the docs' pictures); each writes latent-mnist-PART.json.")
+    parser.add_argument("--method", choices=METHODS, default="halves", help="How editing fits its directions.")
     parser.add_argument("--draws", type=int, default=3, help="Exemplar draws per pair of digits.")
     parser.add_argument("--project", type=int, default=100, help="Held-out test images projected.")
     parser.add_argument("--random-latents", type=int, default=10_000)
@@ -201,8 +203,8 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     written: list[str] = []
     if args.part == "editing":
-        edits = editing(trained, pool, args.amount, args.edits)
-        results = {"amounts": args.amount, "edits": args.edits, "editing": edits}
+        edits = editing(trained, pool, args.amount, args.edits, args.method)
+        results = {"amounts": args.amount, "edits": args.edits, "method": args.method, "editing": edits}
     elif args.part == "arithmetic":
         pairs = list(itertools.permutations(range(10), 2))
         results = {"expression": "thick A - thin A + thin B", "pairs": len(pairs), "draws": args.draws}

@@ -13,8 +13,10 @@ import ganforge
 from ganforge.cli import main
 from ganforge.errors import GanforgeError
 from ganforge.latent import arithmetic, figure, find_direction, make_pool, measure_images, parse_expression, select
+from ganforge.latent.attributes import Measurements
 from ganforge.latent.directions import class_keeping, random_direction, walk_keeping_class
 from ganforge.latent.measure import score_arithmetic, score_edit_with_control
+from ganforge.latent.pool import Pool
 from ganforge.latent.project import best_of_random, project, psnr
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -184,6 +186,25 @@ def test_a_named_direction_moves_its_attribute_and_a_random_one_of_equal_length_
     assert named.moved >= 0.8, named  # 0.965 on 2 cores (torch 2.14 CPU)
     assert control.moved <= 0.4, control  # 0.17
     assert named.mean_shift > 2 * abs(control.mean_shift) + 1, (named, control)
+
+
+def test_halves_fit_each_end_of_an_attribute_that_is_not_linear_in_z():
+    # width = relu(z0) - relu(-z1): above its median it grows with z0, below it with z1; the one fit on the whole
+    # pool lies between the two, while "halves" finds each end's own direction and an edit follows the one it
+    # moves towards
+    z = torch.randn(4000, 6, generator=torch.Generator().manual_seed(0))
+    width = (z[:, 0].clamp(min=0) - (-z[:, 1]).clamp(min=0)).numpy()
+    pool = Pool(z, torch.zeros(4000, 1, 28, 28), None, Measurements({"width": width}), "mnist")
+    halves, whole = find_direction(pool, "width"), find_direction(pool, "width", method="regression")
+    assert halves.vector[0] > 0.9 and halves.lower.vector[1] > 0.9, (halves.vector, halves.lower.vector)
+    assert 0.5 < whole.vector[0] < 0.85 and 0.5 < whole.vector[1] < 0.85, whole.vector
+    assert torch.allclose(halves.apply(z[:2], 2.0) - z[:2], 2 * halves.sigma * halves.vector, atol=1e-5)
+    assert torch.allclose(halves.apply(z[:2], -2.0) - z[:2], -2 * halves.lower.sigma * halves.lower.vector, atol=1e-5)
+    assert whole.towards(-2.0) is whole and whole.lower is None
+    # a half without spread (over half the samples at the attribute's top value) takes the whole pool's fit
+    capped = Pool(z, pool.images, None, Measurements({"width": np.minimum(width, 0.0)}), "mnist")
+    one_sided = find_direction(capped, "width")
+    assert torch.allclose(one_sided.vector, find_direction(capped, "width", method="regression").vector)
 
 
 def test_a_random_direction_has_the_same_step_length_as_the_named_one(pool):

@@ -129,8 +129,9 @@ def arithmetic_command(run: str, expression: str, out: str, pool_size: int, exem
 @click.option("--input", "source", help="Latents to edit (.npy, N x z_dim, e.g. from 'ganforge project').")
 @click.option("--n", "count", type=int, default=8, show_default=True, help="Samples to edit without --input.")
 @click.option("--columns", type=int, default=7, show_default=True, help="Images per strip.")
-@click.option("--method", type=click.Choice(METHODS), default="regression", show_default=True,
-              help="The direction: a linear model's normal (InterFaceGAN) or a difference of means.")  # fmt: skip
+@click.option("--method", type=click.Choice(METHODS), default="halves", show_default=True,
+              help="The direction: a linear model's normal fitted on each half of the pool (halves; an edit "
+              "follows the half it moves towards), on the whole pool (InterFaceGAN), or a difference of means.")
 @click.option("--straight", is_flag=True, help="Move in a straight line (z + amount sigma n), without bending the "
               "walk to keep the classifier's class.")
 @click.option("--pool", "pool_size", type=int, default=POOL_SIZE, show_default=True, help=POOL_HELP)

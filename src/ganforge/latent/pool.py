@@ -35,6 +35,12 @@ class Pool:
     def __len__(self) -> int:
         return len(self.z)
 
+    def subset(self, index: np.ndarray) -> Pool:
+        """The samples at ``index`` (pool indices), as a pool of their own."""
+        rows = torch.from_numpy(index)
+        labels = None if self.labels is None else self.labels[rows]
+        return Pool(self.z[rows], self.images[rows], labels, self.measurements.subset(index), self.dataset)
+
     def attribute(self, name: str) -> np.ndarray:
         """The measured values of attribute ``name`` over the pool, (n,)."""
         return self.measurements.values[name]
