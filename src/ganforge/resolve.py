@@ -206,7 +206,7 @@ def _check_game(cfg: Config, network: Network) -> None:
     for key, value in (("train.r1_gamma", train.r1_gamma), ("train.r2_gamma", train.r2_gamma)):
         if value < 0:
             raise GanforgeError(f"{key}={value} must be 0 (off) or positive", "e.g. 10 or 0.1")
-    if not isinstance(train.r1_every, int) or isinstance(train.r1_every, bool) or train.r1_every < 1:
+    if train.r1_every < 1:  # the config layer has already refused a value that is not a whole number
         raise GanforgeError(f"train.r1_every={train.r1_every} must be a whole number of D updates, 1 or more",
                             "e.g. train.r1_every=16 (StyleGAN2's lazy R1), or 1 for every update")  # fmt: skip
 
