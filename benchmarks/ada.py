@@ -21,7 +21,6 @@ TEST.npy --fake SAMPLES.npy --extractor fashion-cnn`` does. Writes benchmarks/re
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import statistics
 import sys
@@ -33,7 +32,7 @@ import numpy as np
 import torch
 
 import ganforge
-from benchmarks.common import RESULTS, machine_description, write_json
+from benchmarks.common import RESULTS, machine_description, parse_sets, write_json
 from ganforge import evaluate
 from ganforge.config import Config, DataConfig, apply_overrides, duration_seconds
 from ganforge.data import load_dataset
@@ -45,13 +44,6 @@ BASE = {
     "train.log_every": 50, "train.sample_every": 1_000_000, "train.checkpoint_every": 1_000_000,
 }  # fmt: skip
 LAST = 3  # d_overfit is summarised over the last few measurements
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def train_arms(names: list[str], overrides: dict[str, Any], budget: float, slices: int, folder: Path) -> dict:
@@ -114,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     overrides = {
         **BASE, "data.limit": args.limit, "train.health_every": args.health_every,
         "train.ada_images": args.ada_images, "train.device": "cpu",
-        **{key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)},
+        **parse_sets(args.set),
     }  # fmt: skip
     arms = [name.strip() for name in args.arms.split(",")]
     results = {}

@@ -20,6 +20,19 @@ RESULTS = Path(__file__).parent / "results"
 TESTS = Path(__file__).parent.parent / "tests"
 
 
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """A benchmark's ``--set KEY=VALUE`` options as config overrides: each value read as JSON (numbers, lists,
+    booleans), else kept as text."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, _, text = item.partition("=")
+        try:
+            overrides[key] = json.loads(text)
+        except json.JSONDecodeError:
+            overrides[key] = text
+    return overrides
+
+
 def test_module(name: str) -> Any:
     """tests/<name>.py as a module: a learning test's settings, controls and targets are defined once, there,
     and the benchmarks that show them on several seeds read them from it."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import shlex
 import statistics
@@ -28,7 +27,7 @@ from typing import Any
 import torch
 
 import ganforge
-from benchmarks.common import RESULTS, machine_description, write_json
+from benchmarks.common import RESULTS, machine_description, parse_sets, write_json
 from ganforge import evaluate
 from ganforge.config import Config, apply_overrides
 from ganforge.data import load_dataset
@@ -37,13 +36,6 @@ from ganforge.metrics.extractors import default_extractor, get_extractor
 from ganforge.resolve import command_line_defaults, resolve
 
 DEFAULT_OUT = RESULTS / "default-run.json"
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def _without_runs(argv: list[str]) -> list[str]:
@@ -129,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     logging.getLogger("ganforge").setLevel(logging.ERROR)
-    overrides = {key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)}
+    overrides = parse_sets(args.set)
     if args.steps is not None:
         overrides["train.steps"] = args.steps
     cfg = command_line_defaults(apply_overrides(Config.load(args.config) if args.config else Config(), overrides))

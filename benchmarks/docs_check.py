@@ -132,6 +132,18 @@ def _suite_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _grid_seed_rows(r: dict[str, Any]) -> str:
+    """A grid test's table of modes and high-quality share per seed (python -m benchmarks.grid_seeds)."""
+    seeds = sorted(r["seeds"], key=lambda x: x["seed"])
+    return "\n".join([
+        "| seed | " + " | ".join(str(x["seed"]) for x in seeds) + " |",
+        "|---" * (len(seeds) + 1) + "|",
+        f"| modes (need {r['min_modes']}) | " + " | ".join(str(x["modes"]) for x in seeds) + " |",
+        f"| high quality (need > {r['quality_bar']:.3f}) | " + " | ".join(f"{x['high_quality']:.3f}" for x in seeds)
+        + " |",
+    ])  # fmt: skip
+
+
 def _throughput_rows(r: dict[str, Any]) -> str:
     """docs/benchmarks.md's throughput table body (python -m benchmarks throughput)."""
     rows = []
@@ -377,6 +389,8 @@ QUOTES: tuple[Quote, ...] = (
     Quote("throughput", "benchmarks/results/throughput-cpu.json", "docs/benchmarks.md", _throughput_rows),
     Quote("switches", "benchmarks/results/switches-cpu.json", "docs/benchmarks.md", _switch_rows),
     Quote("suite-seeds", "benchmarks/results/suite-seeds.json", "docs/reliability.md", _suite_rows),
+    Quote("grid-seeds", "benchmarks/results/grid-seeds.json", "docs/reliability.md", _grid_seed_rows),
+    Quote("grid-seeds-r3gan", "benchmarks/results/grid-seeds-r3gan.json", "docs/models.md", _grid_seed_rows),
     Quote("truncation", "benchmarks/results/truncation.json", "docs/models.md", _truncation_rows),
     *[
         Quote(f"reference-{name}", "benchmarks/results/reference-values.json", "docs/metrics.md",

@@ -25,19 +25,12 @@ from typing import Any
 import torch
 
 import ganforge
-from benchmarks.common import RESULTS, machine_description, write_json
+from benchmarks.common import RESULTS, machine_description, parse_sets, write_json
 from ganforge import evaluate
 from ganforge.config import Config, apply_overrides
 
 ARMS = {"mix": None, "single": "bilinear-aa"}  # task.filters: None is the default mix
 SHOWN = ("psnr", "psnr_bicubic", "ssim", "ssim_bicubic")
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def measure(scale: int, arm: str, overrides: dict[str, Any], n: int, folder: Path) -> dict[str, Any]:
@@ -74,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     logging.getLogger("ganforge").setLevel(logging.ERROR)
     overrides = {
         "task.name": "srgan", "data.name": "fashion-mnist", "train.steps": args.steps, "train.device": "cpu",
-        **{key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)},
+        **parse_sets(args.set),
     }  # fmt: skip
     result = {
         "command": " ".join(["python -m benchmarks.sr_filters", *(sys.argv[1:] if argv is None else argv)]),

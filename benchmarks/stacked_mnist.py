@@ -4,6 +4,7 @@
     python -m benchmarks.stacked_mnist --time 4m --label short    # a short run that proves the pipeline
     python -m benchmarks.stacked_mnist --step-cost                # ms per step: r3gan and dcgan presets, 28 px
     python -m benchmarks.stacked_mnist --run RUN --label NAME     # count the modes of a trained run
+    python -m benchmarks.stacked_mnist --time 5m --label w32 --set model.width=32   # a variant of the preset
 
 Trains ``ganforge train --preset r3gan --dataset stacked-mnist --time T`` (every other setting the preset's),
 draws ``--samples`` samples (26,000 by default, about 26 a mode) from G_ema, reads each colour channel with the
@@ -30,7 +31,7 @@ from pathlib import Path
 import torch
 
 import ganforge
-from benchmarks.common import RESULTS, interleaved, machine_description, median_ratio, write_json
+from benchmarks.common import RESULTS, interleaved, machine_description, median_ratio, parse_sets, write_json
 from ganforge import stats
 from ganforge.config import Config, apply_overrides
 from ganforge.evaluate import embed
@@ -43,13 +44,15 @@ from ganforge.train import build_session, train_step
 TARGET = {"modes": 1000, "kl_to_uniform": 0.1, "minutes": 60}
 
 
-def train_and_count(budget: str, samples: int, seed: int, out: Path, run: Path | None = None) -> dict:
-    """Train the r3gan preset on Stacked MNIST for ``budget`` (or take the trained ``run``) and count the modes
-    of ``samples`` samples."""
+def train_and_count(budget: str, samples: int, seed: int, out: Path, run: Path | None = None,
+                    overrides: dict | None = None) -> dict:  # fmt: skip
+    """Train the r3gan preset (with ``overrides``) on Stacked MNIST for ``budget`` (or take the trained ``run``)
+    and count the modes of ``samples`` samples."""
     if run is None:
         cfg = apply_overrides(Config(), {
             "preset": "r3gan", "data.name": "stacked-mnist", "train.time": budget, "train.steps": 10**7,
             "train.seed": seed, "train.sample_every": 2000, "train.checkpoint_every": 2000, "out": str(out),
+            **(overrides or {}),
         })  # fmt: skip
         run = ganforge.train(cfg)
     last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
@@ -64,6 +67,7 @@ def train_and_count(budget: str, samples: int, seed: int, out: Path, run: Path |
         "steps": last["step"],
         "samples": samples,
         "preset": PRESETS["r3gan"].overrides,
+        "overrides": overrides or {},
         "run": str(run),
     }
 
@@ -124,14 +128,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--run", type=Path, help="count the modes of this trained run instead of training one")
     parser.add_argument("--step-cost", action="store_true", help="time a training step of r3gan and dcgan")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one of the preset's settings (recorded in the result)")
     args = parser.parse_args(argv)
     if args.step_cost:
         result = {"machine": machine_description(), **step_cost(args.rounds, steps=5)}
         write_json(RESULTS / "r3gan-step-cost.json", result)
     else:
         out = args.out or Path(tempfile.mkdtemp()) / "stacked-r3gan"
+        counted = train_and_count(args.time, args.samples, args.seed, out, args.run, parse_sets(args.set))
         result = {"machine": machine_description(), "label": args.label, "budget": args.time, "target": TARGET,
-                  **train_and_count(args.time, args.samples, args.seed, out, args.run)}  # fmt: skip
+                  **counted}  # fmt: skip
         write_json(RESULTS / f"stacked-mnist-r3gan-{args.label}.json", result)
     print(json.dumps(result, indent=2))
     return result

@@ -47,6 +47,7 @@ from typing import Any
 import torch
 
 import ganforge
+from benchmarks.common import parse_sets
 from ganforge.atomic import write_text_atomic
 from ganforge.config import Config, apply_overrides
 from ganforge.tasks import TASKS
@@ -75,9 +76,11 @@ def measure(run: Path) -> dict[str, Any]:
     return TASKS["text2image"].evaluate(trained.gan, trained.config, "test", EVAL_ITEMS, 500)
 
 
-def run_row(name: str, steps: int, folder: Path) -> dict[str, Any]:
-    """Train row ``name`` for ``steps`` (stage I's steps; stackgan trains twice as many) and measure it."""
-    overrides = dict(ROWS[name])
+def run_row(name: str, steps: int, folder: Path, dataset: str | None = None,
+            sets: dict | None = None) -> dict[str, Any]:  # fmt: skip
+    """Train row ``name`` for ``steps`` (stage I's steps; stackgan trains twice as many) and measure it; on
+    ``dataset`` (a captioned data set) instead of the preset's when given, with ``sets`` overriding the row's."""
+    overrides = dict(ROWS[name], **({"data.name": dataset} if dataset else {}), **(sets or {}))
     total = 2 * steps if name == "stackgan" else steps
     overrides.update({"train.steps": total, "train.checkpoint_every": total, "out": str(folder / name)})
     if name == "stackgan":
@@ -151,6 +154,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows: " + ", ".join(ROWS))
     parser.add_argument("--steps", type=int, default=400, help="stage I's G updates (stackgan: as many more)")
+    parser.add_argument("--dataset", help="train on this captioned data set instead of the preset's "
+                        "(captioned-fashion), e.g. captioned-mnist; give it its own --out-dir")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one of the row's settings (recorded in the result)")
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     parser.add_argument("--keep", type=Path, help="keep the run folders here (for figures), not in a temporary folder")
     parser.add_argument("--remeasure", type=Path, metavar="DIR",
@@ -177,8 +184,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or Path(temporary)
         for row in rows:
-            result = run_row(row, args.steps, folder)
-            result["command"] = f"python -m benchmarks.text2image --rows {row} --steps {args.steps}"
+            result = run_row(row, args.steps, folder, args.dataset, parse_sets(args.set))
+            options = "".join(f" --set {item}" for item in args.set)
+            options += f" --dataset {args.dataset} --out-dir {args.out_dir}" if args.dataset else ""
+            result["command"] = f"python -m benchmarks.text2image --rows {row} --steps {args.steps}{options}"
             result["machine"] = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                                  f"{torch.get_num_threads()} thread(s); shared machine (other jobs running): "
                                  "wall times are an upper bound")  # fmt: skip

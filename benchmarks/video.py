@@ -38,7 +38,7 @@ from typing import Any
 import torch
 
 import ganforge
-from benchmarks.common import RESULTS, machine_description, write_json
+from benchmarks.common import RESULTS, machine_description, parse_sets, write_json
 from ganforge import evaluate
 from ganforge.config import Config, apply_overrides
 from ganforge.data.moving_mnist import unstack
@@ -48,13 +48,6 @@ from ganforge.tasks.video import BASELINES, clip_gif_frames
 
 IMAGES = Path(__file__).parent.parent / "docs" / "images"
 GIF_CLIPS = 4
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def _rounded(per_frame: dict[str, list[float]]) -> dict[str, list[float]]:
@@ -118,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = Path(args.out) if args.out else RESULTS / f"video-{args.dataset}.json"
     overrides = {
         "data.name": args.dataset, "train.steps": args.steps, "train.time": args.time, "train.device": "cpu",
-        "train.seed": 0, **{key: _parse_value(value) for key, value in (item.split("=", 1) for item in args.set)},
+        "train.seed": 0, **parse_sets(args.set),
     }  # fmt: skip
     command = " ".join(["python -m benchmarks.video", *(sys.argv[1:] if argv is None else argv)])
     result: dict[str, Any] = {

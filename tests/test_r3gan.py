@@ -1,5 +1,5 @@
 """R3GAN (Huang, Gokaslan, Kuleshov and Tompkin 2024): the R2 penalty beside R1, the normalisation-free ResNet
-networks, the preset, and a learning check of the regularised relativistic loss on the 25-Gaussian grid."""
+networks, and the preset (its learning check on the 25-Gaussian grid: tests/test_family_learning.py)."""
 
 import math
 
