@@ -144,6 +144,22 @@ def _grid_seed_rows(r: dict[str, Any]) -> str:
     ])  # fmt: skip
 
 
+ADA_STEPS = (500, 1000, 1500, 2000, 2500, 3000)  # where docs/models.md's table reads each arm's d_overfit
+ADA_LABELS = {"none": "none", "diffaugment": "DiffAugment `translation,cutout,color`", "ada": "ADA `ada`"}
+
+
+def _ada_rows(r: dict[str, Any]) -> str:
+    """docs/models.md's table of d_overfit over training, ADA's p and FID per arm (python -m benchmarks.ada)."""
+    rows = []
+    for arm, x in r["results"].items():
+        overfit = dict(x["d_overfit"])
+        p = f"{x['ada_p'][-1][1]:.2f}" if "ada_p" in x else "-"
+        rows.append(f"| {ADA_LABELS[arm]} | {x['it_per_s']:.2f} | "
+                    + " | ".join(f"{overfit[step]:.2f}" if step in overfit else "-" for step in ADA_STEPS)
+                    + f" | {p} | {x['fid']:.1f} |")  # fmt: skip
+    return "\n".join(rows)
+
+
 def _throughput_rows(r: dict[str, Any]) -> str:
     """docs/benchmarks.md's throughput table body (python -m benchmarks throughput)."""
     rows = []
@@ -390,6 +406,7 @@ QUOTES: tuple[Quote, ...] = (
     Quote("switches", "benchmarks/results/switches-cpu.json", "docs/benchmarks.md", _switch_rows),
     Quote("suite-seeds", "benchmarks/results/suite-seeds.json", "docs/reliability.md", _suite_rows),
     Quote("grid-seeds", "benchmarks/results/grid-seeds.json", "docs/reliability.md", _grid_seed_rows),
+    Quote("ada-3000-steps", "benchmarks/results/ada-3000-steps.json", "docs/models.md", _ada_rows),
     Quote("grid-seeds-r3gan", "benchmarks/results/grid-seeds-r3gan.json", "docs/models.md", _grid_seed_rows),
     Quote("truncation", "benchmarks/results/truncation.json", "docs/models.md", _truncation_rows),
     *[
