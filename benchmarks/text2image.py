@@ -3,6 +3,9 @@ measures (attribute accuracy from pixels, class by the shipped classifier, R-pre
 
     python -m benchmarks.text2image --rows stage1 --steps 400      # one row per call; calls may run side by side
     python -m benchmarks.text2image --rows stage1,no-ca,shuffled,stackgan --steps 400
+    python -m benchmarks.text2image --rows stage1 --steps 6000 --dataset captioned-mnist \
+        --out-dir benchmarks/results/text2image-mnist                # the preset on captioned digits
+    python -m benchmarks.text2image --rows stage1 --set task.class_weight=3 --out-dir /tmp/cw3   # a variant
 
 Rows (each trained from scratch with ``train.seed`` 0, then measured on the first 2,000 test items):
 
