@@ -50,7 +50,8 @@ def test_the_verdict_reads_the_alarms_and_the_coverage():
     assert benchmark.verdict(row) == {"collapsed": False, "saturated": False, "few_modes": True}
 
 
-RESULTS = [ROOT / "benchmarks" / "results" / name for name in ("presets.json", "presets-conditional-60s.json")]
+RESULTS = [ROOT / "benchmarks" / "results" / name
+           for name in ("presets.json", "presets-conditional-60s.json", "presets-images-60s.json")]
 
 
 @pytest.mark.parametrize("path", RESULTS, ids=lambda path: path.name)
