@@ -343,9 +343,9 @@ def video_frames(horizon: int) -> list[int]:
     return sorted({frame for frame in (1, 5, 10, horizon) if frame <= horizon})
 
 
-def video_tables(r: dict[str, Any]) -> str:
-    """docs/applications.md's video tables: per measure, one row per preset (with its steps) and baseline,
-    a column per reported frame and the mean over all predicted frames."""
+def video_tables(r: dict[str, Any], measures: tuple[tuple[str, str, int], ...] = VIDEO_MEASURES) -> str:
+    """docs/applications.md's video tables: per measure (of ``measures``), one row per preset (with its steps) and
+    baseline, a column per reported frame and the mean over all predicted frames."""
     runs = r["runs"]
     first = next(iter(runs.values()))
     frames = video_frames(first["horizon"])
@@ -353,7 +353,7 @@ def video_tables(r: dict[str, Any]) -> str:
               for name, label in VIDEO_ROWS if name in runs]  # fmt: skip
     series += [(label, first["baselines"][name]) for name, label in VIDEO_BASELINES]
     blocks = []
-    for key, title, digits in VIDEO_MEASURES:
+    for key, title, digits in measures:
         head = f"| {title} | " + " | ".join(f"frame {frame}" for frame in frames) + " | mean |"
         lines = [head, "|---" * (len(frames) + 2) + "|"]
         for label, values in series:
@@ -467,7 +467,15 @@ QUOTES: tuple[Quote, ...] = (
           "docs/applications.md", video_budgets),
     Quote("video-moving-mnist-small-targets", "benchmarks/results/video-moving-mnist-small.json",
           "docs/applications.md", video_targets),
+    *(Quote(f"video-moving-mnist-small-seed-{seed}", f"benchmarks/results/video-moving-mnist-small-seed-{seed}.json",
+            "docs/applications.md", video_targets) for seed in (1, 2, 3, 4)),
     Quote("video-moving-mnist", "benchmarks/results/video-moving-mnist.json", "docs/applications.md", video_tables),
+    Quote("video-moving-mnist-future-1", "benchmarks/results/video-moving-mnist-future-1.json", "docs/applications.md",
+          lambda r: video_tables(r, VIDEO_MEASURES[:3])),
+    Quote("video-moving-mnist-future-1-budgets", "benchmarks/results/video-moving-mnist-future-1.json",
+          "docs/applications.md", video_budgets),
+    Quote("video-moving-mnist-future-1-targets", "benchmarks/results/video-moving-mnist-future-1.json",
+          "docs/applications.md", video_targets),
     Quote("video-moving-mnist-budgets", "benchmarks/results/video-moving-mnist.json", "docs/applications.md",
           video_budgets),
     Quote("video-moving-mnist-targets", "benchmarks/results/video-moving-mnist.json", "docs/applications.md",
