@@ -268,6 +268,12 @@ def _latent_arithmetic_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _latent_arithmetic_by_b(r: dict[str, Any]) -> str:
+    """The share read as B and thick per class B, 10 exemplars keeping class (docs/latent.md's targets)."""
+    by_b = r["exemplars 10, keeping class"]["named"]["both_by_b"]
+    return ", ".join(f"{b}: {_share(share)}" for b, share in by_b.items())
+
+
 def _latent_editing_rows(r: dict[str, Any]) -> str:
     """docs/latent.md's editing table: per attribute, walk and sign, the named direction beside the random one."""
     rows = []
@@ -487,6 +493,10 @@ QUOTES: tuple[Quote, ...] = (
     ),
     Quote("latent-arithmetic", "benchmarks/results/latent-mnist-arithmetic.json", "docs/latent.md",
           _latent_arithmetic_rows),
+    Quote("latent-arithmetic-by-b", "benchmarks/results/latent-mnist-arithmetic.json", "docs/latent.md",
+          _latent_arithmetic_by_b),
+    Quote("latent-arithmetic-default-r1-by-b", "benchmarks/results/latent-mnist-arithmetic-default-r1.json",
+          "docs/latent.md", _latent_arithmetic_by_b),
     Quote("latent-editing", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md", _latent_editing_rows),
     Quote("latent-editing-starts", "benchmarks/results/latent-mnist-editing.json", "docs/latent.md",
           _latent_editing_starts),

@@ -170,6 +170,9 @@ def test_arithmetic_keeping_the_class_lands_on_b_far_more_often_than_the_straigh
     # 0.71-1.00; ignoring keep_class would give +0.
     assert kept.is_b >= straight.is_b + 0.15, (kept, straight)
     assert control.is_b >= straight.is_b + 0.15, (control, straight)  # the walk, not the offset, keeps B
+    # Each B has as many trials here, so the per-B shares average to the whole
+    assert set(kept.both_by_b) == {"2", "3", "5", "8"}
+    assert sum(kept.both_by_b.values()) / 4 == pytest.approx(kept.both)
     # `ganforge arithmetic`'s path walks the base (thin 8) by the rest, keeping the class the base names; whether
     # one walk ends on an 8 depends on the trajectory (the shares above measure that), so compare the latents
     base, offset, named = arithmetic(pool, "thick 3 - thin 3 + thin 8").base()

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -80,12 +80,14 @@ def score_edit_with_control(trained: TrainedGAN, pool: Pool, direction: Directio
 
 @dataclass
 class ArithmeticScore:
-    """Over ``trials`` (class pairs x exemplar draws): shares read as class B, as thick, and as both."""
+    """Over ``trials`` (class pairs x exemplar draws): shares read as class B, as thick, and as both; and the
+    share of both among the trials of each class B (keys are the digits, as text: where the sum fails)."""
 
     trials: int
     is_b: float
     is_thick: float
     both: float
+    both_by_b: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -129,4 +131,6 @@ def _score(trained: TrainedGAN, pool: Pool, z: torch.Tensor, wanted: list[int], 
     target = np.asarray(wanted)
     is_b = found.classes == target
     is_thick = found.values["thickness"] > np.asarray([median[b] for b in wanted])
-    return ArithmeticScore(len(z), float(is_b.mean()), float(is_thick.mean()), float((is_b & is_thick).mean()))
+    both = is_b & is_thick
+    by_b = {str(b): float(both[target == b].mean()) for b in sorted(set(wanted))}
+    return ArithmeticScore(len(z), float(is_b.mean()), float(is_thick.mean()), float(both.mean()), by_b)
