@@ -482,6 +482,8 @@ QUOTES: tuple[Quote, ...] = (
           "docs/applications.md", video_budgets),
     Quote("video-moving-mnist-future-1-targets", "benchmarks/results/video-moving-mnist-future-1.json",
           "docs/applications.md", video_targets),
+    Quote("video-moving-mnist-future-1-seed-1-targets", "benchmarks/results/video-moving-mnist-future-1-seed-1.json",
+          "docs/applications.md", video_targets),
     Quote("video-moving-mnist-budgets", "benchmarks/results/video-moving-mnist.json", "docs/applications.md",
           video_budgets),
     Quote("video-moving-mnist-targets", "benchmarks/results/video-moving-mnist.json", "docs/applications.md",
