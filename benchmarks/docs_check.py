@@ -268,6 +268,11 @@ def _latent_arithmetic_rows(r: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _stacked_row(r: dict[str, Any]) -> str:
+    """A row of docs/models.md's Stacked MNIST table: steps, modes covered and KL to uniform."""
+    return f"| {r['steps']:,} | {r['modes']:,} | {r['kl_to_uniform']:.3f} |"
+
+
 def _latent_arithmetic_by_b(r: dict[str, Any]) -> str:
     """The share read as B and thick per class B, 10 exemplars keeping class (docs/latent.md's targets)."""
     by_b = r["exemplars 10, keeping class"]["named"]["both_by_b"]
@@ -493,6 +498,9 @@ QUOTES: tuple[Quote, ...] = (
         lambda r: f"fine-tuned: FID {r['finetuned']['fid']:.1f} after {r['finetuned']['steps']:,} steps; "
         f"from scratch: FID {r['scratch']['fid']:.1f} after {r['scratch']['steps']:,} steps",
     ),
+    *(Quote(f"stacked-mnist-{label}", f"benchmarks/results/stacked-mnist-{label}.json", "docs/models.md", _stacked_row)
+      for label in ("fast-r3gan-loss-20m", "fast-r3gan-loss-20m-seed-1", "fast-r3gan-loss-20m-seed-2", "fast-20m",
+                    "r3gan-full")),
     Quote("latent-arithmetic", "benchmarks/results/latent-mnist-arithmetic.json", "docs/latent.md",
           _latent_arithmetic_rows),
     Quote("latent-arithmetic-by-b", "benchmarks/results/latent-mnist-arithmetic.json", "docs/latent.md",
