@@ -434,6 +434,8 @@ QUOTES: tuple[Quote, ...] = (
     *_default_run_quotes("default-run-gan", "`--preset gan` (tutorial MLP)"),
     Quote("quality-per-second", "benchmarks/results/quality-per-second-fashion-mnist.json", "docs/models.md",
           _quality_rows),
+    Quote("quality-per-second-r3gan-loss", "benchmarks/results/quality-per-second-fashion-mnist-r3gan-loss.json",
+          "docs/models.md", _quality_rows),
     Quote("quality-per-second-fp32", "benchmarks/results/quality-per-second-fashion-mnist-fp32.json",
           "docs/models.md", _quality_rows),
     Quote("quality-per-second-mnist-fp32", "benchmarks/results/quality-per-second-mnist-fp32.json",

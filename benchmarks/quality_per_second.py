@@ -46,6 +46,8 @@ METRICS = ["fid", "precision-recall", "classes"]
 CONTENDERS: dict[str, dict[str, Any]] = {
     "hand-dcgan": {},
     "fast": {"preset": "fast"},
+    # the fast preset's networks with R3GAN's objective: pairing loss, R1 and R2 (lazy, as the preset's R1)
+    "fast-r3gan-loss": {"preset": "fast", "train.loss": "rpgan", "train.r1_gamma": 0.05, "train.r2_gamma": 0.05},
     "dcgan": {"preset": "dcgan"},
     "r3gan": {"preset": "r3gan"},
 }
