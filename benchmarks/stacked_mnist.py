@@ -59,7 +59,9 @@ def train_and_count(budget: str, samples: int, seed: int, out: Path, run: Path |
         })  # fmt: skip
         run = ganforge.train(cfg)
     last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
-    generated = ganforge.load(run).sample(samples, seed=seed + 1000)  # (n, 3, 28, 28), from G_ema
+    trained = ganforge.load(run)
+    preset = trained.config.preset or preset  # a --run records the preset it was trained with
+    generated = trained.sample(samples, seed=seed + 1000)  # (n, 3, 28, 28), from G_ema
     digits = embed(generated, get_extractor("mnist-cnn")).samples  # (n, 3): the digit read in each channel
     counted = stacked_mnist_modes(digits)
     return {
@@ -70,7 +72,7 @@ def train_and_count(budget: str, samples: int, seed: int, out: Path, run: Path |
         "steps": last["step"],
         "samples": samples,
         "preset_name": preset,
-        "preset": PRESETS[preset].overrides,
+        "preset": PRESETS[preset].overrides if preset in PRESETS else None,
         "overrides": overrides or {},
         "run": str(run),
     }
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
         counted = train_and_count(args.time, args.samples, args.seed, out, args.run, parse_sets(args.set), args.preset)
         result = {"machine": machine_description(), "label": args.label, "budget": args.time, "target": TARGET,
                   **counted}  # fmt: skip
-        write_json(RESULTS / f"stacked-mnist-{args.preset}-{args.label}.json", result)
+        write_json(RESULTS / f"stacked-mnist-{counted['preset_name']}-{args.label}.json", result)
     print(json.dumps(result, indent=2))
     return result
 
