@@ -436,6 +436,8 @@ QUOTES: tuple[Quote, ...] = (
           _quality_rows),
     Quote("quality-per-second-r3gan-loss", "benchmarks/results/quality-per-second-fashion-mnist-r3gan-loss.json",
           "docs/models.md", _quality_rows),
+    Quote("quality-per-second-lr-decay", "benchmarks/results/quality-per-second-fashion-mnist-lr-decay.json",
+          "docs/models.md", _quality_rows),
     Quote("quality-per-second-fp32", "benchmarks/results/quality-per-second-fashion-mnist-fp32.json",
           "docs/models.md", _quality_rows),
     Quote("quality-per-second-mnist-fp32", "benchmarks/results/quality-per-second-mnist-fp32.json",

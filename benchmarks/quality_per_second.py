@@ -48,6 +48,8 @@ CONTENDERS: dict[str, dict[str, Any]] = {
     "fast": {"preset": "fast"},
     # the fast preset's networks with R3GAN's objective: pairing loss, R1 and R2 (lazy, as the preset's R1)
     "fast-r3gan-loss": {"preset": "fast", "train.loss": "rpgan", "train.r1_gamma": 0.05, "train.r2_gamma": 0.05},
+    # the fast preset with its learning rates falling linearly to 0 over the second half of the time budget
+    "fast-lr-decay": {"preset": "fast", "optim.lr_decay": 0.5},
     "dcgan": {"preset": "dcgan"},
     "r3gan": {"preset": "r3gan"},
 }
@@ -80,20 +82,29 @@ _KEPT = ("fid", "precision", "recall", "classes_covered")
 
 def train_ganforge(overrides: dict[str, Any], dataset: str, seed: int, budgets: list[float], measure: Callable) -> str:
     """ganforge's own session and step, as ``ganforge train --time`` runs them; returns the resolved preset's
-    one-line description (model, loss, batch)."""
+    one-line description (model, loss, batch).
+
+    One session trains through every budget, measured on the way, unless ``optim.lr_decay`` schedules the rates
+    by the share of the budget spent: then each budget trains a session of its own from the start, as
+    ``ganforge train --time BUDGET`` would (its rates reach 0 at that budget's end)."""
     cfg = resolve(apply_overrides(Config(), {"data.name": dataset, "train.seed": seed, "train.device": "cpu",
                                              "train.steps": 10**9, **overrides}))  # fmt: skip
-    s = build_session(cfg)
     latent_dim = cfg.model.z_dim
-    trained = 0.0
-    for budget in sorted(budgets):
-        while trained < budget:
-            started = time.perf_counter()
-            train_step(s)
-            trained += time.perf_counter() - started
-        # the latents are the hand baseline's N(0, I) draws; a uniform prior maps them through the normal CDF
-        measure(lambda z: render(s.gan, _to_prior(z[:, :latent_dim], cfg.model.prior)), trained, s.step)
-    return f"{cfg.model.name} width {cfg.model.width}, {cfg.train.loss}, batch {cfg.train.batch_size}"
+    ordered = sorted(budgets)
+    runs = [[budget] for budget in ordered] if cfg.optim.lr_decay else [ordered]
+    for run_budgets in runs:
+        s = build_session(cfg)
+        trained = 0.0
+        for budget in run_budgets:
+            while trained < budget:
+                s.time_progress = trained / run_budgets[-1]
+                started = time.perf_counter()
+                train_step(s)
+                trained += time.perf_counter() - started
+            # the latents are the hand baseline's N(0, I) draws; a uniform prior maps them through the normal CDF
+            measure(lambda z, s=s: render(s.gan, _to_prior(z[:, :latent_dim], cfg.model.prior)), trained, s.step)
+    decay = f", rates falling to 0 over the last {cfg.optim.lr_decay:g} of the budget" if cfg.optim.lr_decay else ""
+    return f"{cfg.model.name} width {cfg.model.width}, {cfg.train.loss}, batch {cfg.train.batch_size}{decay}"
 
 
 def _to_prior(z: torch.Tensor, prior: str) -> torch.Tensor:
