@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml requirements-dev.txt
 run: $(STAMP)
 	$(VENV)/bin/ganforge train
 
+# two workers (pytest-xdist), each taking a whole test file at a time and training on one torch thread
+# (tests/conftest.py): 8 minutes on two cores where one process took 13
 test: $(STAMP) fashion-data chromium
-	GANFORGE_WHEEL_TEST=1 $(PY) -m pytest -q
+	GANFORGE_WHEEL_TEST=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 wheel-test: $(STAMP)
 	GANFORGE_WHEEL_TEST=1 $(PY) -m pytest -q tests/test_wheel.py

@@ -4,6 +4,11 @@ import os
 
 os.environ["GANFORGE_OFFLINE"] = "1"
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two workers on two cores: one thread each
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
 
 import pytest  # noqa: E402 - after the environment above, which must be set before anything imports ganforge
 
