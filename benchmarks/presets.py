@@ -182,6 +182,9 @@ def measure(session: Any, n: int, seed: int) -> dict[str, Any]:
     labels = torch.arange(n) % gan.num_classes if gan.num_classes else None  # classes 0..K-1 in turn
     samples = torch.cat([render(gan, z[i : i + 500], None if labels is None else labels[i : i + 500])
                          for i in range(0, n, 500)])  # fmt: skip
+    finite = torch.isfinite(samples.flatten(1)).all(1)
+    if not finite.all():  # G's weights diverged: nothing to measure
+        return {"extractor": net.name, "n": n, "nonfinite_samples": int((~finite).sum())}
     fake = embed(samples, net)
     test = load_dataset(dataclasses.replace(cfg.data, split="test"))
     real = embed(test.real(min(n, len(test))), net)  # not evaluate.reference's disk cache: computed here, checked
@@ -203,12 +206,15 @@ def measure(session: Any, n: int, seed: int) -> dict[str, Any]:
 
 
 def verdict(row: dict[str, Any]) -> dict[str, Any]:
-    """Whether the pair collapsed (a collapse alarm fired), saturated (the d-saturated alarm fired), and how many of
-    the 10 classes (images) or of the modes (2-D) its samples miss."""
+    """Whether the pair collapsed (a collapse alarm fired), saturated (the d-saturated alarm fired) or diverged (G
+    drew samples that are not finite), and how many of the 10 classes (images) or of the modes (2-D) its samples
+    miss."""
     out: dict[str, Any] = {
         "collapsed": any(alarm in COLLAPSE_ALARMS for alarm in row["alarms"]),
         "saturated": "d-saturated" in row["alarms"],
     }
+    if "nonfinite_samples" in row:
+        out["diverged"] = True
     if "classes_covered" in row:
         out["classes_missing"] = 10 - row["classes_covered"]
     if "modes" in row:
@@ -307,6 +313,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {
         "collapsed": [name(r) for r in rows if r.get("collapsed")],
         "saturated": [name(r) for r in rows if r.get("saturated")],
+        "diverged": [name(r) for r in rows if r.get("diverged")],
         "missing_classes": [name(r) for r in rows if r.get("classes_missing")],
         "missing_modes": [name(r) for r in rows if r.get("modes_missing")],
         "few_stacked_modes": [name(r) for r in rows if r.get("few_modes")],
@@ -340,7 +347,8 @@ def table(result: dict[str, Any]) -> str:
             modes = ""
         accuracy = (f"{row['class_accuracy']:.1%} ({row['class_accuracy_worst']:.0%})"
                     if "class_accuracy" in row else "")  # fmt: skip
-        verdict = [word for word, bad in (("collapsed", row["collapsed"]), ("saturated", row["saturated"])) if bad]
+        verdict = [word for word, bad in (("collapsed", row["collapsed"]), ("saturated", row["saturated"]),
+                                          ("diverged", row.get("diverged"))) if bad]  # fmt: skip
         if row.get("classes_missing"):
             verdict.append(f"misses {row['classes_missing']} classes")
         if row.get("modes_missing"):

@@ -50,6 +50,22 @@ def test_the_verdict_reads_the_alarms_and_the_coverage():
     assert benchmark.verdict(row) == {"collapsed": False, "saturated": False, "few_modes": True}
 
 
+def test_a_diverged_generator_is_reported_as_diverged_not_measured():
+    import torch
+
+    from ganforge.train import build_session
+
+    session = build_session(benchmark.config_for("fast", "mnist", 0, {"model.width": 4, "data.limit": 256}))
+    with torch.no_grad():
+        for G in (session.gan.G, session.gan.G_ema):
+            next(G.parameters()).fill_(float("nan"))
+    row = {"preset": "fast", "dataset": "mnist", "steps": 7, "alarms": [], **benchmark.measure(session, 100, 0)}
+    assert row["nonfinite_samples"] == 100 and "fid" not in row
+    row.update(benchmark.verdict(row))
+    assert row["diverged"] and benchmark.summary([row])["diverged"] == ["fast on mnist"]
+    assert benchmark.table({"pairs": [row]}).splitlines()[-1] == "| fast | mnist | 7 |  |  |  |  | none | diverged |"
+
+
 RESULTS = [ROOT / "benchmarks" / "results" / name
            for name in ("presets.json", "presets-conditional-60s.json", "presets-images-60s.json")]
 
