@@ -67,7 +67,7 @@ def test_a_diverged_generator_is_reported_as_diverged_not_measured():
 
 
 RESULTS = [ROOT / "benchmarks" / "results" / name
-           for name in ("presets.json", "presets-conditional-60s.json", "presets-images-60s.json")]
+           for name in ("presets.json", "presets-conditional-60s.json")]
 
 
 @pytest.mark.parametrize("path", RESULTS, ids=lambda path: path.name)
